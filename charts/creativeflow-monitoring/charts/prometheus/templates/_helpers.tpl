@@ -1,0 +1,87 @@
+{{/* Name of the objects of this component. */}}
+{{- define "prometheus.fullname" -}}
+{{- printf "%s-prometheus" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels on every object. */}}
+{{- define "prometheus.labels" -}}
+{{ include "prometheus.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: creativeflow-monitoring
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{/* Labels that select the pods; never change them after the first release. */}}
+{{- define "prometheus.selectorLabels" -}}
+app.kubernetes.io/name: prometheus
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Headless Service of the Alertmanager pods of this release (the alertmanager subchart's name). */}}
+{{- define "prometheus.alertmanagerHeadless" -}}
+{{- printf "%s-alertmanager-headless.%s.svc" .Release.Name .Release.Namespace -}}
+{{- end -}}
+
+{{/*
+The rules as shipped: every generated rule file with the per-alert overrides of .Values.alerts
+applied to the parsed objects (never by text substitution over YAML, never tpl). Threshold
+tokens ${name} declared by Jsonnet are filled from the alert's params (values over defaults).
+Returns a YAML dict: file name -> rule file content.
+*/}}
+{{- define "prometheus.ruleFiles" -}}
+{{- $defaults := .Files.Get "files/alert-params.yaml" | fromYaml -}}
+{{- range $name, $_ := .Values.alerts -}}
+{{- if not (hasKey $defaults $name) -}}
+{{- fail (printf "prometheus.alerts.%s: no such alert (alert names are listed in docs/alerts.md)" $name) -}}
+{{- end -}}
+{{- end -}}
+{{- $files := dict -}}
+{{- range $path, $_ := .Files.Glob "files/rules/*.yaml" -}}
+{{- $doc := $.Files.Get $path | fromYaml -}}
+{{- $groups := list -}}
+{{- range $group := $doc.groups -}}
+{{- $rules := list -}}
+{{- range $rule := $group.rules -}}
+{{- if $rule.alert -}}
+{{- $o := get $.Values.alerts $rule.alert | default dict -}}
+{{- if ne (toString (dig "enabled" true $o)) "false" -}}
+{{- $r := deepCopy $rule -}}
+{{- $params := merge (deepCopy ($o.params | default dict)) (get $defaults $rule.alert | default dict) -}}
+{{- $_ := set $r "expr" (include "prometheus.fillParams" (dict "alert" $rule.alert "text" $r.expr "params" $params)) -}}
+{{- with $o.for }}{{ $_ := set $r "for" . }}{{ end -}}
+{{- $labels := merge (deepCopy ($o.labels | default dict)) ($r.labels | default dict) -}}
+{{- with $o.severity }}{{ $_ := set $labels "severity" . }}{{ end -}}
+{{- with $o.priority }}{{ $_ := set $labels "priority" . }}{{ end -}}
+{{- $_ := set $r "labels" $labels -}}
+{{- $annotations := merge (deepCopy ($o.annotations | default dict)) ($r.annotations | default dict) -}}
+{{- range $k, $v := $annotations -}}
+{{- $_ := set $annotations $k (include "prometheus.fillParams" (dict "alert" $rule.alert "text" $v "params" $params)) -}}
+{{- end -}}
+{{- $_ := set $r "annotations" $annotations -}}
+{{- $rules = append $rules $r -}}
+{{- end -}}
+{{- else -}}
+{{- $rules = append $rules $rule -}}
+{{- end -}}
+{{- end -}}
+{{- if $rules -}}
+{{- $groups = append $groups (set (deepCopy $group) "rules" $rules) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $files (base $path) (dict "groups" $groups) -}}
+{{- end -}}
+{{- toYaml $files -}}
+{{- end -}}
+
+{{/* Replace the ${name} tokens of one alert's text with its parameter values; none may be left. */}}
+{{- define "prometheus.fillParams" -}}
+{{- $text := .text -}}
+{{- range $k, $v := .params -}}
+{{- $text = replace (printf "${%s}" $k) (toString $v) $text -}}
+{{- end -}}
+{{- if contains "${" $text -}}
+{{- fail (printf "prometheus.alerts.%s.params: a parameter has no value in: %s" .alert $text) -}}
+{{- end -}}
+{{- $text -}}
+{{- end -}}

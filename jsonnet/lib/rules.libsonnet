@@ -1,0 +1,81 @@
+// Small helpers for Prometheus rules, shared by every mixin.
+//
+// Jsonnet stays environment-agnostic: an alert threshold is emitted as a token ('${name}') and
+// its default is declared next to the alert in `params`. The Helm chart replaces every token in
+// the rule's strings (expr and annotations) with prometheus.alerts.<Alert>.params.<name>, or the
+// default. The helpers check the naming rules here, so a bad rule fails `cfmon generate` with a
+// message instead of surfacing later in a rendered manifest.
+local severities = ['critical', 'warning', 'info'];
+local priorities = ['P1', 'P2', 'P3', 'P4'];
+local alnum = std.stringChars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789');
+
+{
+  // A declared threshold parameter, e.g. `expr: 'x > ' + rules.param('threshold')`.
+  param(name):: '${' + name + '}',
+
+  // Names of the parameter tokens used in a string (sorted, unique).
+  paramsIn(s):: std.set([
+    std.split(part, '}')[0]
+    for part in std.split(s, '${')[1:]
+  ]),
+
+  // One recording rule; names follow level:metric:operations.
+  record(name, expr, labels={})::
+    assert std.length(std.split(name, ':')) == 3
+           : 'recording rule %s: name must be level:metric:operations' % name;
+    { record: name, expr: expr }
+    + (if labels != {} then { labels: labels } else {}),
+
+  // One alerting rule from a spec object (an object because `for` is a Jsonnet keyword):
+  //   name         CamelCase alert name; also names its runbook docs/runbooks/<name>.md
+  //   expr         PromQL; may contain param() tokens, each declared in `params`
+  //   for          pending duration, e.g. '5m'
+  //   severity     critical | warning | info
+  //   priority     P1..P4
+  //   labels       extra labels; must include `service` or `component`
+  //   summary      static text ending with a period (no templating: it is the notification title)
+  //   description  templated text ({{ $labels.x }}, {{ $value }}); may contain param() tokens
+  //   params       { paramName: defaultNumber }; kept as a hidden field because it is not part of
+  //                the Prometheus rule (main.libsonnet collects it into alert-params.yaml)
+  //   annotations  optional extra annotations (e.g. dashboard_url)
+  alert(config, spec)::
+    local s = { labels: {}, annotations: {}, params: {} } + spec;
+    local where = 'alert %s' % s.name;
+    local used = $.paramsIn(s.expr + s.description);
+    local chars = std.stringChars(s.name);
+    {
+      assert std.member(std.stringChars('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), chars[0])
+             && std.all([std.member(alnum, c) for c in chars])
+             : '%s: name must be CamelCase' % where,
+      assert std.member(severities, s.severity)
+             : '%s: severity must be one of %s' % [where, severities],
+      assert std.member(priorities, s.priority)
+             : '%s: priority must be one of %s' % [where, priorities],
+      assert std.objectHas(s.labels, 'service') || std.objectHas(s.labels, 'component')
+             : '%s: labels must include service or component' % where,
+      assert std.endsWith(s.summary, '.') && std.length(std.findSubstr('{{', s.summary)) == 0
+             : '%s: summary must be static text ending with a period' % where,
+      assert std.length(std.findSubstr('${', s.summary)) == 0
+             : '%s: summary must not contain parameters' % where,
+      assert used == std.objectFields(s.params)
+             : '%s: parameters used %s but declared %s' % [where, used, std.objectFields(s.params)],
+      assert std.all([std.isNumber(s.params[p]) for p in std.objectFields(s.params)])
+             : '%s: parameter defaults must be numbers' % where,
+
+      alert: s.name,
+      expr: s.expr,
+      'for': s['for'],
+      labels: s.labels { severity: s.severity, priority: s.priority },
+      annotations: {
+        summary: s.summary,
+        description: s.description,
+        runbook_url: config.runbookBaseUrl + '/' + s.name + '.md',
+      } + s.annotations,
+      params:: s.params,
+    },
+
+  // One rule group; `interval` only when it differs from the global evaluation interval.
+  group(name, rules, interval=null)::
+    { name: name, rules: rules }
+    + (if interval != null then { interval: interval } else {}),
+}

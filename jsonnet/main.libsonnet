@@ -1,0 +1,67 @@
+// Composes the mixins. Adding an area is one line in `mixins` below; its rules become
+// files/rules/<area>.yaml in the prometheus subchart.
+local mixins = {
+  applications: import 'mixins/applications/mixin.libsonnet',
+};
+
+local areas = std.objectFields(mixins);
+
+// A mixin may have no recording rules or no alerts.
+local groupsOf(area, field) = std.get(std.get(mixins[area], field, {}), 'groups', []);
+
+// Alerting rules of one area, flattened out of their groups.
+local alertRules(area) = [
+  r
+  for g in groupsOf(area, 'prometheusAlerts')
+  for r in g.rules
+];
+
+// `params` is Jsonnet-side metadata, not a Prometheus field: keep it out of the rule files even
+// if a mixin declared it visible.
+local stripParams(rule) = { [k]: rule[k] for k in std.objectFields(rule) if k != 'params' };
+local paramsOf(rule) = if std.objectHasAll(rule, 'params') then rule.params else {};
+
+local allAlerts = [
+  { area: area, rule: r }
+  for area in areas
+  for r in alertRules(area)
+];
+local alertNames = [a.rule.alert for a in allAlerts];
+
+assert std.length(std.set(alertNames)) == std.length(alertNames)
+       : 'duplicate alert names: %s'
+         % [std.set([n for n in alertNames if std.count(alertNames, n) > 1])];
+
+{
+  // One rule file per area: recording groups first, then alert groups.
+  ruleFiles: {
+    [area + '.yaml']: {
+      groups:
+        groupsOf(area, 'prometheusRules')
+        + [
+          g { rules: [stripParams(r) for r in g.rules] }
+          for g in groupsOf(area, 'prometheusAlerts')
+        ],
+    }
+    for area in areas
+  },
+
+  // Declared threshold parameters and their defaults, per alert (read by the chart).
+  alertParams: {
+    [a.rule.alert]: paramsOf(a.rule)
+    for a in allAlerts
+  },
+
+  // One entry per alert, for docs and values-schema generation.
+  alerts: [
+    {
+      name: a.rule.alert,
+      area: a.area,
+      severity: a.rule.labels.severity,
+      priority: a.rule.labels.priority,
+      'for': std.get(a.rule, 'for', null),
+      params: paramsOf(a.rule),
+    }
+    for a in allAlerts
+  ],
+}

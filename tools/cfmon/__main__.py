@@ -1,0 +1,3 @@
+from cfmon.cli import main
+
+main()

@@ -1,0 +1,27 @@
+"""The one registry of checks. A check is a class with an id, a severity and a docstring."""
+
+from __future__ import annotations
+
+from cfmon.checks.alertmanager import AlertmanagerConfig, AlertmanagerRouting
+from cfmon.checks.base import Check, Context, Finding
+from cfmon.checks.determinism import ForbiddenFunctions, RenderTwice
+from cfmon.checks.kubernetes import KubernetesSchema
+from cfmon.checks.prometheus import PrometheusConfig, PrometheusRules, PrometheusRuleTests
+from cfmon.checks.secrets import SecretLiterals
+from cfmon.checks.size import AnnotationSize, ConfigMapSize
+
+REGISTRY: tuple[type[Check], ...] = (
+    KubernetesSchema,
+    PrometheusConfig,
+    PrometheusRules,
+    PrometheusRuleTests,
+    AlertmanagerConfig,
+    AlertmanagerRouting,
+    RenderTwice,
+    ForbiddenFunctions,
+    SecretLiterals,
+    ConfigMapSize,
+    AnnotationSize,
+)
+
+__all__ = ["REGISTRY", "Check", "Context", "Finding"]

@@ -1,0 +1,143 @@
+"""Prometheus: the rendered config, rule files and rule unit tests, through the real promtool."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from cfmon import tools
+from cfmon.checks.base import Check, Context, Finding
+from cfmon.layout import Layout, materialize
+from cfmon.project import RULE_TESTS_DIR
+
+CONTAINER = "prometheus"
+
+
+def prometheus_layout(ctx: Context) -> Layout:
+    """The Prometheus pod's files in a temporary root (built once per environment)."""
+    if "prometheus" not in ctx.cache:
+        assert ctx.scratch is not None
+        ctx.cache["prometheus"] = materialize(ctx.rendered.resources, CONTAINER, ctx.scratch / "prometheus")
+    return ctx.cache["prometheus"]
+
+
+def rule_files(layout: Layout) -> dict[str, Path]:
+    """basename -> re-rooted path of every file the config's rule_files globs match."""
+    config = yaml.safe_load(layout.config.read_text()) or {}
+    found: dict[str, Path] = {}
+    for pattern in config.get("rule_files") or []:
+        for path in sorted(Path("/").glob(pattern.lstrip("/"))):
+            found[path.name] = path
+    return found
+
+
+def rules_source(name: str) -> str:
+    """Rule file `applications.yaml` comes from the mixin jsonnet/mixins/applications/."""
+    return f"jsonnet/mixins/{Path(name).stem}/mixin.libsonnet"
+
+
+def _has_prometheus(ctx: Context) -> bool:
+    return any(c.get("name") == CONTAINER
+               for r in ctx.objects() if r.kind in ("StatefulSet", "Deployment")
+               for c in r.obj["spec"]["template"]["spec"].get("containers", []))
+
+
+def _tool_output(proc) -> str:
+    text = (proc.stdout + proc.stderr).strip()
+    return re.sub(r"/tmp/[^\s:\"']*?/prometheus(?=/)", "", text)  # show paths as mounted
+
+
+class PrometheusConfig(Check):
+    """`promtool check config` on prometheus.yml and its scrape_config_files, laid out as mounted.
+
+    Why: a config Prometheus rejects means it keeps running the old one (or never starts).
+    Bad: a scrape job with an unknown field. Good: a config promtool accepts.
+    Rule files are checked by prometheus/rules (so one broken rule is reported once).
+    """
+
+    id = "prometheus/config"
+
+    def run(self, ctx: Context) -> list[Finding]:
+        if not _has_prometheus(ctx):
+            return []
+        layout = prometheus_layout(ctx)
+        config = yaml.safe_load(layout.config.read_text()) or {}
+        config.pop("rule_files", None)
+        probe = layout.config.with_name("cfmon-config-check.yml")
+        probe.write_text(yaml.safe_dump(config, sort_keys=False))
+        proc = tools.run("promtool", ["check", "config", str(probe)])
+        if proc.returncode == 0:
+            return []
+        cm = layout.files.get(str(layout.config))
+        return [self.finding(ctx, f"promtool rejects prometheus.yml: {_tool_output(proc)}",
+                             file=cm.source if cm else None,
+                             hint="fix the scrape/config template or the values it reads")]
+
+
+class PrometheusRules(Check):
+    """`promtool check rules` on every rule file as rendered (overrides applied).
+
+    Why: Prometheus refuses a whole rule file when one expression is invalid.
+    Bad: `expr: rate(x[5m]` (unbalanced). Good: a file promtool accepts with no lint findings.
+    """
+
+    id = "prometheus/rules"
+
+    def run(self, ctx: Context) -> list[Finding]:
+        if not _has_prometheus(ctx):
+            return []
+        findings = []
+        for name, path in rule_files(prometheus_layout(ctx)).items():
+            proc = tools.run("promtool", ["check", "rules", str(path)])
+            if proc.returncode != 0:
+                findings.append(self.finding(
+                    ctx, f"promtool rejects rule file {name}: {_tool_output(proc)}",
+                    file=rules_source(name),
+                    hint="fix the expression in the Jsonnet (or the override in values), then `cfmon generate`"))
+        return findings
+
+
+class PrometheusRuleTests(Check):
+    """`promtool test rules` for every tests/rules/*.yaml against the rules as rendered for the env.
+
+    Why: a rule that parses can still never fire, or fire on healthy data.
+    A test file lists `rule_files` by basename (the CLI substitutes the rendered file) and may
+    carry `cfmon: {environments: [..]}` to run only where its thresholds apply.
+    Bad: a test whose expected alert does not fire. Good: every case passes.
+    """
+
+    id = "prometheus/rule-tests"
+
+    def run(self, ctx: Context) -> list[Finding]:
+        if not _has_prometheus(ctx):
+            return []
+        rendered = rule_files(prometheus_layout(ctx))
+        findings = []
+        for test in sorted(ctx.project.path(RULE_TESTS_DIR).glob("*.yaml")):
+            rel = ctx.project.rel(test)
+            try:
+                doc = yaml.safe_load(test.read_text()) or {}
+            except yaml.YAMLError as exc:
+                findings.append(self.finding(ctx, f"not valid YAML: {exc}", file=rel))
+                continue
+            envs = (doc.pop("cfmon", None) or {}).get("environments")
+            if envs is not None and ctx.env not in envs:
+                continue
+            missing = [f for f in doc.get("rule_files") or [] if f not in rendered]
+            if missing:
+                findings.append(self.finding(
+                    ctx, f"rule_files {missing} are not rendered in {ctx.env} (rendered: {sorted(rendered)})",
+                    file=rel, hint="name rule files by their basename, e.g. applications.yaml"))
+                continue
+            doc["rule_files"] = [str(rendered[f]) for f in doc.get("rule_files") or []]
+            with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=ctx.scratch, delete=False) as fh:
+                yaml.safe_dump(doc, fh, sort_keys=False)
+            proc = tools.run("promtool", ["test", "rules", fh.name])
+            if proc.returncode != 0:
+                findings.append(self.finding(ctx, f"rule unit tests fail: {_tool_output(proc)}", file=rel,
+                                             hint="the rule or the test is wrong: run `cfmon check --env "
+                                                  f"{ctx.env}` after fixing"))
+        return findings

@@ -1,0 +1,51 @@
+"""Size budgets: objects the API server (and etcd) will accept, with room to grow."""
+
+from __future__ import annotations
+
+import json
+
+from cfmon.checks.base import Check, Context, Finding
+
+CONFIGMAP_BUDGET = 900 * 1024  # etcd's limit is 1 MiB per object; keep 10% headroom
+ANNOTATIONS_BUDGET = 256 * 1024  # the API server's limit on all annotations of an object
+
+
+class ConfigMapSize(Check):
+    """Every ConfigMap and Secret under 900 KiB of data.
+
+    Why: past 1 MiB the API server refuses the object and the whole sync fails. Bad: every
+    dashboard in one ConfigMap. Good: one ConfigMap per dashboard or rule file group.
+    """
+
+    id = "size/configmap"
+
+    def run(self, ctx: Context) -> list[Finding]:
+        findings = []
+        for res in ctx.objects():
+            if res.kind not in ("ConfigMap", "Secret"):
+                continue
+            size = sum(len(str(v).encode()) for field in ("data", "binaryData", "stringData")
+                       for v in (res.obj.get(field) or {}).values())
+            if size > CONFIGMAP_BUDGET:
+                findings.append(self.finding(ctx, f"{res.key} holds {size // 1024} KiB (budget "
+                                                  f"{CONFIGMAP_BUDGET // 1024} KiB)", file=res.source,
+                                             hint="split it into several ConfigMaps"))
+        return findings
+
+
+class AnnotationSize(Check):
+    """No object with more than 256 KiB of annotations (the API server's hard limit).
+
+    Bad: a rendered config stored in an annotation. Good: checksums only.
+    """
+
+    id = "size/annotations"
+
+    def run(self, ctx: Context) -> list[Finding]:
+        findings = []
+        for res in ctx.objects():
+            size = len(json.dumps(res.obj.get("metadata", {}).get("annotations") or {}).encode())
+            if size > ANNOTATIONS_BUDGET:
+                findings.append(self.finding(ctx, f"{res.key} has {size // 1024} KiB of annotations",
+                                             file=res.source, hint="move the payload into a ConfigMap"))
+        return findings

@@ -1,0 +1,178 @@
+"""The `cfmon` command line: parses arguments and prints; the logic lives in the other modules.
+
+Exit codes: 0 clean, 1 findings or drift, 2 usage, configuration or missing tool.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cfmon import diffing, generate as gen, golden as gold, report, runner, tools
+from cfmon.checks import REGISTRY
+from cfmon.errors import UserError
+from cfmon.project import find_root
+from cfmon.render import render as do_render
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Render and verify the CreativeFlow monitoring stack with the real tools.")
+
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment (values/<env>.yaml) or 'all'.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="Output: text, json, github or junit.")]
+ValuesOpt = Annotated[list[Path] | None, typer.Option(
+    "--values", "-f", help="Extra values overlay, applied after values/<env>.yaml (repeatable).")]
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+
+
+def _format(fmt: str) -> str:
+    if fmt not in report.FORMATS:
+        raise UserError(f"unknown format {fmt!r}", key="--format", hint=f"use one of: {', '.join(report.FORMATS)}")
+    return fmt
+
+
+@app.command()
+def generate(check: Annotated[bool, typer.Option("--check", help="Fail if generated files are stale.")] = False):
+    """Evaluate jsonnet/build/*.jsonnet and write the generated rule, dashboard and schema files."""
+    project = find_root()
+    result = gen.generate(project, check=check)
+    if check:
+        if result.stale:
+            _out("stale generated files (run `cfmon generate`):\n" + "".join(f"  {p}\n" for p in result.stale))
+            raise typer.Exit(1)
+        _out(f"generated files are up to date ({len(result.unchanged)} files)\n")
+        return
+    for p in result.written:
+        _out(f"wrote {p}\n")
+    for p in result.removed:
+        _out(f"removed {p}\n")
+    _out(f"{len(result.written)} written, {len(result.removed)} removed, {len(result.unchanged)} unchanged\n")
+
+
+@app.command()
+def render(env: EnvOpt = "all", values: ValuesOpt = None):
+    """helm template every environment into build/rendered/<env>/ (one file per # Source)."""
+    project = find_root()
+    for name in project.select_envs(env):
+        rendered = do_render(project, name, values or [])
+        _out(f"{name}: {len(rendered.resources)} objects -> {project.rel(rendered.directory)}\n")
+
+
+def _print_findings(findings, fmt: str, envs: list[str], checks: list[str]) -> None:
+    _out(report.render(findings, fmt, checks=checks, envs=envs))
+    if fmt == "text":
+        errors = sum(f.severity == "error" for f in findings)
+        _out(f"{len(checks)} checks x {len(envs)} environments: {errors} errors, "
+             f"{len(findings) - errors} warnings\n")
+
+
+@app.command()
+def check(env: EnvOpt = "all", fmt: FormatOpt = "text", values: ValuesOpt = None,
+          only: Annotated[list[str] | None, typer.Option("--only", help="Run only this check id.")] = None):
+    """Run every registered check on the rendered output (run `cfmon render` first)."""
+    project = find_root()
+    fmt = _format(fmt)
+    envs = project.select_envs(env)
+    findings = runner.check(project, envs, only=only, overlays=values or [])
+    _print_findings(findings, fmt, envs, [c.id for c in runner.select_checks(only)])
+    if any(f.severity == "error" for f in findings):
+        raise typer.Exit(1)
+
+
+def _print_diffs(diffs: dict[str, list[diffing.ResourceDiff]], fmt: str) -> None:
+    if fmt == "json":
+        _out(json.dumps([diffing.as_json(e, d) for e, d in diffs.items()], indent=2, sort_keys=True,
+                        default=str) + "\n")
+    else:
+        for env, d in diffs.items():
+            _out(diffing.format_text(env, d))
+
+
+@app.command()
+def golden(env: EnvOpt = "all", update: Annotated[bool, typer.Option("--update", help="Rewrite the goldens.")] = False,
+           fmt: FormatOpt = "text"):
+    """Compare build/rendered/<env>/ with tests/golden/<env>/ per resource; --update rewrites them."""
+    project = find_root()
+    envs = project.select_envs(env)
+    if update:
+        for name in envs:
+            gold.update(project, name)
+            _out(f"{name}: goldens updated from {project.rel(project.render_dir(name))}\n")
+        return
+    diffs = {name: gold.compare(project, name) for name in envs}
+    _print_diffs(diffs, _format(fmt))
+    if any(diffs.values()):
+        _out("golden drift: review the changes above; if they are what you meant, run "
+             "`cfmon golden --update`\n")
+        raise typer.Exit(1)
+
+
+@app.command()
+def diff(from_ref: Annotated[str, typer.Option("--from", help="Git ref to compare with (e.g. HEAD~1, main).")],
+         env: EnvOpt = "all", fmt: FormatOpt = "text", values: ValuesOpt = None):
+    """Render REF (in a temporary git worktree) and the working tree; show the per-resource diff."""
+    from cfmon.gitdiff import diff_from
+
+    project = find_root()
+    fmt = _format(fmt)
+    _print_diffs(diff_from(project, from_ref, project.select_envs(env), values or []), fmt)
+
+
+@app.command()
+def verify(fmt: FormatOpt = "text"):
+    """Everything CI runs: generate --check, render, check and golden for every environment."""
+    project = find_root()
+    fmt = _format(fmt)
+    envs = project.select_envs("all")
+    result = runner.verify(project, envs)
+    if result.stale:
+        _out("stale generated files (run `cfmon generate`):\n" + "".join(f"  {p}\n" for p in result.stale))
+    _print_findings(result.findings, fmt, envs, [c.id for c in REGISTRY])
+    drift = {e: d for e, d in result.drift.items() if d}
+    if drift:
+        _print_diffs(drift, "text")
+        _out("golden drift: if the changes are what you meant, run `cfmon golden --update` and review\n")
+    total = sum(result.timings.values())
+    runner.log("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()) + f"; total {total:.2f}s")
+    _out("verify: OK\n" if result.ok else "verify: FAILED\n")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def doctor():
+    """Each pinned tool: where it is, its version, and what to run when it is missing."""
+    missing = 0
+    for name, spec in tools.TOOLS.items():
+        info = tools.probe(name)
+        if info.ok:
+            _out(f"ok       {name:13} {info.version:8} {info.path}\n")
+        else:
+            missing += 1
+            _out(f"missing  {name:13} need {spec.pinned}: {info.problem}\n")
+    try:
+        import _gojsonnet  # noqa: F401
+        _out("ok       go-jsonnet    (Python package gojsonnet)\n")
+    except ImportError:
+        missing += 1
+        _out("missing  go-jsonnet    (Python package gojsonnet)\n")
+    if missing:
+        _out(f"{missing} missing: {tools.INSTALL_HINT}\n")
+        raise typer.Exit(2)
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as exc:
+        print(f"cfmon: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("cfmon: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,94 @@
+"""Running the registered checks over rendered environments, and the verify pipeline."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cfmon import generate, golden
+from cfmon.checks import REGISTRY, Context, Finding
+from cfmon.diffing import ResourceDiff
+from cfmon.errors import UserError
+from cfmon.project import Project
+from cfmon.render import Rendered, load_rendered, render, render_text
+
+
+def log(message: str) -> None:
+    print(f"cfmon: {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def step(name: str, timings: dict[str, float]) -> Iterator[None]:
+    log(f"{name} ...")
+    start = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - start
+    log(f"{name} done in {timings[name]:.2f}s")
+
+
+def select_checks(only: list[str] | None) -> list[type]:
+    if not only:
+        return list(REGISTRY)
+    known = {c.id: c for c in REGISTRY}
+    unknown = [o for o in only if o not in known]
+    if unknown:
+        raise UserError(f"unknown check {', '.join(unknown)}", hint=f"known checks: {', '.join(known)}")
+    return [known[o] for o in only]
+
+
+def check_env(project: Project, rendered: Rendered, checks: list[type],
+              rerender: Callable[[], str] | None) -> list[Finding]:
+    findings: list[Finding] = []
+    with tempfile.TemporaryDirectory(prefix=f"cfmon-{rendered.env}-") as tmp:
+        ctx = Context(project, rendered.env, rendered, rerender=rerender, scratch=Path(tmp))
+        for check in checks:
+            findings += check().run(ctx)
+    return findings
+
+
+def check(project: Project, envs: list[str], *, only: list[str] | None = None,
+          overlays: list[Path] | None = None, timings: dict[str, float] | None = None) -> list[Finding]:
+    """Checks read what `cfmon render` wrote (what ships); determinism re-renders with helm."""
+    checks = select_checks(only)
+    timings = {} if timings is None else timings
+    findings: list[Finding] = []
+    for env in envs:
+        with step(f"check {env}", timings):
+            rendered = load_rendered(project, env, overlays)
+            findings += check_env(project, rendered, checks,
+                                  lambda env=env: render_text(project, env, overlays))
+    return findings
+
+
+@dataclass
+class VerifyResult:
+    stale: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    drift: dict[str, list[ResourceDiff]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.stale and not any(f.severity == "error" for f in self.findings) and \
+            not any(self.drift.values())
+
+
+def verify(project: Project, envs: list[str]) -> VerifyResult:
+    """Everything CI needs: generate --check, render, check, golden, for every environment."""
+    result = VerifyResult()
+    t = result.timings
+    with step("generate --check", t):
+        result.stale = generate.generate(project, check=True).stale
+    for env in envs:
+        with step(f"render {env}", t):
+            render(project, env)
+    result.findings = check(project, envs, timings=t)
+    with step("golden", t):
+        for env in envs:
+            result.drift[env] = golden.compare(project, env)
+    return result

@@ -1,0 +1,138 @@
+"""The one module that runs external tools: helm, promtool, amtool, jsonnetfmt, go-jsonnet.
+
+Each tool is looked up in .tools/bin (installed by tools/install-deps), then on PATH, and used only
+at a supported version; otherwise the error names the command that installs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from cfmon.errors import ToolMissing, UserError
+
+INSTALL_HINT = "run tools/install-deps (it installs every pinned tool into .tools/bin)"
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    version_args: tuple[str, ...]
+    version_re: str  # first group is the version
+    supported: str  # version prefix we accept
+    pinned: str
+
+
+TOOLS: dict[str, ToolSpec] = {
+    spec.name: spec
+    for spec in (
+        ToolSpec("helm", ("version", "--template", "{{.Version}}"), r"v?(\d+\.\d+\.\d+)", "3.18.", "3.18.0"),
+        ToolSpec("helm4", ("version", "--template", "{{.Version}}"), r"v?(\d+\.\d+\.\d+)", "4.1.", "4.1.x"),
+        ToolSpec("promtool", ("--version",), r"version (\d+\.\d+\.\d+)", "2.53.", "2.53.3"),
+        ToolSpec("prometheus", ("--version",), r"version (\d+\.\d+\.\d+)", "2.53.", "2.53.3"),
+        ToolSpec("amtool", ("--version",), r"version (\d+\.\d+\.\d+)", "0.28.", "0.28.1"),
+        ToolSpec("alertmanager", ("--version",), r"version (\d+\.\d+\.\d+)", "0.28.", "0.28.1"),
+        ToolSpec("jsonnetfmt", ("--version",), r"v(\d+\.\d+\.\d+)", "0.", "0.18+"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ToolInfo:
+    name: str
+    path: str | None
+    version: str | None
+    ok: bool
+    problem: str | None
+
+
+def _tools_bin() -> Path:
+    # tools/cfmon/tools.py -> repository root / .tools / bin
+    return Path(__file__).resolve().parents[2] / ".tools" / "bin"
+
+
+def _version_of(spec: ToolSpec, path: str) -> str | None:
+    try:
+        proc = subprocess.run([path, *spec.version_args], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.search(spec.version_re, proc.stdout + proc.stderr)
+    return m.group(1) if m else None
+
+
+@functools.cache
+def probe(name: str) -> ToolInfo:
+    spec = TOOLS[name]
+    candidates = []
+    local = _tools_bin() / name
+    if local.exists():
+        candidates.append(str(local))
+    on_path = shutil.which(name)
+    if on_path and on_path not in candidates:
+        candidates.append(on_path)
+    seen = []
+    for cand in candidates:
+        version = _version_of(spec, cand)
+        if version and version.startswith(spec.supported):
+            return ToolInfo(name, cand, version, True, None)
+        seen.append(f"{cand} is version {version or 'unknown'}")
+    problem = "; ".join(seen) + f" (need {spec.pinned})" if seen else "not found"
+    return ToolInfo(name, None, None, False, problem)
+
+
+def require(name: str) -> str:
+    info = probe(name)
+    if not info.ok:
+        raise ToolMissing(f"{name} {TOOLS[name].pinned} is needed: {info.problem}", hint=INSTALL_HINT)
+    assert info.path
+    return info.path
+
+
+def run(name: str, args: list[str], *, cwd: Path | None = None, timeout: int = 300,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a pinned tool; returns the completed process (callers decide what a non-zero exit means)."""
+    path = require(name)
+    full_env = {**os.environ, **(env or {})}
+    try:
+        return subprocess.run([path, *args], cwd=cwd, capture_output=True, text=True,
+                              timeout=timeout, env=full_env)
+    except subprocess.TimeoutExpired as exc:
+        raise UserError(f"{name} {' '.join(args[:3])} did not finish in {timeout}s") from exc
+
+
+def helm_template(chart: Path, *, release: str, namespace: str, kube_version: str,
+                  values: list[Path], helm: str = "helm") -> subprocess.CompletedProcess[str]:
+    args = ["template", release, str(chart), "--namespace", namespace,
+            "--kube-version", kube_version, "--include-crds"]
+    for v in values:
+        args += ["-f", str(v)]
+    return run(helm, args)
+
+
+def jsonnet_evaluate(path: Path) -> str:
+    """Evaluate a Jsonnet file with go-jsonnet (the C++ binding is ~40x slower here)."""
+    try:
+        import _gojsonnet  # the gojsonnet wheel's module
+    except ImportError as exc:
+        raise ToolMissing("go-jsonnet (Python package gojsonnet) is not installed",
+                          hint=INSTALL_HINT) from exc
+    try:
+        return _gojsonnet.evaluate_file(str(path))
+    except RuntimeError as exc:
+        raise _jsonnet_error(path, str(exc)) from None
+
+
+def _jsonnet_error(path: Path, text: str) -> UserError:
+    # go-jsonnet: "jsonnet/x.libsonnet:12:5-9 Unexpected: ..." (also "STATIC ERROR: file:line:col: msg")
+    first = text.strip().splitlines()[0] if text.strip() else "evaluation failed"
+    m = re.search(r"([\w./-]+\.(?:jsonnet|libsonnet)):(\d+):(\d+)", text)
+    where_file, line = (m.group(1), int(m.group(2))) if m else (str(path), None)
+    message = re.sub(r"^(STATIC ERROR|RUNTIME ERROR):\s*", "", first)
+    message = re.sub(r"^[\w./-]+\.(?:jsonnet|libsonnet):[\d:()-]+\s*", "", message)
+    return UserError(f"Jsonnet error: {message}", file=where_file, line=line,
+                     hint="fix the Jsonnet at that line, then run `cfmon generate`")
