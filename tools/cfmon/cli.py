@@ -12,19 +12,29 @@ from typing import Annotated
 
 import typer
 
-from cfmon import diffing, generate as gen, golden as gold, report, runner, tools
+from cfmon import diffing, report, runner, tools
+from cfmon import generate as gen
+from cfmon import golden as gold
 from cfmon.checks import REGISTRY
 from cfmon.errors import UserError
 from cfmon.project import find_root
 from cfmon.render import render as do_render
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Render and verify the CreativeFlow monitoring stack with the real tools.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Render and verify the CreativeFlow monitoring stack with the real tools.",
+)
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment (values/<env>.yaml) or 'all'.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="Output: text, json, github or junit.")]
-ValuesOpt = Annotated[list[Path] | None, typer.Option(
-    "--values", "-f", help="Extra values overlay, applied after values/<env>.yaml (repeatable).")]
+ValuesOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--values", "-f", help="Extra values overlay, applied after values/<env>.yaml (repeatable)."
+    ),
+]
 
 
 def _out(text: str) -> None:
@@ -33,18 +43,24 @@ def _out(text: str) -> None:
 
 def _format(fmt: str) -> str:
     if fmt not in report.FORMATS:
-        raise UserError(f"unknown format {fmt!r}", key="--format", hint=f"use one of: {', '.join(report.FORMATS)}")
+        raise UserError(
+            f"unknown format {fmt!r}", key="--format", hint=f"use one of: {', '.join(report.FORMATS)}"
+        )
     return fmt
 
 
 @app.command()
-def generate(check: Annotated[bool, typer.Option("--check", help="Fail if generated files are stale.")] = False):
+def generate(
+    check: Annotated[bool, typer.Option("--check", help="Fail if generated files are stale.")] = False,
+):
     """Evaluate jsonnet/build/*.jsonnet and write the generated rule, dashboard and schema files."""
     project = find_root()
     result = gen.generate(project, check=check)
     if check:
         if result.stale:
-            _out("stale generated files (run `cfmon generate`):\n" + "".join(f"  {p}\n" for p in result.stale))
+            _out(
+                "stale generated files (run `cfmon generate`):\n" + "".join(f"  {p}\n" for p in result.stale)
+            )
             raise typer.Exit(1)
         _out(f"generated files are up to date ({len(result.unchanged)} files)\n")
         return
@@ -68,13 +84,19 @@ def _print_findings(findings, fmt: str, envs: list[str], checks: list[str]) -> N
     _out(report.render(findings, fmt, checks=checks, envs=envs))
     if fmt == "text":
         errors = sum(f.severity == "error" for f in findings)
-        _out(f"{len(checks)} checks x {len(envs)} environments: {errors} errors, "
-             f"{len(findings) - errors} warnings\n")
+        _out(
+            f"{len(checks)} checks x {len(envs)} environments: {errors} errors, "
+            f"{len(findings) - errors} warnings\n"
+        )
 
 
 @app.command()
-def check(env: EnvOpt = "all", fmt: FormatOpt = "text", values: ValuesOpt = None,
-          only: Annotated[list[str] | None, typer.Option("--only", help="Run only this check id.")] = None):
+def check(
+    env: EnvOpt = "all",
+    fmt: FormatOpt = "text",
+    values: ValuesOpt = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Run only this check id.")] = None,
+):
     """Run every registered check on the rendered output (run `cfmon render` first)."""
     project = find_root()
     fmt = _format(fmt)
@@ -87,16 +109,23 @@ def check(env: EnvOpt = "all", fmt: FormatOpt = "text", values: ValuesOpt = None
 
 def _print_diffs(diffs: dict[str, list[diffing.ResourceDiff]], fmt: str) -> None:
     if fmt == "json":
-        _out(json.dumps([diffing.as_json(e, d) for e, d in diffs.items()], indent=2, sort_keys=True,
-                        default=str) + "\n")
+        _out(
+            json.dumps(
+                [diffing.as_json(e, d) for e, d in diffs.items()], indent=2, sort_keys=True, default=str
+            )
+            + "\n"
+        )
     else:
         for env, d in diffs.items():
             _out(diffing.format_text(env, d))
 
 
 @app.command()
-def golden(env: EnvOpt = "all", update: Annotated[bool, typer.Option("--update", help="Rewrite the goldens.")] = False,
-           fmt: FormatOpt = "text"):
+def golden(
+    env: EnvOpt = "all",
+    update: Annotated[bool, typer.Option("--update", help="Rewrite the goldens.")] = False,
+    fmt: FormatOpt = "text",
+):
     """Compare build/rendered/<env>/ with tests/golden/<env>/ per resource; --update rewrites them."""
     project = find_root()
     envs = project.select_envs(env)
@@ -108,14 +137,19 @@ def golden(env: EnvOpt = "all", update: Annotated[bool, typer.Option("--update",
     diffs = {name: gold.compare(project, name) for name in envs}
     _print_diffs(diffs, _format(fmt))
     if any(diffs.values()):
-        _out("golden drift: review the changes above; if they are what you meant, run "
-             "`cfmon golden --update`\n")
+        runner.log(
+            "golden drift: review the changes; if they are what you meant, run `cfmon golden --update`"
+        )
         raise typer.Exit(1)
 
 
 @app.command()
-def diff(from_ref: Annotated[str, typer.Option("--from", help="Git ref to compare with (e.g. HEAD~1, main).")],
-         env: EnvOpt = "all", fmt: FormatOpt = "text", values: ValuesOpt = None):
+def diff(
+    from_ref: Annotated[str, typer.Option("--from", help="Git ref to compare with (e.g. HEAD~1, main).")],
+    env: EnvOpt = "all",
+    fmt: FormatOpt = "text",
+    values: ValuesOpt = None,
+):
     """Render REF (in a temporary git worktree) and the working tree; show the per-resource diff."""
     from cfmon.gitdiff import diff_from
 
@@ -139,7 +173,9 @@ def verify(fmt: FormatOpt = "text"):
         _print_diffs(drift, "text")
         _out("golden drift: if the changes are what you meant, run `cfmon golden --update` and review\n")
     total = sum(result.timings.values())
-    runner.log("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()) + f"; total {total:.2f}s")
+    runner.log(
+        "timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()) + f"; total {total:.2f}s"
+    )
     _out("verify: OK\n" if result.ok else "verify: FAILED\n")
     if not result.ok:
         raise typer.Exit(1)
@@ -158,6 +194,7 @@ def doctor():
             _out(f"missing  {name:13} need {spec.pinned}: {info.problem}\n")
     try:
         import _gojsonnet  # noqa: F401
+
         _out("ok       go-jsonnet    (Python package gojsonnet)\n")
     except ImportError:
         missing += 1

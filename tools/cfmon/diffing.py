@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,7 +90,12 @@ def diff_resources(old: list[Resource], new: list[Resource]) -> list[ResourceDif
 
 
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, dict | list):
+        text = json.dumps(value, sort_keys=True, default=str)
+    else:
+        text = json.dumps(value, default=str)  # 2, 0.5, true, null
     text = text.replace("\n", "\\n")
     return text if len(text) <= 120 else text[:117] + "..."
 
@@ -113,6 +119,15 @@ def format_text(env: str, diffs: list[ResourceDiff]) -> str:
 
 
 def as_json(env: str, diffs: list[ResourceDiff]) -> dict[str, Any]:
-    return {"environment": env, "resources": [
-        {"resource": d.key, "status": d.status, "source": d.source,
-         "changes": [{"path": c.path, "old": c.old, "new": c.new} for c in d.changes]} for d in diffs]}
+    return {
+        "environment": env,
+        "resources": [
+            {
+                "resource": d.key,
+                "status": d.status,
+                "source": d.source,
+                "changes": [{"path": c.path, "old": c.old, "new": c.new} for c in d.changes],
+            }
+            for d in diffs
+        ],
+    }

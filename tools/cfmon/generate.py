@@ -45,8 +45,9 @@ def serialize(path: str, content: Any, source: str) -> str:
         if not isinstance(content, str):
             raise UserError(f"{path}: a .md output must be a string", file=source)
         return f"<!-- {note} -->\n" + content.rstrip("\n") + "\n"
-    raise UserError(f"unsupported output type for {path!r}", file=source,
-                    hint="outputs end in .yaml, .json or .md")
+    raise UserError(
+        f"unsupported output type for {path!r}", file=source, hint="outputs end in .yaml, .json or .md"
+    )
 
 
 def expected_files(project: Project) -> dict[str, str]:
@@ -54,8 +55,9 @@ def expected_files(project: Project) -> dict[str, str]:
     out: dict[str, str] = {}
     entries = sorted(project.path(JSONNET_BUILD_DIR).glob("*.jsonnet"))
     if not entries:
-        raise UserError("no Jsonnet entry points", file=str(JSONNET_BUILD_DIR),
-                        hint="add jsonnet/build/<name>.jsonnet")
+        raise UserError(
+            "no Jsonnet entry points", file=str(JSONNET_BUILD_DIR), hint="add jsonnet/build/<name>.jsonnet"
+        )
     for entry in entries:
         source = project.rel(entry)
         data = json.loads(tools.jsonnet_evaluate(entry))
@@ -64,8 +66,11 @@ def expected_files(project: Project) -> dict[str, str]:
         for rel, content in data.items():
             norm = Path(rel).as_posix()
             if ".." in Path(rel).parts or not norm.startswith(ALLOWED_PREFIXES):
-                raise UserError(f"output path {rel!r} is outside {', '.join(ALLOWED_PREFIXES)}",
-                                file=source, hint="write generated files into a subchart or docs/")
+                raise UserError(
+                    f"output path {rel!r} is outside {', '.join(ALLOWED_PREFIXES)}",
+                    file=source,
+                    hint="write generated files into a subchart or docs/",
+                )
             if norm in out:
                 raise UserError(f"output path {rel!r} is produced twice", file=source)
             out[norm] = serialize(norm, content, source)
@@ -78,7 +83,11 @@ def _orphans(project: Project, expected: dict[str, str]) -> list[str]:
     for pattern in ("charts/creativeflow-monitoring/charts/*/files/**/*", "docs/**/*"):
         for path in project.root.glob(pattern):
             rel = project.rel(path)
-            if path.is_file() and rel not in expected and HEADER_MARK in path.read_text(errors="replace")[:300]:
+            if (
+                path.is_file()
+                and rel not in expected
+                and HEADER_MARK in path.read_text(errors="replace")[:300]
+            ):
                 found.append(rel)
     return sorted(found)
 

@@ -24,7 +24,9 @@ def _resources(text: str) -> list:
     return out
 
 
-def diff_from(project: Project, ref: str, envs: list[str], overlays: list[Path]) -> dict[str, list[ResourceDiff]]:
+def diff_from(
+    project: Project, ref: str, envs: list[str], overlays: list[Path]
+) -> dict[str, list[ResourceDiff]]:
     if _git(project, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
         raise UserError(f"git does not know {ref!r}", hint="pass a commit, branch or tag (e.g. HEAD~1, main)")
     results: dict[str, list[ResourceDiff]] = {}

@@ -37,12 +37,13 @@ def find_container(resources: list[Resource], container: str) -> tuple[Resource,
             for c in spec.get("containers", []):
                 if c.get("name") == container:
                     return res, c
-    raise UserError(f"no workload with a container named {container!r} in the render",
-                    hint=f"is {container} enabled in this environment?")
+    raise UserError(
+        f"no workload with a container named {container!r} in the render",
+        hint=f"is {container} enabled in this environment?",
+    )
 
 
-def materialize(resources: list[Resource], container: str, root: Path,
-                flag: str = "--config.file") -> Layout:
+def materialize(resources: list[Resource], container: str, root: Path, flag: str = "--config.file") -> Layout:
     workload, c = find_container(resources, container)
     pod = workload.obj["spec"]["template"]["spec"]
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
@@ -56,8 +57,11 @@ def materialize(resources: list[Resource], container: str, root: Path,
         if "configMap" in vol:
             cm = configmaps.get(vol["configMap"]["name"])
             if cm is None:
-                raise UserError(f"{workload.kind} {workload.name} mounts ConfigMap "
-                                f"{vol['configMap']['name']!r}, which is not rendered", file=workload.source)
+                raise UserError(
+                    f"{workload.kind} {workload.name} mounts ConfigMap "
+                    f"{vol['configMap']['name']!r}, which is not rendered",
+                    file=workload.source,
+                )
             items = {i["key"]: i["path"] for i in vol["configMap"].get("items", [])}
             for key, value in (cm.obj.get("data") or {}).items():
                 if items and key not in items:
@@ -78,8 +82,10 @@ def materialize(resources: list[Resource], container: str, root: Path,
     config = root / arg.split("=", 1)[1].lstrip("/")
     layout = Layout(root, config, mounts, files)
     if not config.is_file():
-        raise UserError(f"{flag} points at {arg.split('=', 1)[1]}, which no mounted ConfigMap provides",
-                        file=workload.source)
+        raise UserError(
+            f"{flag} points at {arg.split('=', 1)[1]}, which no mounted ConfigMap provides",
+            file=workload.source,
+        )
     # Placeholders for files that come from Secrets or the service account at run time; then
     # re-root every absolute path in every mounted file (scrape configs name CA files too).
     for name in files:

@@ -20,7 +20,7 @@ class Resource:
     kind: str
     namespace: str
     name: str
-    source: str  # repository-relative template path, e.g. charts/creativeflow-monitoring/charts/x/templates/y.yaml
+    source: str  # repository-relative template path (charts/creativeflow-monitoring/...)
     obj: dict[str, Any]
 
     @property
@@ -54,12 +54,20 @@ def parse_documents(text: str, *, source: str, origin: str) -> list[Resource]:
     try:
         docs = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
-        raise UserError(f"rendered output is not valid YAML: {exc}", file=origin,
-                        hint="fix the template that produced it") from None
+        raise UserError(
+            f"rendered output is not valid YAML: {exc}", file=origin, hint="fix the template that produced it"
+        ) from None
     for obj in docs:
         if not isinstance(obj, dict):
             continue
         meta = obj.get("metadata") or {}
-        out.append(Resource(str(obj.get("kind", "")), str(meta.get("namespace", "") or ""),
-                            str(meta.get("name", "")), source, obj))
+        out.append(
+            Resource(
+                str(obj.get("kind", "")),
+                str(meta.get("namespace", "") or ""),
+                str(meta.get("name", "")),
+                source,
+                obj,
+            )
+        )
     return out

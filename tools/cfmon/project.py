@@ -58,8 +58,9 @@ class Project:
         if env == "all":
             envs = self.environments()
             if not envs:
-                raise UserError("no environments found", file=str(VALUES_DIR),
-                                hint="add values/<env>.yaml files")
+                raise UserError(
+                    "no environments found", file=str(VALUES_DIR), hint="add values/<env>.yaml files"
+                )
             return envs
         self.env_values(env)
         return [env]
@@ -76,5 +77,8 @@ def find_root(start: Path | None = None) -> Project:
     for cand in (here, *here.parents):
         if (cand / CHART / "Chart.yaml").is_file() and (cand / "pyproject.toml").is_file():
             return Project(cand)
-    raise UserError("not inside the creativeflow-monitoring repository",
-                    file=str(here), hint="run cfmon from the repository (or a subfolder of it)")
+    raise UserError(
+        "not inside the creativeflow-monitoring repository",
+        file=str(here),
+        hint="run cfmon from the repository (or a subfolder of it)",
+    )

@@ -25,7 +25,13 @@ def text(findings: list[Finding]) -> str:
 
 def github(findings: list[Finding]) -> str:
     def prop(v: str) -> str:
-        return v.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace(",", "%2C").replace(":", "%3A")
+        return (
+            v.replace("%", "%25")
+            .replace("\r", "%0D")
+            .replace("\n", "%0A")
+            .replace(",", "%2C")
+            .replace(":", "%3A")
+        )
 
     def msg(v: str) -> str:
         return v.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -51,8 +57,10 @@ def junit(findings: list[Finding], checks: list[str], envs: list[str]) -> str:
     cases = [(c, e) for e in envs for c in checks]
     cases += [k for k in by_case if k not in cases]
     failures = sum(1 for k in cases if by_case.get(k))
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<testsuite name="cfmon" tests="{len(cases)}" failures="{failures}">']
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<testsuite name="cfmon" tests="{len(cases)}" failures="{failures}">',
+    ]
     for check, env in cases:
         found = by_case.get((check, env))
         out.append(f"  <testcase classname={quoteattr(env)} name={quoteattr(check)}>")

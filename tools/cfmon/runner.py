@@ -41,8 +41,9 @@ def select_checks(only: list[str] | None) -> list[type]:
     return [known[o] for o in only]
 
 
-def check_env(project: Project, rendered: Rendered, checks: list[type],
-              rerender: Callable[[], str] | None) -> list[Finding]:
+def check_env(
+    project: Project, rendered: Rendered, checks: list[type], rerender: Callable[[], str] | None
+) -> list[Finding]:
     findings: list[Finding] = []
     with tempfile.TemporaryDirectory(prefix=f"cfmon-{rendered.env}-") as tmp:
         ctx = Context(project, rendered.env, rendered, rerender=rerender, scratch=Path(tmp))
@@ -51,8 +52,14 @@ def check_env(project: Project, rendered: Rendered, checks: list[type],
     return findings
 
 
-def check(project: Project, envs: list[str], *, only: list[str] | None = None,
-          overlays: list[Path] | None = None, timings: dict[str, float] | None = None) -> list[Finding]:
+def check(
+    project: Project,
+    envs: list[str],
+    *,
+    only: list[str] | None = None,
+    overlays: list[Path] | None = None,
+    timings: dict[str, float] | None = None,
+) -> list[Finding]:
     """Checks read what `cfmon render` wrote (what ships); determinism re-renders with helm."""
     checks = select_checks(only)
     timings = {} if timings is None else timings
@@ -60,8 +67,9 @@ def check(project: Project, envs: list[str], *, only: list[str] | None = None,
     for env in envs:
         with step(f"check {env}", timings):
             rendered = load_rendered(project, env, overlays)
-            findings += check_env(project, rendered, checks,
-                                  lambda env=env: render_text(project, env, overlays))
+            findings += check_env(
+                project, rendered, checks, lambda env=env: render_text(project, env, overlays)
+            )
     return findings
 
 
@@ -74,8 +82,11 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
-        return not self.stale and not any(f.severity == "error" for f in self.findings) and \
-            not any(self.drift.values())
+        return (
+            not self.stale
+            and not any(f.severity == "error" for f in self.findings)
+            and not any(self.drift.values())
+        )
 
 
 def verify(project: Project, envs: list[str]) -> VerifyResult:

@@ -21,8 +21,9 @@ _Dumper.add_representer(str, _str)
 
 
 def to_yaml(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
-                     allow_unicode=True, width=100000)
+    return yaml.dump(
+        obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=100000
+    )
 
 
 def to_json(obj: Any) -> str:

@@ -52,8 +52,9 @@ class ToolInfo:
 
 
 def _tools_bin() -> Path:
-    # tools/cfmon/tools.py -> repository root / .tools / bin
-    return Path(__file__).resolve().parents[2] / ".tools" / "bin"
+    # tools/cfmon/tools.py -> repository root / .tools / bin; CFMON_TOOLS_BIN overrides it.
+    override = os.environ.get("CFMON_TOOLS_BIN")
+    return Path(override) if override else Path(__file__).resolve().parents[2] / ".tools" / "bin"
 
 
 def _version_of(spec: ToolSpec, path: str) -> str | None:
@@ -93,22 +94,38 @@ def require(name: str) -> str:
     return info.path
 
 
-def run(name: str, args: list[str], *, cwd: Path | None = None, timeout: int = 300,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    name: str,
+    args: list[str],
+    *,
+    cwd: Path | None = None,
+    timeout: int = 300,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run a pinned tool; returns the completed process (callers decide what a non-zero exit means)."""
     path = require(name)
     full_env = {**os.environ, **(env or {})}
     try:
-        return subprocess.run([path, *args], cwd=cwd, capture_output=True, text=True,
-                              timeout=timeout, env=full_env)
+        return subprocess.run(
+            [path, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=full_env
+        )
     except subprocess.TimeoutExpired as exc:
         raise UserError(f"{name} {' '.join(args[:3])} did not finish in {timeout}s") from exc
 
 
-def helm_template(chart: Path, *, release: str, namespace: str, kube_version: str,
-                  values: list[Path], helm: str = "helm") -> subprocess.CompletedProcess[str]:
-    args = ["template", release, str(chart), "--namespace", namespace,
-            "--kube-version", kube_version, "--include-crds"]
+def helm_template(
+    chart: Path, *, release: str, namespace: str, kube_version: str, values: list[Path], helm: str = "helm"
+) -> subprocess.CompletedProcess[str]:
+    args = [
+        "template",
+        release,
+        str(chart),
+        "--namespace",
+        namespace,
+        "--kube-version",
+        kube_version,
+        "--include-crds",
+    ]
     for v in values:
         args += ["-f", str(v)]
     return run(helm, args)
@@ -119,8 +136,9 @@ def jsonnet_evaluate(path: Path) -> str:
     try:
         import _gojsonnet  # the gojsonnet wheel's module
     except ImportError as exc:
-        raise ToolMissing("go-jsonnet (Python package gojsonnet) is not installed",
-                          hint=INSTALL_HINT) from exc
+        raise ToolMissing(
+            "go-jsonnet (Python package gojsonnet) is not installed", hint=INSTALL_HINT
+        ) from exc
     try:
         return _gojsonnet.evaluate_file(str(path))
     except RuntimeError as exc:
@@ -132,7 +150,13 @@ def _jsonnet_error(path: Path, text: str) -> UserError:
     first = text.strip().splitlines()[0] if text.strip() else "evaluation failed"
     m = re.search(r"([\w./-]+\.(?:jsonnet|libsonnet)):(\d+):(\d+)", text)
     where_file, line = (m.group(1), int(m.group(2))) if m else (str(path), None)
+    root = str(Path(__file__).resolve().parents[2]) + "/"
+    where_file = where_file.removeprefix(root)
     message = re.sub(r"^(STATIC ERROR|RUNTIME ERROR):\s*", "", first)
     message = re.sub(r"^[\w./-]+\.(?:jsonnet|libsonnet):[\d:()-]+\s*", "", message)
-    return UserError(f"Jsonnet error: {message}", file=where_file, line=line,
-                     hint="fix the Jsonnet at that line, then run `cfmon generate`")
+    return UserError(
+        f"Jsonnet error: {message}",
+        file=where_file,
+        line=line,
+        hint="fix the Jsonnet at that line, then run `cfmon generate`",
+    )

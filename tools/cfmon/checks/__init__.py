@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cfmon.checks.alertmanager import AlertmanagerConfig, AlertmanagerRouting
+from cfmon.checks.alerts import AlertRunbook
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.determinism import ForbiddenFunctions, RenderTwice
 from cfmon.checks.kubernetes import KubernetesSchema
@@ -15,6 +16,7 @@ REGISTRY: tuple[type[Check], ...] = (
     PrometheusConfig,
     PrometheusRules,
     PrometheusRuleTests,
+    AlertRunbook,
     AlertmanagerConfig,
     AlertmanagerRouting,
     RenderTwice,

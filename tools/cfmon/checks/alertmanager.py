@@ -17,12 +17,16 @@ VALUES_HINT = "fix alertmanager.routes / receivers / inhibitRules in the values 
 
 def alertmanager_layout(ctx: Context) -> Layout | None:
     if "alertmanager" not in ctx.cache:
-        present = any(c.get("name") == CONTAINER for r in ctx.objects()
-                      if r.kind in ("StatefulSet", "Deployment")
-                      for c in r.obj["spec"]["template"]["spec"].get("containers", []))
+        present = any(
+            c.get("name") == CONTAINER
+            for r in ctx.objects()
+            if r.kind in ("StatefulSet", "Deployment")
+            for c in r.obj["spec"]["template"]["spec"].get("containers", [])
+        )
         assert ctx.scratch is not None
-        ctx.cache["alertmanager"] = (materialize(ctx.rendered.resources, CONTAINER,
-                                                 ctx.scratch / "alertmanager") if present else None)
+        ctx.cache["alertmanager"] = (
+            materialize(ctx.rendered.resources, CONTAINER, ctx.scratch / "alertmanager") if present else None
+        )
     return ctx.cache["alertmanager"]
 
 
@@ -47,8 +51,14 @@ class AlertmanagerConfig(Check):
         if proc.returncode == 0:
             return []
         cm = layout.files.get(str(layout.config))
-        return [self.finding(ctx, f"amtool rejects alertmanager.yml: {_clean(proc.stdout + proc.stderr)}",
-                             file=cm.source if cm else None, hint=VALUES_HINT)]
+        return [
+            self.finding(
+                ctx,
+                f"amtool rejects alertmanager.yml: {_clean(proc.stdout + proc.stderr)}",
+                file=cm.source if cm else None,
+                hint=VALUES_HINT,
+            )
+        ]
 
 
 class AlertmanagerRouting(Check):
@@ -78,12 +88,28 @@ class AlertmanagerRouting(Check):
                     continue
                 want = case.get("receivers") or []
                 labels = [f"{k}={v}" for k, v in sorted((case.get("labels") or {}).items())]
-                proc = tools.run("amtool", ["config", "routes", "test", "--config.file", str(layout.config),
-                                            "--verify.receivers", ",".join(want), *labels])
+                proc = tools.run(
+                    "amtool",
+                    [
+                        "config",
+                        "routes",
+                        "test",
+                        "--config.file",
+                        str(layout.config),
+                        "--verify.receivers",
+                        ",".join(want),
+                        *labels,
+                    ],
+                )
                 if proc.returncode != 0:
                     got = proc.stdout.strip().splitlines()[0] if proc.stdout.strip() else _clean(proc.stderr)
                     name = case.get("name") or f"case {i + 1}"
-                    findings.append(self.finding(
-                        ctx, f"{name}: {{{', '.join(labels)}}} routes to {got}, expected {','.join(want)}",
-                        file=rel, hint=VALUES_HINT + " (or the expected receivers in the table)"))
+                    findings.append(
+                        self.finding(
+                            ctx,
+                            f"{name}: {{{', '.join(labels)}}} routes to {got}, expected {','.join(want)}",
+                            file=rel,
+                            hint=VALUES_HINT + " (or the expected receivers in the table)",
+                        )
+                    )
         return findings

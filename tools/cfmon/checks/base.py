@@ -50,8 +50,15 @@ class Check:
     def run(self, ctx: Context) -> list[Finding]:
         raise NotImplementedError
 
-    def finding(self, ctx: Context, message: str, *, file: str | None = None, line: int | None = None,
-                hint: str | None = None) -> Finding:
+    def finding(
+        self,
+        ctx: Context,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> Finding:
         return Finding(self.id, self.severity, message, file, line, hint, ctx.env)
 
 

@@ -8,9 +8,24 @@ import re
 from cfmon.checks.base import Check, Context, Finding
 
 # Sprig/Helm functions whose output changes from run to run or depends on the live cluster.
-FORBIDDEN = ("lookup", "randAlphaNum", "randAlpha", "randNumeric", "randAscii", "randBytes", "randInt",
-             "genCA", "genSelfSignedCert", "genSignedCert", "genPrivateKey", "uuidv4", "now", "date",
-             "dateInZone", "unixEpoch")
+FORBIDDEN = (
+    "lookup",
+    "randAlphaNum",
+    "randAlpha",
+    "randNumeric",
+    "randAscii",
+    "randBytes",
+    "randInt",
+    "genCA",
+    "genSelfSignedCert",
+    "genSignedCert",
+    "genPrivateKey",
+    "uuidv4",
+    "now",
+    "date",
+    "dateInZone",
+    "unixEpoch",
+)
 _CALL = re.compile(r"\{\{-?[^}]*?\b(" + "|".join(FORBIDDEN) + r")\b[^}]*\}\}")
 
 
@@ -29,10 +44,17 @@ class RenderTwice(Check):
         again = ctx.rerender()
         if again == ctx.rendered.text:
             return []
-        diff = list(difflib.unified_diff(ctx.rendered.text.splitlines(), again.splitlines(), lineterm="", n=0))
+        diff = list(
+            difflib.unified_diff(ctx.rendered.text.splitlines(), again.splitlines(), lineterm="", n=0)
+        )
         sample = "; ".join(line for line in diff[2:8] if line[:1] in "+-")
-        return [self.finding(ctx, f"two renders differ: {sample}",
-                             hint="remove random, time- or cluster-dependent functions from templates")]
+        return [
+            self.finding(
+                ctx,
+                f"two renders differ: {sample}",
+                hint="remove random, time- or cluster-dependent functions from templates",
+            )
+        ]
 
 
 class ForbiddenFunctions(Check):
@@ -52,13 +74,28 @@ class ForbiddenFunctions(Check):
             for number, line in enumerate(path.read_text().splitlines(), 1):
                 m = _CALL.search(line)
                 if m:
-                    findings.append(self.finding(
-                        ctx, f"template calls {m.group(1)}, which is not deterministic",
-                        file=ctx.project.rel(path), line=number,
-                        hint="take the value from values or an existing Secret instead"))
+                    findings.append(
+                        self.finding(
+                            ctx,
+                            f"template calls {m.group(1)}, which is not deterministic",
+                            file=ctx.project.rel(path),
+                            line=number,
+                            hint="take the value from values or an existing Secret instead",
+                        )
+                    )
         for res in ctx.objects():
-            hooks = [k for k in (res.obj.get("metadata", {}).get("annotations") or {}) if k.startswith("helm.sh/hook")]
+            hooks = [
+                k
+                for k in (res.obj.get("metadata", {}).get("annotations") or {})
+                if k.startswith("helm.sh/hook")
+            ]
             if hooks:
-                findings.append(self.finding(ctx, f"{res.key} is a Helm hook ({hooks[0]})", file=res.source,
-                                             hint="render it as a normal object; hooks never settle in Argo CD"))
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"{res.key} is a Helm hook ({hooks[0]})",
+                        file=res.source,
+                        hint="render it as a normal object; hooks never settle in Argo CD",
+                    )
+                )
         return findings

@@ -26,15 +26,25 @@ class KubernetesSchema(Check):
                 try:
                     kubernetes_validate.validate(res.obj, version, strict=True)
                 except SchemaNotFoundError:
-                    findings.append(self.finding(
-                        ctx, f"{res.key}: no Kubernetes {version} schema for {res.obj.get('apiVersion')} "
-                             f"{res.kind}", file=res.source,
-                        hint="use an API version that exists in every supported Kubernetes version"))
+                    findings.append(
+                        self.finding(
+                            ctx,
+                            f"{res.key}: no Kubernetes {version} schema for {res.obj.get('apiVersion')} "
+                            f"{res.kind}",
+                            file=res.source,
+                            hint="use an API version that exists in every supported Kubernetes version",
+                        )
+                    )
                     break
                 except ValidationError as exc:
                     path = ".".join(str(p) for p in exc.path) or "(object)"
-                    findings.append(self.finding(
-                        ctx, f"{res.key}: {path}: {exc.message} (Kubernetes {version})", file=res.source,
-                        hint="fix the template (field name, type or required field)"))
+                    findings.append(
+                        self.finding(
+                            ctx,
+                            f"{res.key}: {path}: {exc.message} (Kubernetes {version})",
+                            file=res.source,
+                            hint="fix the template (field name, type or required field)",
+                        )
+                    )
                     break
         return findings

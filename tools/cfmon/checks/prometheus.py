@@ -40,14 +40,33 @@ def rules_source(name: str) -> str:
 
 
 def _has_prometheus(ctx: Context) -> bool:
-    return any(c.get("name") == CONTAINER
-               for r in ctx.objects() if r.kind in ("StatefulSet", "Deployment")
-               for c in r.obj["spec"]["template"]["spec"].get("containers", []))
+    return any(
+        c.get("name") == CONTAINER
+        for r in ctx.objects()
+        if r.kind in ("StatefulSet", "Deployment")
+        for c in r.obj["spec"]["template"]["spec"].get("containers", [])
+    )
 
 
 def _tool_output(proc) -> str:
-    text = (proc.stdout + proc.stderr).strip()
-    return re.sub(r"/tmp/[^\s:\"']*?/prometheus(?=/)", "", text)  # show paths as mounted
+    """promtool's verdict without the noise: paths as mounted, no banners, no repeats."""
+    text = re.sub(r"/tmp/[^\s:\"']*?/prometheus(?=/)", "", proc.stdout + proc.stderr)
+    lines: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("Unit Testing:", "Checking ")) or line in lines:
+            continue
+        lines.append(line)
+    return "\n    ".join(lines)
+
+
+def rules_valid(ctx: Context, path: Path) -> tuple[bool, str]:
+    """`promtool check rules` on one rendered file, once per environment."""
+    key = f"rules-valid:{path}"
+    if key not in ctx.cache:
+        proc = tools.run("promtool", ["check", "rules", str(path)])
+        ctx.cache[key] = (proc.returncode == 0, _tool_output(proc))
+    return ctx.cache[key]
 
 
 class PrometheusConfig(Check):
@@ -72,9 +91,14 @@ class PrometheusConfig(Check):
         if proc.returncode == 0:
             return []
         cm = layout.files.get(str(layout.config))
-        return [self.finding(ctx, f"promtool rejects prometheus.yml: {_tool_output(proc)}",
-                             file=cm.source if cm else None,
-                             hint="fix the scrape/config template or the values it reads")]
+        return [
+            self.finding(
+                ctx,
+                f"promtool rejects prometheus.yml: {_tool_output(proc)}",
+                file=cm.source if cm else None,
+                hint="fix the scrape/config template or the values it reads",
+            )
+        ]
 
 
 class PrometheusRules(Check):
@@ -91,12 +115,16 @@ class PrometheusRules(Check):
             return []
         findings = []
         for name, path in rule_files(prometheus_layout(ctx)).items():
-            proc = tools.run("promtool", ["check", "rules", str(path)])
-            if proc.returncode != 0:
-                findings.append(self.finding(
-                    ctx, f"promtool rejects rule file {name}: {_tool_output(proc)}",
-                    file=rules_source(name),
-                    hint="fix the expression in the Jsonnet (or the override in values), then `cfmon generate`"))
+            ok, output = rules_valid(ctx, path)
+            if not ok:
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"promtool rejects rule file {name}: {output}",
+                        file=rules_source(name),
+                        hint="fix the Jsonnet expression (or its values override), then cfmon generate",
+                    )
+                )
         return findings
 
 
@@ -128,16 +156,37 @@ class PrometheusRuleTests(Check):
                 continue
             missing = [f for f in doc.get("rule_files") or [] if f not in rendered]
             if missing:
-                findings.append(self.finding(
-                    ctx, f"rule_files {missing} are not rendered in {ctx.env} (rendered: {sorted(rendered)})",
-                    file=rel, hint="name rule files by their basename, e.g. applications.yaml"))
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"rule_files {missing} are not rendered in {ctx.env} (rendered: {sorted(rendered)})",
+                        file=rel,
+                        hint="name rule files by their basename, e.g. applications.yaml",
+                    )
+                )
+                continue
+            broken = [f for f in doc.get("rule_files") or [] if not rules_valid(ctx, rendered[f])[0]]
+            if broken:
+                # prometheus/rules reports why; running the tests would only repeat it.
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"not run: rule file {', '.join(broken)} is invalid (see prometheus/rules)",
+                        file=rel,
+                    )
+                )
                 continue
             doc["rule_files"] = [str(rendered[f]) for f in doc.get("rule_files") or []]
             with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=ctx.scratch, delete=False) as fh:
                 yaml.safe_dump(doc, fh, sort_keys=False)
             proc = tools.run("promtool", ["test", "rules", fh.name])
             if proc.returncode != 0:
-                findings.append(self.finding(ctx, f"rule unit tests fail: {_tool_output(proc)}", file=rel,
-                                             hint="the rule or the test is wrong: run `cfmon check --env "
-                                                  f"{ctx.env}` after fixing"))
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"rule unit tests fail: {_tool_output(proc)}",
+                        file=rel,
+                        hint=f"the rule or the test is wrong: run `cfmon check --env {ctx.env}` after fixing",
+                    )
+                )
         return findings

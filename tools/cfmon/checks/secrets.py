@@ -13,11 +13,14 @@ from cfmon.checks.base import Check, Context, Finding, locate_text
 # Keys whose value is a credential when it is a literal (their `*_file` twins are the safe form).
 SECRET_KEY = re.compile(
     r"(^|_)(password|passwd|secret|token|api_key|apikey|service_key|routing_key|webhook_url|api_url|"
-    r"client_secret|auth_password|private_key|access_key|secret_key|credentials)$", re.I)
+    r"client_secret|auth_password|private_key|access_key|secret_key|credentials)$",
+    re.I,
+)
 # Values that are credentials whatever their key.
 SECRET_VALUE = re.compile(
     r"hooks\.slack\.com/services/|xox[abpr]-[\w-]{10,}|-----BEGIN [A-Z ]*PRIVATE KEY-----|"
-    r"\bAKIA[0-9A-Z]{16}\b|outlook\.office\.com/webhook/|\$2[aby]\$\d\d\$[./\w]{53}")
+    r"\bAKIA[0-9A-Z]{16}\b|outlook\.office\.com/webhook/|\$2[aby]\$\d\d\$[./\w]{53}"
+)
 SAFE_KEY = re.compile(r"(_file|File|Ref|Secret|existingSecret|secretName|_path)$")
 
 
@@ -55,18 +58,31 @@ class SecretLiterals(Check):
         findings = []
         for res in ctx.objects():
             if res.kind == "Secret" and (res.obj.get("data") or res.obj.get("stringData")):
-                findings.append(self.finding(ctx, f"{res.key}: the chart renders a Secret with data",
-                                             file=res.source, hint="reference an existing Secret instead"))
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"{res.key}: the chart renders a Secret with data",
+                        file=res.source,
+                        hint="reference an existing Secret instead",
+                    )
+                )
                 continue
             for path, key, value in walk(res.obj):
                 if not isinstance(value, str) or not value.strip() or SAFE_KEY.search(key):
                     continue
                 leaked = SECRET_VALUE.search(value) or (
-                    SECRET_KEY.search(key) and not value.startswith(("$__file{", "${", "/")))
+                    SECRET_KEY.search(key) and not value.startswith(("$__file{", "${", "/"))
+                )
                 if not leaked:
                     continue
                 file, line = locate_text(ctx.project, ctx.rendered.values_files, value.strip()[:60])
-                findings.append(self.finding(
-                    ctx, f"{res.key}: {path} holds a literal credential", file=file or res.source, line=line,
-                    hint=f"store it in an existing Secret and use `{key}_file` (or existingSecret)"))
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"{res.key}: {path} holds a literal credential",
+                        file=file or res.source,
+                        line=line,
+                        hint=f"store it in an existing Secret and use `{key}_file` (or existingSecret)",
+                    )
+                )
         return findings

@@ -24,12 +24,20 @@ class ConfigMapSize(Check):
         for res in ctx.objects():
             if res.kind not in ("ConfigMap", "Secret"):
                 continue
-            size = sum(len(str(v).encode()) for field in ("data", "binaryData", "stringData")
-                       for v in (res.obj.get(field) or {}).values())
+            size = sum(
+                len(str(v).encode())
+                for field in ("data", "binaryData", "stringData")
+                for v in (res.obj.get(field) or {}).values()
+            )
             if size > CONFIGMAP_BUDGET:
-                findings.append(self.finding(ctx, f"{res.key} holds {size // 1024} KiB (budget "
-                                                  f"{CONFIGMAP_BUDGET // 1024} KiB)", file=res.source,
-                                             hint="split it into several ConfigMaps"))
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"{res.key} holds {size // 1024} KiB (budget {CONFIGMAP_BUDGET // 1024} KiB)",
+                        file=res.source,
+                        hint="split it into several ConfigMaps",
+                    )
+                )
         return findings
 
 
@@ -46,6 +54,12 @@ class AnnotationSize(Check):
         for res in ctx.objects():
             size = len(json.dumps(res.obj.get("metadata", {}).get("annotations") or {}).encode())
             if size > ANNOTATIONS_BUDGET:
-                findings.append(self.finding(ctx, f"{res.key} has {size // 1024} KiB of annotations",
-                                             file=res.source, hint="move the payload into a ConfigMap"))
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"{res.key} has {size // 1024} KiB of annotations",
+                        file=res.source,
+                        hint="move the payload into a ConfigMap",
+                    )
+                )
         return findings

@@ -33,7 +33,7 @@ Returns a YAML dict: file name -> rule file content.
 {{- $defaults := .Files.Get "files/alert-params.yaml" | fromYaml -}}
 {{- range $name, $_ := .Values.alerts -}}
 {{- if not (hasKey $defaults $name) -}}
-{{- fail (printf "prometheus.alerts.%s: no such alert (alert names are listed in docs/alerts.md)" $name) -}}
+{{- fail (printf "prometheus.alerts.%s: no such alert (the alerts are listed in files/alert-params.yaml)" $name) -}}
 {{- end -}}
 {{- end -}}
 {{- $files := dict -}}

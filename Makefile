@@ -1,0 +1,33 @@
+# The two commands of the README, and what they are made of.
+#   make verify   install what is missing, then render and verify every environment (what CI checks)
+#   make test     install what is missing, then lint and run the whole test suite
+.PHONY: deps verify test lint format generate golden
+
+PY := .venv/bin/python
+CFMON := .venv/bin/cfmon
+
+deps:
+	@tools/install-deps
+
+verify: deps
+	@tools/verify
+
+test: deps lint
+	@$(PY) -m pytest
+
+lint: deps
+	@.venv/bin/ruff check tools/cfmon tests
+	@.venv/bin/ruff format --check tools/cfmon tests
+	@find jsonnet -name '*.jsonnet' -o -name '*.libsonnet' | sort | xargs .tools/bin/jsonnetfmt --test
+	@echo "lint: OK"
+
+format: deps
+	@.venv/bin/ruff format tools/cfmon tests
+	@.venv/bin/ruff check --fix tools/cfmon tests
+	@find jsonnet -name '*.jsonnet' -o -name '*.libsonnet' | xargs .tools/bin/jsonnetfmt -i
+
+generate: deps
+	@$(CFMON) generate
+
+golden: deps
+	@$(CFMON) render --env all && $(CFMON) golden --env all --update

@@ -1,0 +1,177 @@
+"""What each values switch does to the rendered chart, and that helm 4 renders what helm 3.18 does."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from cfmon import tools
+from cfmon.errors import UserError
+from cfmon.manifests import parse_documents, split_by_source
+from cfmon.project import CHART, find_root
+from cfmon.render import canonical, helm_output
+
+from conftest import ROOT
+
+PROJECT = find_root(ROOT)
+ENVS = ("dev", "staging", "prod")
+
+
+def render(env: str, overlay: dict | None = None, tmp_path=None, helm: str = "helm"):
+    overlays = []
+    if overlay is not None:
+        path = tmp_path / "overlay.yaml"
+        path.write_text(yaml.safe_dump(overlay))
+        overlays.append(path)
+    text, _ = helm_output(PROJECT, env, overlays, helm=helm)
+    objs = {}
+    for rel, body in split_by_source(text).items():
+        for res in parse_documents(body, source=str(CHART / rel), origin=rel):
+            objs[f"{res.kind}/{res.name}"] = res.obj
+    return objs
+
+
+def am_config(objs) -> dict:
+    return yaml.safe_load(objs["ConfigMap/creativeflow-alertmanager-config"]["data"]["alertmanager.yml"])
+
+
+def prom_config(objs) -> dict:
+    return yaml.safe_load(objs["ConfigMap/creativeflow-prometheus-config"]["data"]["prometheus.yml"])
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_helm4_renders_the_same_as_helm3(env):
+    if not tools.probe("helm4").ok:
+        pytest.fail("helm4 is missing: run tools/install-deps")
+    a = canonical(split_by_source(helm_output(PROJECT, env)[0]))
+    b = canonical(split_by_source(helm_output(PROJECT, env, helm="helm4")[0]))
+    assert a == b
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_helm_lint_strict(env):
+    proc = tools.run("helm", ["lint", "--strict", str(PROJECT.chart), "-f", str(PROJECT.env_values(env))])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 chart(s) failed" in proc.stdout
+
+
+def test_environment_labels_and_replica_label():
+    cfg = prom_config(render("staging"))
+    assert cfg["global"]["external_labels"] == {
+        "cluster": "creativeflow-staging",
+        "environment": "staging",
+        "monitor": "creativeflow-main",
+        "replica": "${POD_NAME}",
+    }
+    assert cfg["alerting"]["alert_relabel_configs"] == [{"action": "labeldrop", "regex": "replica"}]
+
+
+def test_prod_is_highly_available_and_dev_is_small():
+    prod, dev = render("prod"), render("dev")
+    assert prod["StatefulSet/creativeflow-prometheus"]["spec"]["replicas"] == 2
+    am = prod["StatefulSet/creativeflow-alertmanager"]["spec"]
+    assert am["replicas"] == 3
+    args = am["template"]["spec"]["containers"][0]["args"]
+    peers = [a for a in args if a.startswith("--cluster.peer=")]
+    assert len(peers) == 3 and "--cluster.listen-address=0.0.0.0:9094" in args
+    dev_args = dev["StatefulSet/creativeflow-alertmanager"]["spec"]["template"]["spec"]["containers"][0][
+        "args"
+    ]
+    assert "--cluster.listen-address=" in dev_args and not any(
+        a.startswith("--cluster.peer") for a in dev_args
+    )
+    retention = [
+        a
+        for a in prod["StatefulSet/creativeflow-prometheus"]["spec"]["template"]["spec"]["containers"][0][
+            "args"
+        ]
+        if a.startswith("--storage.tsdb.retention")
+    ]
+    assert retention == ["--storage.tsdb.retention.time=30d", "--storage.tsdb.retention.size=180GB"]
+
+
+def test_config_change_rolls_the_pods(tmp_path):
+    a = render("prod")["StatefulSet/creativeflow-prometheus"]["spec"]["template"]["metadata"]["annotations"]
+    b = render("prod", {"prometheus": {"scrapeInterval": "30s"}}, tmp_path)[
+        "StatefulSet/creativeflow-prometheus"
+    ]["spec"]["template"]["metadata"]["annotations"]
+    assert a["checksum/config"] != b["checksum/config"] and a["checksum/rules"] == b["checksum/rules"]
+
+
+def test_components_are_toggled(tmp_path):
+    objs = render("dev", {"alertmanager": {"enabled": False}}, tmp_path)
+    assert not any("alertmanager" in k for k in objs if k.startswith(("StatefulSet", "ConfigMap")))
+    assert "StatefulSet/creativeflow-prometheus" in objs
+
+
+def test_persistence_switch(tmp_path):
+    on = render("dev")["StatefulSet/creativeflow-prometheus"]["spec"]
+    assert on["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "10Gi"
+    off = render("dev", {"prometheus": {"persistence": {"enabled": False}}}, tmp_path)[
+        "StatefulSet/creativeflow-prometheus"
+    ]["spec"]
+    assert "volumeClaimTemplates" not in off
+    assert {"name": "data", "emptyDir": {}} in off["template"]["spec"]["volumes"]
+
+
+def test_routes_are_ordered_and_an_overlay_adds_one_without_restating_the_list(tmp_path):
+    routes = am_config(render("prod"))["route"]["routes"]
+    assert [r["receiver"] for r in routes] == [
+        "db-team-pagerduty",
+        "ai-infra-slack",
+        "critical-pagerduty",
+        "warning-slack",
+        "info-email",
+    ]
+    team = {
+        "alertmanager": {
+            "receivers": {"team-x": {"slack_configs": [{"channel": "#team-x"}]}},
+            "routes": {"team-x": {"order": 5, "receiver": "team-x", "matchers": ['team="x"']}},
+        }
+    }
+    routes = am_config(render("prod", team, tmp_path))["route"]["routes"]
+    assert routes[0] == {"receiver": "team-x", "matchers": ['team="x"']} and len(routes) == 6
+
+
+def test_receivers_read_secrets_from_files():
+    cfg = am_config(render("prod"))
+    assert cfg["global"]["smtp_auth_password_file"] == "/etc/alertmanager/secrets/smtp-password"
+    assert cfg["global"]["slack_api_url_file"] == "/etc/alertmanager/secrets/slack-webhook-url"
+    pd = next(r for r in cfg["receivers"] if r["name"] == "critical-pagerduty")["pagerduty_configs"][0]
+    assert pd["routing_key_file"] == "/etc/alertmanager/secrets/pagerduty-routing-key"
+    vols = render("prod")["StatefulSet/creativeflow-alertmanager"]["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "secrets", "secret": {"secretName": "creativeflow-alertmanager-secrets"}} in vols
+
+
+def test_literal_secret_in_global_config_is_refused_by_the_schema(tmp_path):
+    with pytest.raises(UserError) as err:
+        render(
+            "prod",
+            {"alertmanager": {"globalConfig": {"slack_api_url": "https://example.invalid/x"}}},
+            tmp_path,
+        )
+    assert err.value.key == "alertmanager.globalConfig.slack_api_url" or "slack_api_url" in str(err.value)
+
+
+def test_latest_image_tag_is_refused(tmp_path):
+    with pytest.raises(UserError) as err:
+        render("prod", {"prometheus": {"image": {"tag": "latest"}}}, tmp_path)
+    assert err.value.key == "prometheus.image.tag"
+
+
+def test_every_container_is_hardened_and_has_resources():
+    for env in ENVS:
+        for key, obj in render(env).items():
+            if not key.startswith("StatefulSet/"):
+                continue
+            pod = obj["spec"]["template"]["spec"]
+            assert pod["securityContext"]["runAsNonRoot"] is True
+            assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+            for c in pod["containers"]:
+                assert c["securityContext"] == {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "capabilities": {"drop": ["ALL"]},
+                }
+                assert c["resources"]["requests"] and c["resources"]["limits"]["memory"]
+                assert not c["image"].endswith(":latest")
