@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from conftest import ROOT
 
 from cfmon import tools
 from cfmon.errors import UserError
 from cfmon.manifests import parse_documents, split_by_source
 from cfmon.project import CHART, find_root
 from cfmon.render import canonical, helm_output
-
-from conftest import ROOT
 
 PROJECT = find_root(ROOT)
 ENVS = ("dev", "staging", "prod")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import ROOT
 
 from cfmon import tools
 from cfmon.errors import UserError
-
-from conftest import ROOT
 
 GOOD = {
     "name": "ExampleThingBroken",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +19,6 @@ RENDER_DIR = Path("build/rendered")
 # Pinned render parameters: the same output on every machine and in Argo CD.
 RELEASE = "creativeflow"
 NAMESPACE = "monitoring"
-# Oldest and newest Kubernetes the chart supports (Chart.yaml kubeVersion); renders use the oldest,
-# schema checks run against both.
-KUBE_VERSIONS = ("1.30.0", "1.37.0")
 
 
 @dataclass(frozen=True)
@@ -82,3 +80,41 @@ def find_root(start: Path | None = None) -> Project:
         file=str(here),
         hint="run cfmon from the repository (or a subfolder of it)",
     )
+
+
+def kube_versions(project: Project) -> tuple[str, str]:
+    """Oldest and newest Kubernetes the chart supports: Chart.yaml `kubeVersion` (">=A <B"), the
+    newest being the last version below B that kubernetes-validate has schemas for. Renders use
+    the oldest; schema checks run against both."""
+    import kubernetes_validate.utils as kv
+    import yaml
+
+    chart_yaml = project.chart / "Chart.yaml"
+    constraint = str((yaml.safe_load(chart_yaml.read_text()) or {}).get("kubeVersion", ""))
+    low = re.search(r">=\s*v?(\d+)\.(\d+)", constraint)
+    high = re.search(r"<\s*v?(\d+)\.(\d+)", constraint)
+    if not low or not high:
+        raise UserError(
+            f"kubeVersion {constraint!r} needs a lower and an upper bound",
+            file=project.rel(chart_yaml),
+            key="kubeVersion",
+            hint='write ">=1.30.0-0 <1.38.0-0"',
+        )
+    lo, hi = (int(low.group(1)), int(low.group(2))), (int(high.group(1)), int(high.group(2)))
+    known = sorted(
+        {
+            tuple(int(x) for x in m.groups())
+            for v in kv.all_versions()
+            if (m := re.match(r"v?(\d+)\.(\d+)", v))
+        }
+    )
+    supported = [v for v in known if lo <= v < hi]
+    if not supported or supported[0] != lo:
+        raise UserError(
+            f"kubernetes-validate has no schemas for Kubernetes {lo[0]}.{lo[1]}",
+            file=project.rel(chart_yaml),
+            key="kubeVersion",
+            hint="raise the lower bound or upgrade kubernetes-validate",
+        )
+    newest = supported[-1]
+    return f"{lo[0]}.{lo[1]}.0", f"{newest[0]}.{newest[1]}.0"

@@ -12,7 +12,7 @@ import yaml
 from cfmon import tools
 from cfmon.errors import UserError
 from cfmon.manifests import Resource, load_dir, split_by_source
-from cfmon.project import KUBE_VERSIONS, NAMESPACE, RELEASE, Project
+from cfmon.project import NAMESPACE, RELEASE, Project, kube_versions
 
 
 @dataclass
@@ -61,7 +61,7 @@ def helm_output(
         project.chart,
         release=RELEASE,
         namespace=NAMESPACE,
-        kube_version=KUBE_VERSIONS[0],
+        kube_version=kube_versions(project)[0],
         values=files[1:],
         helm=helm,
     )

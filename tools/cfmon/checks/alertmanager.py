@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 
-import yaml
-
 from cfmon import tools
-from cfmon.checks.base import Check, Context, Finding
+from cfmon.checks.base import Check, Context, Finding, read_mapping
 from cfmon.layout import Layout, materialize
 from cfmon.project import ROUTING_TESTS_DIR
 
@@ -30,8 +28,22 @@ def alertmanager_layout(ctx: Context) -> Layout | None:
     return ctx.cache["alertmanager"]
 
 
-def _clean(text: str) -> str:
-    return re.sub(r"/tmp/[^\s:\"']*?/alertmanager(?=/)", "", text.strip())
+def _clean(text: str, layout: Layout) -> str:
+    """amtool's verdict without banners, with paths shown as mounted."""
+    text = re.sub(r"Checking '[^']*'\s*", "", text.replace(str(layout.root), ""))
+    noise = ("Warning: --config.file", "SUCCESS", "Found:", "amtool: error: failed to validate")
+    keep = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith(noise) and not line.startswith(" - ")
+    ]
+    return "\n    ".join(keep)
+
+
+def _matcher(key: str, value: object) -> str:
+    """A label for amtool, double-quoted so spaces, commas and quotes survive its parser."""
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'{key}="{escaped}"'
 
 
 class AlertmanagerConfig(Check):
@@ -54,9 +66,10 @@ class AlertmanagerConfig(Check):
         return [
             self.finding(
                 ctx,
-                f"amtool rejects alertmanager.yml: {_clean(proc.stdout + proc.stderr)}",
+                f"amtool rejects alertmanager.yml: {_clean(proc.stdout + proc.stderr, layout)}",
                 file=cm.source if cm else None,
-                hint=VALUES_HINT,
+                hint=VALUES_HINT
+                + ", or the notification templates in charts/.../alertmanager/files/templates",
             )
         ]
 
@@ -77,17 +90,27 @@ class AlertmanagerRouting(Check):
         findings = []
         for table in sorted(ctx.project.path(ROUTING_TESTS_DIR).glob("*.yaml")):
             rel = ctx.project.rel(table)
-            try:
-                doc = yaml.safe_load(table.read_text()) or {}
-            except yaml.YAMLError as exc:
-                findings.append(self.finding(ctx, f"not valid YAML: {exc}", file=rel))
+            doc, problem = read_mapping(self, ctx, table)
+            if problem:
+                findings.append(problem)
                 continue
             for i, case in enumerate(doc.get("cases") or []):
+                name = (case.get("name") if isinstance(case, dict) else None) or f"case {i + 1}"
+                if not isinstance(case, dict) or not case.get("receivers") or not case.get("labels"):
+                    findings.append(
+                        self.finding(
+                            ctx,
+                            f"{name}: a case needs `labels` and a non-empty `receivers` list",
+                            file=rel,
+                            hint="write: - {name: ..., labels: {severity: critical}, receivers: [x]}",
+                        )
+                    )
+                    continue
                 envs = case.get("environments")
                 if envs is not None and ctx.env not in envs:
                     continue
-                want = case.get("receivers") or []
-                labels = [f"{k}={v}" for k, v in sorted((case.get("labels") or {}).items())]
+                want = [str(r) for r in case["receivers"]]
+                labels = [_matcher(k, v) for k, v in sorted(case["labels"].items())]
                 proc = tools.run(
                     "amtool",
                     [
@@ -101,15 +124,19 @@ class AlertmanagerRouting(Check):
                         *labels,
                     ],
                 )
-                if proc.returncode != 0:
-                    got = proc.stdout.strip().splitlines()[0] if proc.stdout.strip() else _clean(proc.stderr)
-                    name = case.get("name") or f"case {i + 1}"
-                    findings.append(
-                        self.finding(
-                            ctx,
-                            f"{name}: {{{', '.join(labels)}}} routes to {got}, expected {','.join(want)}",
-                            file=rel,
-                            hint=VALUES_HINT + " (or the expected receivers in the table)",
-                        )
+                if proc.returncode == 0:
+                    continue
+                got = proc.stdout.strip().splitlines()[0] if proc.stdout.strip() else ""
+                if got and sorted(got.split(",")) == sorted(want):
+                    continue  # same receivers, listed in another order
+                shown = ", ".join(f"{k}={v}" for k, v in sorted(case["labels"].items()))
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"{name}: {{{shown}}} routes to {got or _clean(proc.stderr, layout)}, "
+                        f"expected {','.join(want)}",
+                        file=rel,
+                        hint=VALUES_HINT + " (or the expected receivers in the table)",
                     )
+                )
         return findings

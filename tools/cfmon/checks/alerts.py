@@ -9,7 +9,9 @@ import yaml
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.prometheus import rules_source
 
-RUNBOOK_URL = re.compile(r"/docs/runbooks/([A-Za-z0-9]+)\.md$")
+# Runbooks live in this repository; the URL the Jsonnet helper builds (mixin _config.runbookBaseUrl).
+RUNBOOK_BASE = "https://github.com/creativeflow-ai/creativeflow-monitoring/blob/main/docs/runbooks/"
+RUNBOOK_URL = re.compile(re.escape(RUNBOOK_BASE) + r"([A-Za-z0-9]+)\.md$")
 
 
 def rendered_alerts(ctx: Context):
@@ -49,7 +51,7 @@ class AlertRunbook(Check):
                 findings.append(
                     self.finding(
                         ctx,
-                        f"alert {name}: runbook_url {url or '(none)'} is not docs/runbooks/{name}.md",
+                        f"alert {name}: runbook_url {url or '(none)'} is not {RUNBOOK_BASE}{name}.md",
                         file=rules_source(file),
                         hint="build alerts with the rules.libsonnet alert() helper",
                     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+
+import yaml
 
 from cfmon.project import Project
 from cfmon.render import Rendered
@@ -62,14 +65,41 @@ class Check:
         return Finding(self.id, self.severity, message, file, line, hint, ctx.env)
 
 
-def locate_text(project: Project, files: list[Path], needle: str) -> tuple[str | None, int | None]:
-    """First values file and line that contains `needle` (to point a finding at what the user edits)."""
+def read_mapping(check: Check, ctx: Context, path: Path) -> tuple[dict, Finding | None]:
+    """A YAML file that must be a mapping (test tables): its content, or the finding that says why not."""
+    rel = ctx.project.rel(path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        return {}, check.finding(ctx, f"not valid YAML: {exc}", file=rel, hint="fix the YAML syntax")
+    if doc is None:
+        return {}, None
+    if not isinstance(doc, dict):
+        return {}, check.finding(
+            ctx,
+            f"the top level must be a mapping, not a {type(doc).__name__}",
+            file=rel,
+            hint="see the other files in the same folder for the layout",
+        )
+    return doc, None
+
+
+def locate_text(
+    project: Project, files: list[Path], needle: str, *, key: str | None = None
+) -> tuple[str | None, int | None]:
+    """The values file and line that holds `needle` (the line that also names `key`, if any)."""
+    fallback: tuple[str | None, int | None] = (None, None)
     for path in files:
         try:
             lines = path.read_text().splitlines()
         except OSError:
             continue
         for number, text in enumerate(lines, 1):
-            if needle in text:
+            code = text.split("#", 1)[0] if not text.lstrip().startswith("#") else ""
+            if needle not in code:
+                continue
+            if key is None or re.search(rf"(^|[\s{{,]){re.escape(key)}\s*:", code):
                 return project.rel(path), number
-    return None, None
+            if fallback == (None, None):
+                fallback = (project.rel(path), number)
+    return fallback

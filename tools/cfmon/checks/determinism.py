@@ -26,7 +26,8 @@ FORBIDDEN = (
     "dateInZone",
     "unixEpoch",
 )
-_CALL = re.compile(r"\{\{-?[^}]*?\b(" + "|".join(FORBIDDEN) + r")\b[^}]*\}\}")
+_ACTION = re.compile(r"\{\{(?!-?\s*/\*)(.*?)\}\}", re.S)  # template actions, not {{/* comments */}}
+_CALL = re.compile(r"(?<![\w.\"$])(" + "|".join(FORBIDDEN) + r")\b")
 
 
 class RenderTwice(Check):
@@ -68,18 +69,20 @@ class ForbiddenFunctions(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
-        for path in sorted(ctx.project.chart.rglob("templates/*")):
-            if not path.is_file():
+        for path in sorted(ctx.project.chart.rglob("*")):
+            if not path.is_file() or "templates" not in path.relative_to(ctx.project.chart).parts:
                 continue
-            for number, line in enumerate(path.read_text().splitlines(), 1):
-                m = _CALL.search(line)
+            text = path.read_text()
+            for action in _ACTION.finditer(text):
+                body = re.sub(r'"(?:[^"\\]|\\.)*"', '""', action.group(1))  # not inside strings
+                m = _CALL.search(body)
                 if m:
                     findings.append(
                         self.finding(
                             ctx,
                             f"template calls {m.group(1)}, which is not deterministic",
                             file=ctx.project.rel(path),
-                            line=number,
+                            line=text.count("\n", 0, action.start()) + 1,
                             hint="take the value from values or an existing Secret instead",
                         )
                     )

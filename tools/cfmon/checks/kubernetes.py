@@ -6,7 +6,7 @@ import kubernetes_validate
 from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
 
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.project import KUBE_VERSIONS
+from cfmon.project import kube_versions
 
 
 class KubernetesSchema(Check):
@@ -22,7 +22,17 @@ class KubernetesSchema(Check):
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
         for res in ctx.objects():
-            for version in KUBE_VERSIONS:
+            if not res.obj.get("apiVersion") or not res.kind:
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"{res.key}: an object without apiVersion or kind",
+                        file=res.source,
+                        hint="every manifest needs apiVersion and kind",
+                    )
+                )
+                continue
+            for version in kube_versions(ctx.project):
                 try:
                     kubernetes_validate.validate(res.obj, version, strict=True)
                 except SchemaNotFoundError:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 
 import yaml
 
 from cfmon import tools
-from cfmon.checks.base import Check, Context, Finding
+from cfmon.checks.base import Check, Context, Finding, read_mapping
 from cfmon.layout import Layout, materialize
 from cfmon.project import RULE_TESTS_DIR
 
@@ -48,9 +47,9 @@ def _has_prometheus(ctx: Context) -> bool:
     )
 
 
-def _tool_output(proc) -> str:
+def _tool_output(proc, layout: Layout) -> str:
     """promtool's verdict without the noise: paths as mounted, no banners, no repeats."""
-    text = re.sub(r"/tmp/[^\s:\"']*?/prometheus(?=/)", "", proc.stdout + proc.stderr)
+    text = (proc.stdout + proc.stderr).replace(str(layout.root), "")
     lines: list[str] = []
     for line in text.splitlines():
         line = line.strip()
@@ -65,7 +64,7 @@ def rules_valid(ctx: Context, path: Path) -> tuple[bool, str]:
     key = f"rules-valid:{path}"
     if key not in ctx.cache:
         proc = tools.run("promtool", ["check", "rules", str(path)])
-        ctx.cache[key] = (proc.returncode == 0, _tool_output(proc))
+        ctx.cache[key] = (proc.returncode == 0, _tool_output(proc, prometheus_layout(ctx)))
     return ctx.cache[key]
 
 
@@ -94,7 +93,7 @@ class PrometheusConfig(Check):
         return [
             self.finding(
                 ctx,
-                f"promtool rejects prometheus.yml: {_tool_output(proc)}",
+                f"promtool rejects prometheus.yml: {_tool_output(proc, layout)}",
                 file=cm.source if cm else None,
                 hint="fix the scrape/config template or the values it reads",
             )
@@ -146,10 +145,9 @@ class PrometheusRuleTests(Check):
         findings = []
         for test in sorted(ctx.project.path(RULE_TESTS_DIR).glob("*.yaml")):
             rel = ctx.project.rel(test)
-            try:
-                doc = yaml.safe_load(test.read_text()) or {}
-            except yaml.YAMLError as exc:
-                findings.append(self.finding(ctx, f"not valid YAML: {exc}", file=rel))
+            doc, problem = read_mapping(self, ctx, test)
+            if problem:
+                findings.append(problem)
                 continue
             envs = (doc.pop("cfmon", None) or {}).get("environments")
             if envs is not None and ctx.env not in envs:
@@ -184,7 +182,7 @@ class PrometheusRuleTests(Check):
                 findings.append(
                     self.finding(
                         ctx,
-                        f"rule unit tests fail: {_tool_output(proc)}",
+                        f"rule unit tests fail: {_tool_output(proc, prometheus_layout(ctx))}",
                         file=rel,
                         hint=f"the rule or the test is wrong: run `cfmon check --env {ctx.env}` after fixing",
                     )

@@ -24,23 +24,24 @@ SECRET_VALUE = re.compile(
 SAFE_KEY = re.compile(r"(_file|File|Ref|Secret|existingSecret|secretName|_path)$")
 
 
-def walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
-    """(path, key, value) for every scalar, descending into ConfigMap payloads that are YAML."""
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from walk(v, f"{path}.{k}" if path else str(k))
-            if not isinstance(v, dict | list):
-                yield (f"{path}.{k}" if path else str(k)), str(k), v
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from walk(v, f"{path}[{i}]")
-    elif isinstance(node, str) and "\n" in node:
+def walk(node: Any, path: str = "", key: str = "") -> Iterator[tuple[str, str, Any]]:
+    """(path, key, value) for every leaf; ConfigMap payloads that are YAML are walked, not returned."""
+    if isinstance(node, str) and "\n" in node:
         try:
             inner = yaml.safe_load(node)
         except yaml.YAMLError:
-            return
+            inner = None
         if isinstance(inner, dict | list):
-            yield from walk(inner, path)
+            yield from walk(inner, path, key)
+            return
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from walk(v, f"{path}.{k}" if path else str(k), str(k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from walk(v, f"{path}[{i}]", key)
+    else:
+        yield path, key, node
 
 
 class SecretLiterals(Check):
@@ -68,14 +69,18 @@ class SecretLiterals(Check):
                 )
                 continue
             for path, key, value in walk(res.obj):
-                if not isinstance(value, str) or not value.strip() or SAFE_KEY.search(key):
+                # A number is a credential too when YAML reads `password: 123456`; booleans are not.
+                if isinstance(value, bool) or value is None or not isinstance(value, str | int | float):
                     continue
-                leaked = SECRET_VALUE.search(value) or (
-                    SECRET_KEY.search(key) and not value.startswith(("$__file{", "${", "/"))
+                text = str(value).strip()
+                if not text or SAFE_KEY.search(key):
+                    continue
+                leaked = SECRET_VALUE.search(text) or (
+                    SECRET_KEY.search(key) and not text.startswith(("$__file{", "${", "/"))
                 )
                 if not leaked:
                     continue
-                file, line = locate_text(ctx.project, ctx.rendered.values_files, value.strip()[:60])
+                file, line = locate_text(ctx.project, ctx.rendered.values_files, text[:60], key=key)
                 findings.append(
                     self.finding(
                         ctx,

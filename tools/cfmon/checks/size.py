@@ -52,14 +52,16 @@ class AnnotationSize(Check):
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
         for res in ctx.objects():
-            size = len(json.dumps(res.obj.get("metadata", {}).get("annotations") or {}).encode())
-            if size > ANNOTATIONS_BUDGET:
-                findings.append(
-                    self.finding(
-                        ctx,
-                        f"{res.key} has {size // 1024} KiB of annotations",
-                        file=res.source,
-                        hint="move the payload into a ConfigMap",
+            template = ((res.obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
+            for where, meta in (("", res.obj.get("metadata") or {}), (" (pod template)", template)):
+                size = len(json.dumps(meta.get("annotations") or {}).encode())
+                if size > ANNOTATIONS_BUDGET:
+                    findings.append(
+                        self.finding(
+                            ctx,
+                            f"{res.key}{where} has {size // 1024} KiB of annotations",
+                            file=res.source,
+                            hint="move the payload into a ConfigMap",
+                        )
                     )
-                )
         return findings
