@@ -108,7 +108,24 @@ def test_golden_reports_configmap_payload_fields(repo, cfmon):
         c["path"]: (c["old"], c["new"]) for r in json.loads(res.out)[0]["resources"] for c in r["changes"]
     }
     assert changes['data["prometheus.yml"].global.scrape_interval'] == ("15s", "30s")
-    assert any(p.startswith("spec.template.spec.containers[0].args") for p in changes)
+    assert any(p.startswith("spec.template.spec.containers.prometheus.args") for p in changes)
+
+
+def test_rule_changes_are_named_by_group_and_alert(repo, cfmon):
+    edit(
+        repo / "values/prod.yaml",
+        "prometheus:\n",
+        "prometheus:\n  alerts:\n    ApiGatewayErrorRatioHigh:\n      params: {threshold: 0.1}\n",
+    )
+    assert cfmon(repo, "render", "--env", "prod").code == 0
+    res = cfmon(repo, "golden", "--env", "prod")
+    assert res.code == 1
+    assert (
+        'data["applications.yaml"].groups.applications-alerts.rules.ApiGatewayErrorRatioHigh.expr: '
+        'service:http_requests_errors:ratio_rate5m{service="api-gateway"} > 0.05 -> '
+        'service:http_requests_errors:ratio_rate5m{service="api-gateway"} > 0.1'
+    ) in res.out
+    assert "...over the last 5 minutes (threshold {{ 0.05 | humanizePercentage }})." in res.out
 
 
 def test_diff_from_git_ref_shows_what_a_change_does(repo, cfmon):

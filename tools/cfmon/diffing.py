@@ -28,12 +28,27 @@ class ResourceDiff:
     changes: list[Change] = field(default_factory=list)
 
 
+# Lists of named things are compared by name, so a diff says which alert, group, container or
+# scrape job changed (and a reordering is not a change).
+IDENTITY_KEYS = ("alert", "record", "job_name", "name")
+
+
+def _keyed(items: list[Any]) -> dict[str, Any] | None:
+    for key in IDENTITY_KEYS:
+        if items and all(isinstance(i, dict) and isinstance(i.get(key), str) for i in items):
+            names = [i[key] for i in items]
+            if len(set(names)) == len(names):
+                return {n: i for n, i in zip(names, items, strict=True)}
+    return None
+
+
 def expand(node: Any) -> Any:
     """Parse string payloads that are YAML documents (ConfigMap data) so diffs name the inner field."""
     if isinstance(node, dict):
         return {k: expand(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [expand(v) for v in node]
+        keyed = _keyed(node)
+        return {k: expand(v) for k, v in keyed.items()} if keyed else [expand(v) for v in node]
     if isinstance(node, str) and "\n" in node:
         try:
             inner = yaml.safe_load(node)
@@ -100,6 +115,17 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def _changed_part(old: str, new: str, context: int = 40) -> str:
+    """`old -> new` for long strings: from a little before the first difference on."""
+    if len(old) <= 120 and len(new) <= 120:
+        return f"{_short(old)} -> {_short(new)}"
+    same = (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b)
+    start = next(same, min(len(old), len(new)))
+    cut = max(0, start - context)
+    lead = "..." if cut else ""
+    return f"{_short(lead + old[cut:])} -> {_short(lead + new[cut:])}"
+
+
 def format_text(env: str, diffs: list[ResourceDiff]) -> str:
     if not diffs:
         return f"{env}: no changes\n"
@@ -113,6 +139,8 @@ def format_text(env: str, diffs: list[ResourceDiff]) -> str:
                 lines.append(f"      {c.path}: added {_short(c.new)}")
             elif c.new is None:
                 lines.append(f"      {c.path}: removed {_short(c.old)}")
+            elif isinstance(c.old, str) and isinstance(c.new, str):
+                lines.append(f"      {c.path}: {_changed_part(c.old, c.new)}")
             else:
                 lines.append(f"      {c.path}: {_short(c.old)} -> {_short(c.new)}")
     return "\n".join(lines) + "\n"
