@@ -8,16 +8,11 @@ from cfmon.diffing import ResourceDiff, diff_resources
 from cfmon.errors import UserError
 from cfmon.manifests import load_dir
 from cfmon.project import Project
+from cfmon.render import require_rendered
 
 
 def compare(project: Project, env: str) -> list[ResourceDiff]:
-    rendered, golden = project.render_dir(env), project.golden_dir(env)
-    if not rendered.is_dir():
-        raise UserError(
-            f"environment {env} is not rendered",
-            file=project.rel(rendered),
-            hint=f"run `cfmon render --env {env}` first",
-        )
+    rendered, golden = require_rendered(project, env), project.golden_dir(env)
     if not golden.is_dir():
         raise UserError(
             f"no golden files for {env}",
@@ -28,13 +23,7 @@ def compare(project: Project, env: str) -> list[ResourceDiff]:
 
 
 def update(project: Project, env: str) -> None:
-    rendered, golden = project.render_dir(env), project.golden_dir(env)
-    if not rendered.is_dir():
-        raise UserError(
-            f"environment {env} is not rendered",
-            file=project.rel(rendered),
-            hint=f"run `cfmon render --env {env}` first",
-        )
+    rendered, golden = require_rendered(project, env), project.golden_dir(env)
     if golden.exists():
         shutil.rmtree(golden)
     shutil.copytree(rendered, golden)

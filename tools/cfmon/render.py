@@ -93,9 +93,8 @@ def render(project: Project, env: str, overlays: list[Path] | None = None) -> Re
     return Rendered(env, out, canonical(split), files, load_dir(out))
 
 
-def load_rendered(project: Project, env: str, overlays: list[Path] | None = None) -> Rendered:
-    """What `cfmon render` left in build/rendered/<env>/ (checks read what ships)."""
-    files = values_files(project, env, overlays or [])
+def require_rendered(project: Project, env: str) -> Path:
+    """build/rendered/<env>/, or the error that says to render it first."""
     out = project.render_dir(env)
     if not out.is_dir():
         raise UserError(
@@ -103,6 +102,13 @@ def load_rendered(project: Project, env: str, overlays: list[Path] | None = None
             file=project.rel(out),
             hint=f"run `cfmon render --env {env}` first",
         )
+    return out
+
+
+def load_rendered(project: Project, env: str, overlays: list[Path] | None = None) -> Rendered:
+    """What `cfmon render` left in build/rendered/<env>/ (checks read what ships)."""
+    files = values_files(project, env, overlays or [])
+    out = require_rendered(project, env)
     files_text = {p.relative_to(out).as_posix(): p.read_text() for p in out.rglob("*.yaml")}
     text = canonical(files_text)
     return Rendered(env, out, text, files, load_dir(out))
