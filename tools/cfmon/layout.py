@@ -30,13 +30,22 @@ class Layout:
         return text
 
 
-def find_container(resources: list[Resource], container: str) -> tuple[Resource, dict]:
+def _containers(resources: list[Resource]):
     for res in resources:
         if res.kind in ("StatefulSet", "Deployment", "DaemonSet"):
-            spec = res.obj["spec"]["template"]["spec"]
-            for c in spec.get("containers", []):
-                if c.get("name") == container:
-                    return res, c
+            for c in res.obj["spec"]["template"]["spec"].get("containers", []):
+                yield res, c
+
+
+def has_container(resources: list[Resource], container: str) -> bool:
+    """Whether the render runs this component (it may be disabled in an environment)."""
+    return any(c.get("name") == container for _, c in _containers(resources))
+
+
+def find_container(resources: list[Resource], container: str) -> tuple[Resource, dict]:
+    for res, c in _containers(resources):
+        if c.get("name") == container:
+            return res, c
     raise UserError(
         f"no workload with a container named {container!r} in the render",
         hint=f"is {container} enabled in this environment?",

@@ -6,7 +6,7 @@ import re
 
 from cfmon import tools
 from cfmon.checks.base import Check, Context, Finding, read_mapping
-from cfmon.layout import Layout, materialize
+from cfmon.layout import Layout, has_container, materialize
 from cfmon.project import ROUTING_TESTS_DIR
 
 CONTAINER = "alertmanager"
@@ -15,12 +15,7 @@ VALUES_HINT = "fix alertmanager.routes / receivers / inhibitRules in the values 
 
 def alertmanager_layout(ctx: Context) -> Layout | None:
     if "alertmanager" not in ctx.cache:
-        present = any(
-            c.get("name") == CONTAINER
-            for r in ctx.objects()
-            if r.kind in ("StatefulSet", "Deployment")
-            for c in r.obj["spec"]["template"]["spec"].get("containers", [])
-        )
+        present = has_container(ctx.rendered.resources, CONTAINER)
         assert ctx.scratch is not None
         ctx.cache["alertmanager"] = (
             materialize(ctx.rendered.resources, CONTAINER, ctx.scratch / "alertmanager") if present else None

@@ -9,7 +9,7 @@ import yaml
 
 from cfmon import tools
 from cfmon.checks.base import Check, Context, Finding, read_mapping
-from cfmon.layout import Layout, materialize
+from cfmon.layout import Layout, has_container, materialize
 from cfmon.project import RULE_TESTS_DIR
 
 CONTAINER = "prometheus"
@@ -36,15 +36,6 @@ def rule_files(layout: Layout) -> dict[str, Path]:
 def rules_source(name: str) -> str:
     """Rule file `applications.yaml` comes from the mixin jsonnet/mixins/applications/."""
     return f"jsonnet/mixins/{Path(name).stem}/mixin.libsonnet"
-
-
-def _has_prometheus(ctx: Context) -> bool:
-    return any(
-        c.get("name") == CONTAINER
-        for r in ctx.objects()
-        if r.kind in ("StatefulSet", "Deployment")
-        for c in r.obj["spec"]["template"]["spec"].get("containers", [])
-    )
 
 
 def _tool_output(proc, layout: Layout) -> str:
@@ -79,7 +70,7 @@ class PrometheusConfig(Check):
     id = "prometheus/config"
 
     def run(self, ctx: Context) -> list[Finding]:
-        if not _has_prometheus(ctx):
+        if not has_container(ctx.rendered.resources, CONTAINER):
             return []
         layout = prometheus_layout(ctx)
         config = yaml.safe_load(layout.config.read_text()) or {}
@@ -110,7 +101,7 @@ class PrometheusRules(Check):
     id = "prometheus/rules"
 
     def run(self, ctx: Context) -> list[Finding]:
-        if not _has_prometheus(ctx):
+        if not has_container(ctx.rendered.resources, CONTAINER):
             return []
         findings = []
         for name, path in rule_files(prometheus_layout(ctx)).items():
@@ -139,7 +130,7 @@ class PrometheusRuleTests(Check):
     id = "prometheus/rule-tests"
 
     def run(self, ctx: Context) -> list[Finding]:
-        if not _has_prometheus(ctx):
+        if not has_container(ctx.rendered.resources, CONTAINER):
             return []
         rendered = rule_files(prometheus_layout(ctx))
         findings = []
