@@ -48,6 +48,29 @@ def run_cfmon(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Resul
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def render(env: str, overlay: dict | None = None, tmp_path: Path | None = None, helm: str = "helm") -> dict:
+    """`helm template` of the umbrella chart for one environment (plus an optional values overlay),
+    as {"Kind/name": object}. For chart unit tests: what a values switch does to the objects."""
+    import yaml
+
+    from cfmon.manifests import parse_documents, split_by_source
+    from cfmon.project import CHART, find_root
+    from cfmon.render import helm_output
+
+    overlays = []
+    if overlay is not None:
+        assert tmp_path is not None, "an overlay needs tmp_path"
+        path = tmp_path / f"overlay-{len(list(tmp_path.glob('overlay-*.yaml')))}.yaml"
+        path.write_text(yaml.safe_dump(overlay))
+        overlays.append(path)
+    text, _ = helm_output(find_root(ROOT), env, overlays, helm=helm)
+    objs = {}
+    for rel, body in split_by_source(text).items():
+        for res in parse_documents(body, source=str(CHART / rel), origin=rel):
+            objs[f"{res.kind}/{res.name}"] = res.obj
+    return objs
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A fresh copy of the repository (sources, generated files, goldens) to break at will."""

@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, render
 
 from cfmon import tools
 from cfmon.errors import UserError
-from cfmon.manifests import parse_documents, split_by_source
-from cfmon.project import CHART, find_root
+from cfmon.manifests import split_by_source
+from cfmon.project import find_root
 from cfmon.render import canonical, helm_output
 
 PROJECT = find_root(ROOT)
 ENVS = ("dev", "staging", "prod")
-
-
-def render(env: str, overlay: dict | None = None, tmp_path=None, helm: str = "helm"):
-    overlays = []
-    if overlay is not None:
-        path = tmp_path / "overlay.yaml"
-        path.write_text(yaml.safe_dump(overlay))
-        overlays.append(path)
-    text, _ = helm_output(PROJECT, env, overlays, helm=helm)
-    objs = {}
-    for rel, body in split_by_source(text).items():
-        for res in parse_documents(body, source=str(CHART / rel), origin=rel):
-            objs[f"{res.kind}/{res.name}"] = res.obj
-    return objs
 
 
 def am_config(objs) -> dict:

@@ -1,0 +1,69 @@
+{{/*
+Helpers shared by every component. Named templates are global in a Helm render, so the subcharts
+(always rendered through this umbrella, never on their own) include these instead of repeating
+them. One helper per concern.
+*/}}
+
+{{/* Pod security context: non-root with the given uid/gid, RuntimeDefault seccomp. Argument: the uid (int). */}}
+{{- define "creativeflow.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ . }}
+runAsGroup: {{ . }}
+fsGroup: {{ . }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Container security context: read-only root filesystem, no privilege escalation, every capability dropped. */}}
+{{- define "creativeflow.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: [ALL]
+{{- end -}}
+
+{{/*
+Pod anti-affinity that spreads the replicas of one component over nodes.
+Argument: dict "selectorLabels" (the component's selector labels, a YAML string) "mode" ("soft" | "hard" | "").
+Renders nothing for "" (so a single-node dev cluster schedules everything).
+*/}}
+{{- define "creativeflow.podAntiAffinity" -}}
+{{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" (fromYaml .selectorLabels)) -}}
+{{- if eq .mode "hard" -}}
+podAntiAffinity:
+  requiredDuringSchedulingIgnoredDuringExecution:
+    {{- toYaml (list $term) | nindent 4 }}
+{{- else if eq .mode "soft" -}}
+podAntiAffinity:
+  preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 100
+      podAffinityTerm:
+        {{- toYaml $term | nindent 8 }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+A PodDisruptionBudget for one component.
+Argument: dict "name" "namespace" "labels" (YAML string) "selectorLabels" (YAML string) "pdb" (the
+component's podDisruptionBudget values: enabled, minAvailable or maxUnavailable).
+*/}}
+{{- define "creativeflow.podDisruptionBudget" -}}
+{{- if .pdb.enabled }}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ .name }}
+  namespace: {{ .namespace }}
+  labels:
+    {{- .labels | nindent 4 }}
+spec:
+  {{- if hasKey .pdb "maxUnavailable" }}
+  maxUnavailable: {{ .pdb.maxUnavailable }}
+  {{- else }}
+  minAvailable: {{ .pdb.minAvailable | default 1 }}
+  {{- end }}
+  selector:
+    matchLabels:
+      {{- .selectorLabels | nindent 6 }}
+{{- end }}
+{{- end -}}
