@@ -1,5 +1,7 @@
 // Composes the mixins. Adding an area is one line in `mixins` below; its rules become
 // files/rules/<area>.yaml in the prometheus subchart.
+local contract = import 'lib/metrics.libsonnet';
+
 local mixins = {
   applications: import 'mixins/applications/mixin.libsonnet',
 };
@@ -64,4 +66,25 @@ assert std.length(std.set(alertNames)) == std.length(alertNames)
     }
     for a in allAlerts
   ],
+
+  // Every metric a rule may read: the application contract (lib/metrics.libsonnet) and the exporter
+  // metrics the mixins declare in `exporterMetrics` ({exporter: [series names]}).
+  metrics: {
+    application: contract.application,
+    exporters: {
+      [exporter]: std.set(std.flattenArrays([
+        std.get(std.get(mixins[area], 'exporterMetrics', {}), exporter, [])
+        for area in areas
+      ]))
+      for exporter in std.set(std.flattenArrays([
+        std.objectFields(std.get(mixins[area], 'exporterMetrics', {}))
+        for area in areas
+      ]))
+    },
+    // Flat list of the series names rules may select (recording rules are added by the check).
+    seriesNames: std.set(
+      std.flattenArrays([contract.seriesNames(n, contract.application[n]) for n in std.objectFields(contract.application)])
+      + std.flattenArrays([self.exporters[e] for e in std.objectFields(self.exporters)])
+    ),
+  },
 }

@@ -9,7 +9,12 @@ local severities = ['critical', 'warning', 'info'];
 local priorities = ['P1', 'P2', 'P3', 'P4'];
 local alnum = std.stringChars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789');
 
+local config = import 'config.libsonnet';
+
 {
+  // `by (cluster, environment, <extra...>)`: the grouping every aggregation uses.
+  by(extra=[]):: 'by (' + std.join(', ', config.aggregationLabels + extra) + ')',
+
   // A declared threshold parameter, e.g. `expr: 'x > ' + rules.param('threshold')`.
   param(name):: '${' + name + '}',
 

@@ -4,19 +4,15 @@
 //   http_request_duration_seconds_bucket{service, method, route, le} histogram (+ _sum, _count)
 // Recording rules aggregate per service (keeping cluster and environment) so alerts and
 // dashboards read small, cheap series.
+local config = import '../../lib/config.libsonnet';
 local rules = import '../../lib/rules.libsonnet';
 
 {
-  _config+:: {
-    runbookBaseUrl: 'https://github.com/creativeflow-ai/creativeflow-monitoring/blob/main/docs/runbooks',
+  _config+:: config {
 
     // Extra matchers ANDed into every selector on the raw HTTP metrics,
     // e.g. 'namespace=~"creativeflow-.*"'. Empty: every service exposing the contract.
     httpSelector: '',
-    // Labels kept by every aggregation, so one Prometheus (or a federated one) can hold several
-    // clusters and environments without mixing them.
-    aggregationLabels: ['cluster', 'environment'],
-
     apiGatewayService: 'api-gateway',
     // Defaults of the declared alert parameters (overridable per environment in Helm values).
     apiGatewayErrorRatioThreshold: 0.05,

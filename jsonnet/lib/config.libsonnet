@@ -1,0 +1,8 @@
+// Settings every mixin shares; a mixin starts its _config from these (`_config+:: config {...}`).
+{
+  // Alerts link docs/runbooks/<AlertName>.md here (cfmon's alerts/runbook-url check expects it).
+  runbookBaseUrl: 'https://github.com/creativeflow-ai/creativeflow-monitoring/blob/main/docs/runbooks',
+  // Labels every aggregation keeps, so one Prometheus (or a federated/remote-write one) can hold
+  // several clusters and environments without mixing them (checked by rules/aggregation-labels).
+  aggregationLabels: ['cluster', 'environment'],
+}
