@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from cfmon.checks.alertmanager import AlertmanagerConfig, AlertmanagerRouting
-from cfmon.checks.alerts import AlertRunbook
+from cfmon.checks.alerts import AlertAnnotations, AlertLabels, AlertRunbook
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.determinism import ForbiddenFunctions, RenderTwice
 from cfmon.checks.kubernetes import KubernetesSchema
 from cfmon.checks.prometheus import PrometheusConfig, PrometheusRules, PrometheusRuleTests
+from cfmon.checks.rules import AggregationLabels, MetricsKnown, RuleGroupSize, RuleNaming
 from cfmon.checks.secrets import SecretLiterals
 from cfmon.checks.size import AnnotationSize, ConfigMapSize
 
@@ -17,6 +18,12 @@ REGISTRY: tuple[type[Check], ...] = (
     PrometheusRules,
     PrometheusRuleTests,
     AlertRunbook,
+    AlertLabels,
+    AlertAnnotations,
+    RuleNaming,
+    RuleGroupSize,
+    AggregationLabels,
+    MetricsKnown,
     AlertmanagerConfig,
     AlertmanagerRouting,
     RenderTwice,
