@@ -16,10 +16,6 @@ PROJECT = find_root(ROOT)
 ENVS = ("dev", "staging", "prod")
 
 
-def am_config(objs) -> dict:
-    return yaml.safe_load(objs["ConfigMap/creativeflow-alertmanager-config"]["data"]["alertmanager.yml"])
-
-
 def prom_config(objs) -> dict:
     return yaml.safe_load(objs["ConfigMap/creativeflow-prometheus-config"]["data"]["prometheus.yml"])
 
@@ -99,43 +95,7 @@ def test_persistence_switch(tmp_path):
     assert {"name": "data", "emptyDir": {}} in off["template"]["spec"]["volumes"]
 
 
-def test_routes_are_ordered_and_an_overlay_adds_one_without_restating_the_list(tmp_path):
-    routes = am_config(render("prod"))["route"]["routes"]
-    assert [r["receiver"] for r in routes] == [
-        "db-team-pagerduty",
-        "ai-infra-slack",
-        "critical-pagerduty",
-        "warning-slack",
-        "info-email",
-    ]
-    team = {
-        "alertmanager": {
-            "receivers": {"team-x": {"slack_configs": [{"channel": "#team-x"}]}},
-            "routes": {"team-x": {"order": 5, "receiver": "team-x", "matchers": ['team="x"']}},
-        }
-    }
-    routes = am_config(render("prod", team, tmp_path))["route"]["routes"]
-    assert routes[0] == {"receiver": "team-x", "matchers": ['team="x"']} and len(routes) == 6
-
-
-def test_receivers_read_secrets_from_files():
-    cfg = am_config(render("prod"))
-    assert cfg["global"]["smtp_auth_password_file"] == "/etc/alertmanager/secrets/smtp-password"
-    assert cfg["global"]["slack_api_url_file"] == "/etc/alertmanager/secrets/slack-webhook-url"
-    pd = next(r for r in cfg["receivers"] if r["name"] == "critical-pagerduty")["pagerduty_configs"][0]
-    assert pd["routing_key_file"] == "/etc/alertmanager/secrets/pagerduty-routing-key"
-    vols = render("prod")["StatefulSet/creativeflow-alertmanager"]["spec"]["template"]["spec"]["volumes"]
-    assert {"name": "secrets", "secret": {"secretName": "creativeflow-alertmanager-secrets"}} in vols
-
-
-def test_literal_secret_in_global_config_is_refused_by_the_schema(tmp_path):
-    with pytest.raises(UserError) as err:
-        render(
-            "prod",
-            {"alertmanager": {"globalConfig": {"slack_api_url": "https://example.invalid/x"}}},
-            tmp_path,
-        )
-    assert err.value.key == "alertmanager.globalConfig.slack_api_url" or "slack_api_url" in str(err.value)
+# Alertmanager routes, receivers, secrets and schema: tests/test_chart_alertmanager.py.
 
 
 def test_latest_image_tag_is_refused(tmp_path):
