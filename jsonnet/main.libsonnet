@@ -4,6 +4,18 @@ local contract = import 'lib/metrics.libsonnet';
 
 local mixins = {
   applications: import 'mixins/applications/mixin.libsonnet',
+  gpu: import 'mixins/gpu/mixin.libsonnet',
+  'ai-models': import 'mixins/ai-models/mixin.libsonnet',
+  business: import 'mixins/business/mixin.libsonnet',
+  slo: import 'mixins/slo/mixin.libsonnet',
+  kubernetes: import 'mixins/kubernetes/mixin.libsonnet',
+  platform: import 'mixins/platform/mixin.libsonnet',
+  postgres: import 'mixins/postgres/mixin.libsonnet',
+  redis: import 'mixins/redis/mixin.libsonnet',
+  rabbitmq: import 'mixins/rabbitmq/mixin.libsonnet',
+  minio: import 'mixins/minio/mixin.libsonnet',
+  nginx: import 'mixins/nginx/mixin.libsonnet',
+  stack: import 'mixins/stack/mixin.libsonnet',
 };
 
 local areas = std.objectFields(mixins);

@@ -83,6 +83,18 @@ local gauge = function(unit) function(labels, help, source, seed=null)
       "Distribution of the model's output confidence score; a shift of its mean against the 7-day baseline indicates drift.",
       'model-serving pods',
     ),
+    // Optional: a model's own alert thresholds, set in its deployment's config and exported as
+    // constants; without them the alerts use their default parameter (docs/runbooks/CustomAIModel*).
+    custom_model_latency_p99_threshold_seconds: gauge('seconds')(
+      ['model_name'],
+      "Optional: the model's own p99 inference latency alert threshold (overrides the default of CustomAIModelHighInferenceLatency).",
+      'model-serving pods',
+    ),
+    custom_model_error_ratio_threshold: gauge('ratio (0..1)')(
+      ['model_name'],
+      "Optional: the model's own error ratio alert threshold (overrides the default of CustomAIModelHighErrorRate).",
+      'model-serving pods',
+    ),
 
     // Users, billing and credits.
     creativeflow_user_registration_attempts_total: counter('registrations')(
