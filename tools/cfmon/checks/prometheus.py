@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -133,7 +136,8 @@ class PrometheusRuleTests(Check):
         if not has_container(ctx.rendered.resources, CONTAINER):
             return []
         rendered = rule_files(prometheus_layout(ctx))
-        findings = []
+        findings: list[Finding] = []
+        jobs: list[tuple[str, str, dict]] = []  # (test file, cache key, promtool input)
         for test in sorted(ctx.project.path(RULE_TESTS_DIR).glob("*.yaml")):
             rel = ctx.project.rel(test)
             doc, problem = read_mapping(self, ctx, test)
@@ -165,17 +169,38 @@ class PrometheusRuleTests(Check):
                     )
                 )
                 continue
+            # Environments that render the same rules share one promtool run (dev usually differs
+            # in one file only), so the key is the test plus the content of the rules it loads.
+            key = hashlib.sha256(
+                yaml.safe_dump(doc, sort_keys=True).encode()
+                + b"".join(rendered[f].read_bytes() for f in doc.get("rule_files") or [])
+            ).hexdigest()
             doc["rule_files"] = [str(rendered[f]) for f in doc.get("rule_files") or []]
-            with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=ctx.scratch, delete=False) as fh:
-                yaml.safe_dump(doc, fh, sort_keys=False)
-            proc = tools.run("promtool", ["test", "rules", fh.name])
-            if proc.returncode != 0:
+            jobs.append((rel, key, doc))
+        todo = {key: doc for _, key, doc in jobs if key not in _TEST_RESULTS}
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            results = pool.map(lambda d: _promtool_test(ctx, d), todo.values())
+            _TEST_RESULTS.update(zip(todo, results, strict=True))
+        for rel, key, _ in jobs:
+            ok, output = _TEST_RESULTS[key]
+            if not ok:
                 findings.append(
                     self.finding(
                         ctx,
-                        f"rule unit tests fail: {_tool_output(proc, prometheus_layout(ctx))}",
+                        f"rule unit tests fail: {output}",
                         file=rel,
                         hint=f"the rule or the test is wrong: run `cfmon check --env {ctx.env}` after fixing",
                     )
                 )
         return findings
+
+
+# (test + rendered rules) digest -> (passed, promtool's output), for the life of the process.
+_TEST_RESULTS: dict[str, tuple[bool, str]] = {}
+
+
+def _promtool_test(ctx: Context, doc: dict) -> tuple[bool, str]:
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=ctx.scratch, delete=False) as fh:
+        yaml.safe_dump(doc, fh, sort_keys=False)
+    proc = tools.run("promtool", ["test", "rules", fh.name])
+    return proc.returncode == 0, _tool_output(proc, prometheus_layout(ctx))
