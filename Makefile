@@ -1,7 +1,7 @@
 # The two commands of the README, and what they are made of.
 #   make verify   install what is missing, then render and verify every environment (what CI checks)
 #   make test     install what is missing, then lint and run the whole test suite
-.PHONY: deps verify test lint format generate golden
+.PHONY: deps verify test lint format generate docs golden
 
 PY := .venv/bin/python
 CFMON := .venv/bin/cfmon
@@ -28,6 +28,9 @@ format: deps
 
 generate: deps
 	@$(CFMON) generate
+
+docs: deps
+	@$(CFMON) docs
 
 golden: deps
 	@$(CFMON) render --env all && $(CFMON) golden --env all --update

@@ -54,7 +54,7 @@ APPLICATIONS_MIXIN = "jsonnet/mixins/applications/mixin.libsonnet"
 PROM_STATEFULSET = "creativeflow-prometheus"
 PROM_CONFIG_CM = "creativeflow-prometheus-config"
 PROM_SCRAPE_CM = "creativeflow-prometheus-scrape-configs"
-PROM_RULES_CM = "creativeflow-prometheus-rules"
+PROM_RULES_CM = "creativeflow-prometheus-rules-applications"
 AM_CONFIG_CM = "creativeflow-alertmanager-config"
 AM_TEMPLATES_CM = "creativeflow-alertmanager-templates"
 
@@ -270,7 +270,7 @@ def test_kubernetes_schema_checks_the_newest_version_too(run, rendered):
 
 
 def _set_first_scrape_job(field: str, value: str):
-    return edit_payload("stack.yaml", lambda doc: doc["scrape_configs"][0].__setitem__(field, value))
+    return edit_payload("stack_targets.yml", lambda doc: doc["scrape_configs"][0].__setitem__(field, value))
 
 
 @pytest.mark.parametrize(
@@ -308,14 +308,14 @@ def test_prometheus_config_rejects_bad_config(run, rendered, name, change, expec
 def test_prometheus_config_names_the_scrape_file_as_mounted(run, rendered):
     broken = mutate(rendered, "ConfigMap", PROM_SCRAPE_CM, _set_first_scrape_job("scrape_intervall", "1m"))
     finding = one(run(PrometheusConfig, rendered=broken), "prometheus/config")
-    assert '"/etc/prometheus/scrape_configs/stack.yaml"' in finding.message
+    assert '"/etc/prometheus/scrape_configs/stack_targets.yml"' in finding.message
 
 
 # ---- prometheus/rules -----------------------------------------------------------------------------
 
 
 def _break_first_alert(doc: dict[str, Any]) -> None:
-    group = next(g for g in doc["groups"] if g["name"] == "applications-alerts")
+    group = next(g for g in doc["groups"] if g["name"] == "applications-alerts-gateway")
     group["rules"][0]["expr"] = "rate(http_requests_total[5m]"
 
 
@@ -456,9 +456,14 @@ def test_runbook_url_must_name_the_alert_runbook(run, rendered, url, shown):
 
 
 def test_runbook_must_exist_in_the_repository(run, project, tmp_path):
-    # Only the latency runbook is there: the error-ratio alert's link is dangling.
-    name = "docs/runbooks/ApiGatewayLatencyP99High.md"
-    docs = temp_project(tmp_path / "repo", {name: project.path(name).read_text()})
+    # Every runbook but the error-ratio alert's: its link is the one dangling.
+    name = "docs/runbooks/ApiGatewayErrorRatioHigh.md"
+    files = {
+        project.rel(p): p.read_text()
+        for p in project.path("docs/runbooks").glob("*.md")
+        if project.rel(p) != name
+    }
+    docs = temp_project(tmp_path / "repo", files)
     finding = one(run(AlertRunbook, project=docs), "alerts/runbook-url")
     assert finding.message == (
         "alert ApiGatewayErrorRatioHigh: docs/runbooks/ApiGatewayErrorRatioHigh.md does not exist"
@@ -519,7 +524,7 @@ def test_routing_reports_missing_receiver_of_a_continue_route(run, tmp_path):
     case = """\
 cases:
   - name: AI warning
-    labels: {alertname: ModelSlow, severity: warning, service: custom-ai-models}
+    labels: {alertname: ModelSlow, severity: warning, service: custom-ai-models, team: ai-infrastructure}
     receivers: [warning-slack]
 """
     table = temp_project(tmp_path / "repo", {"tests/routing/ai.yaml": case})
@@ -772,7 +777,8 @@ def test_rendered_configmap_grown_over_budget(run, rendered):
     finding = one(
         run(ConfigMapSize, rendered=mutate(rendered, "ConfigMap", PROM_RULES_CM, grow)), "size/configmap"
     )
-    assert finding.message.startswith(f"ConfigMap/monitoring/{PROM_RULES_CM} holds 90")
+    expected = rf"ConfigMap/monitoring/{PROM_RULES_CM} holds 9\d\d KiB \(budget 900 KiB\)"
+    assert re.match(expected, finding.message)
     assert finding.file == PROM_RULES_TPL
 
 
@@ -923,7 +929,7 @@ def test_routing_ignores_receiver_order(run, tmp_path):
     case = """\
 cases:
   - name: AI warning
-    labels: {alertname: ModelSlow, severity: warning, service: custom-ai-models}
+    labels: {alertname: ModelSlow, severity: warning, service: custom-ai-models, team: ai-infrastructure}
     receivers: [warning-slack, ai-infra-slack]
 """
     table = temp_project(tmp_path / "repo", {"tests/routing/ai.yaml": case})

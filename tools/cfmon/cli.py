@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from cfmon import diffing, report, runner, tools
+from cfmon import docs as doc_pages
 from cfmon import generate as gen
 from cfmon import golden as gold
 from cfmon.checks import REGISTRY
@@ -78,6 +79,35 @@ def render(env: EnvOpt = "all", values: ValuesOpt = None):
     for name in project.select_envs(env):
         rendered = do_render(project, name, values or [])
         _out(f"{name}: {len(rendered.resources)} objects -> {project.rel(rendered.directory)}\n")
+
+
+def _print_docs(result: doc_pages.DocsResult) -> None:
+    if result.stale:
+        _out("stale docs (run `cfmon docs`):\n" + "".join(f"  {p}\n" for p in result.stale))
+    if result.undocumented:
+        _out(
+            "values keys without a `# --` comment (document them, or a parent key):\n"
+            + "".join(f"  {k}\n" for k in result.undocumented)
+        )
+
+
+@app.command()
+def docs(
+    check: Annotated[bool, typer.Option("--check", help="Fail if the docs are stale.")] = False,
+):
+    """Write docs/alerts.md, docs/routing-<env>.md and the chart README's values tables from the renders."""
+    project = find_root()
+    renders = {name: do_render(project, name) for name in project.select_envs("all")}
+    result = doc_pages.write_docs(project, renders, check=check)
+    _print_docs(result)
+    for p in result.written:
+        _out(f"wrote {p}\n")
+    if not check:
+        _out(f"{len(result.written)} written, {len(result.unchanged)} unchanged\n")
+    elif not result.stale:
+        _out(f"docs are up to date ({len(result.unchanged)} files)\n")
+    if result.undocumented or (check and result.stale):
+        raise typer.Exit(1)
 
 
 def _print_findings(findings, fmt: str, envs: list[str], checks: list[str]) -> None:
@@ -167,6 +197,7 @@ def verify(fmt: FormatOpt = "text"):
     result = runner.verify(project, envs)
     if result.stale:
         _out("stale generated files (run `cfmon generate`):\n" + "".join(f"  {p}\n" for p in result.stale))
+    _print_docs(result.docs)
     _print_findings(result.findings, fmt, envs, [c.id for c in REGISTRY])
     drift = {e: d for e, d in result.drift.items() if d}
     if drift:

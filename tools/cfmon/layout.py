@@ -21,7 +21,7 @@ SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 class Layout:
     root: Path
     config: Path  # the re-rooted config file
-    mounts: dict[str, str]  # mountPath -> "configMap/<name>" | "secret/<name>" | ...
+    mounts: dict[str, str]  # mountPath -> "configMap/<name>[,<name>...]" | "projected" | "secret" | ...
     files: dict[str, Resource]  # re-rooted file path -> ConfigMap it came from
 
     def reroot(self, text: str) -> str:
@@ -63,15 +63,23 @@ def materialize(resources: list[Resource], container: str, root: Path, flag: str
         vol = volumes.get(vm["name"], {})
         target = root / vm["mountPath"].lstrip("/")
         target.mkdir(parents=True, exist_ok=True)
-        if "configMap" in vol:
-            cm = configmaps.get(vol["configMap"]["name"])
+        # A configMap volume, or a projected volume (several ConfigMaps in one directory).
+        sources = [vol] if "configMap" in vol else (vol.get("projected") or {}).get("sources") or []
+        cm_sources = [s["configMap"] for s in sources if "configMap" in s]
+        if not cm_sources:
+            kind = next((k for k in vol if k != "name"), "unknown")
+            mounts[vm["mountPath"]] = kind
+            continue
+        names = []
+        for source in cm_sources:
+            cm = configmaps.get(source["name"])
             if cm is None:
                 raise UserError(
                     f"{workload.kind} {workload.name} mounts ConfigMap "
-                    f"{vol['configMap']['name']!r}, which is not rendered",
+                    f"{source['name']!r}, which is not rendered",
                     file=workload.source,
                 )
-            items = {i["key"]: i["path"] for i in vol["configMap"].get("items", [])}
+            items = {i["key"]: i["path"] for i in source.get("items", [])}
             for key, value in (cm.obj.get("data") or {}).items():
                 if items and key not in items:
                     continue
@@ -79,10 +87,10 @@ def materialize(resources: list[Resource], container: str, root: Path, flag: str
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(value)
                 files[str(path)] = cm
-            mounts[vm["mountPath"]] = f"configMap/{cm.name}"
-        else:
-            kind = next((k for k in vol if k != "name"), "unknown")
-            mounts[vm["mountPath"]] = kind
+            names.append(cm.name)
+        # Secrets or tokens projected next to the ConfigMaps become placeholders like any secret.
+        only_configmaps = len(cm_sources) == len(sources)
+        mounts[vm["mountPath"]] = f"configMap/{','.join(names)}" if only_configmaps else "projected"
     if pod.get("automountServiceAccountToken", True):
         mounts.setdefault(SA_DIR, "serviceAccountToken")
     arg = next((a for a in c.get("args", []) if a.startswith(flag + "=")), None)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cfmon import generate, golden
+from cfmon import docs, generate, golden
 from cfmon.checks import REGISTRY, Context, Finding
 from cfmon.diffing import ResourceDiff
 from cfmon.errors import UserError
@@ -76,6 +76,7 @@ def check(
 @dataclass
 class VerifyResult:
     stale: list[str] = field(default_factory=list)
+    docs: docs.DocsResult = field(default_factory=docs.DocsResult)
     findings: list[Finding] = field(default_factory=list)
     drift: dict[str, list[ResourceDiff]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -84,20 +85,25 @@ class VerifyResult:
     def ok(self) -> bool:
         return (
             not self.stale
+            and not self.docs.stale
+            and not self.docs.undocumented
             and not any(f.severity == "error" for f in self.findings)
             and not any(self.drift.values())
         )
 
 
 def verify(project: Project, envs: list[str]) -> VerifyResult:
-    """Everything CI needs: generate --check, render, check, golden, for every environment."""
+    """Everything CI needs: generate --check, render, docs --check, check, golden, for every environment."""
     result = VerifyResult()
     t = result.timings
     with step("generate --check", t):
         result.stale = generate.generate(project, check=True).stale
+    renders = {}
     for env in envs:
         with step(f"render {env}", t):
-            render(project, env)
+            renders[env] = render(project, env)
+    with step("docs --check", t):
+        result.docs = docs.write_docs(project, renders, check=True)
     result.findings = check(project, envs, timings=t)
     with step("golden", t):
         for env in envs:

@@ -85,3 +85,9 @@ Returns a YAML dict: file name -> rule file content.
 {{- end -}}
 {{- $text -}}
 {{- end -}}
+
+{{/* Name of the ConfigMap holding one rule file. Argument: dict "root" "file" (e.g. ai-models.yaml). */}}
+{{- define "prometheus.rulesConfigMap" -}}
+{{- $area := .file | trimSuffix ".yaml" | lower | replace "_" "-" -}}
+{{- printf "%s-rules-%s" (include "prometheus.fullname" .root) $area | trunc 253 | trimSuffix "-" -}}
+{{- end -}}
