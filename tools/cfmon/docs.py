@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from cfmon.generate import sync_files
 from cfmon.project import Project
 from cfmon.render import Rendered
 
@@ -344,15 +344,5 @@ def expected_docs(project: Project, renders: dict[str, Rendered]) -> tuple[dict[
 def write_docs(project: Project, renders: dict[str, Rendered], *, check: bool) -> DocsResult:
     pages, undocumented = expected_docs(project, renders)
     result = DocsResult(undocumented=undocumented)
-    for rel, text in sorted(pages.items()):
-        path: Path = project.path(rel)
-        current = path.read_text() if path.is_file() else None
-        if current == text:
-            result.unchanged.append(rel)
-        elif check:
-            result.stale.append(rel)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            result.written.append(rel)
+    sync_files(project, pages, result, check=check)
     return result

@@ -92,9 +92,9 @@ def _orphans(project: Project, expected: dict[str, str]) -> list[str]:
     return sorted(found)
 
 
-def generate(project: Project, *, check: bool) -> GenerateResult:
-    expected = expected_files(project)
-    result = GenerateResult()
+def sync_files(project: Project, expected: dict[str, str], result, *, check: bool) -> None:
+    """Write each expected file that differs (or, with check, list it as stale); fills the
+    result's written / unchanged / stale lists. Shared by `cfmon generate` and `cfmon docs`."""
     for rel, text in sorted(expected.items()):
         path = project.path(rel)
         current = path.read_text() if path.is_file() else None
@@ -106,6 +106,12 @@ def generate(project: Project, *, check: bool) -> GenerateResult:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             result.written.append(rel)
+
+
+def generate(project: Project, *, check: bool) -> GenerateResult:
+    expected = expected_files(project)
+    result = GenerateResult()
+    sync_files(project, expected, result, check=check)
     for rel in _orphans(project, expected):
         if check:
             result.stale.append(rel)

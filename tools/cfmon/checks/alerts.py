@@ -25,7 +25,25 @@ def rendered_alerts(ctx: Context):
             yield file, rule
 
 
-class AlertLabels(Check):
+class AlertConvention(Check):
+    """Base of the per-alert convention checks: `problems(rule)` lists what is wrong with one alert."""
+
+    hint: str
+
+    def problems(self, rule: dict) -> list[str]:
+        raise NotImplementedError
+
+    def run(self, ctx: Context) -> list[Finding]:
+        return [
+            self.finding(
+                ctx, f"alert {rule['alert']}: {p}", file=rules_source(file), hint=self.hint % rule["alert"]
+            )
+            for file, rule in rendered_alerts(ctx)
+            for p in self.problems(rule)
+        ]
+
+
+class AlertLabels(AlertConvention):
     """Every alert has `severity`, `priority` and a `service` or `component` label.
 
     Why: Alertmanager routes on severity and team, on-call sorts by priority (MON-012), and the
@@ -34,32 +52,21 @@ class AlertLabels(Check):
     """
 
     id = "alerts/labels"
+    hint = "set it in the mixin's rules.alert() call, or fix the values override prometheus.alerts.%s"
 
-    def run(self, ctx: Context) -> list[Finding]:
-        findings = []
-        for file, rule in rendered_alerts(ctx):
-            labels = rule.get("labels") or {}
-            problems = []
-            if labels.get("severity") not in SEVERITIES:
-                problems.append(f"severity {labels.get('severity')!r} is not one of {', '.join(SEVERITIES)}")
-            if labels.get("priority") not in PRIORITIES:
-                problems.append(f"priority {labels.get('priority')!r} is not one of {', '.join(PRIORITIES)}")
-            if not (labels.get("service") or labels.get("component")):
-                problems.append("it has neither a service nor a component label")
-            findings += [
-                self.finding(
-                    ctx,
-                    f"alert {rule['alert']}: {p}",
-                    file=rules_source(file),
-                    hint="set it in the mixin's rules.alert() call, or fix the values override "
-                    f"prometheus.alerts.{rule['alert']}",
-                )
-                for p in problems
-            ]
-        return findings
+    def problems(self, rule: dict) -> list[str]:
+        labels = rule.get("labels") or {}
+        problems = []
+        if labels.get("severity") not in SEVERITIES:
+            problems.append(f"severity {labels.get('severity')!r} is not one of {', '.join(SEVERITIES)}")
+        if labels.get("priority") not in PRIORITIES:
+            problems.append(f"priority {labels.get('priority')!r} is not one of {', '.join(PRIORITIES)}")
+        if not (labels.get("service") or labels.get("component")):
+            problems.append("it has neither a service nor a component label")
+        return problems
 
 
-class AlertAnnotations(Check):
+class AlertAnnotations(AlertConvention):
     """Every alert has a static `summary` ending with a period and a templated `description`.
 
     Why: the summary is the notification title (grouped alerts share it, so it must not vary);
@@ -69,29 +76,19 @@ class AlertAnnotations(Check):
     """
 
     id = "alerts/annotations"
+    hint = "fix the summary/description in the mixin (or the values override prometheus.alerts.%s)"
 
-    def run(self, ctx: Context) -> list[Finding]:
-        findings = []
-        for file, rule in rendered_alerts(ctx):
-            ann = rule.get("annotations") or {}
-            summary, description = str(ann.get("summary", "")), str(ann.get("description", ""))
-            problems = []
-            if not summary:
-                problems.append("no summary")
-            elif "{{" in summary or not summary.endswith("."):
-                problems.append(f"summary {summary!r} must be static text ending with a period")
-            if "{{" not in description:
-                problems.append("description must be templated ({{ $labels.x }}, {{ $value }})")
-            findings += [
-                self.finding(
-                    ctx,
-                    f"alert {rule['alert']}: {p}",
-                    file=rules_source(file),
-                    hint="fix the summary/description in the mixin (or the values override)",
-                )
-                for p in problems
-            ]
-        return findings
+    def problems(self, rule: dict) -> list[str]:
+        ann = rule.get("annotations") or {}
+        summary, description = str(ann.get("summary", "")), str(ann.get("description", ""))
+        problems = []
+        if not summary:
+            problems.append("no summary")
+        elif "{{" in summary or not summary.endswith("."):
+            problems.append(f"summary {summary!r} must be static text ending with a period")
+        if "{{" not in description:
+            problems.append("description must be templated ({{ $labels.x }}, {{ $value }})")
+        return problems
 
 
 class AlertRunbook(Check):
