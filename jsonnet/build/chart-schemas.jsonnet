@@ -54,7 +54,7 @@ local jobSettings = {
   timeout: duration { description: 'scrape_timeout of the job (default: scrapeTimeout); at most the interval' },
   sampleLimit: int0 { description: 'sample_limit: a scrape returning more samples fails (0 = unlimited)' },
   labelLimit: int0 { description: 'label_limit: a series with more labels fails the scrape (0 = unlimited)' },
-  extraMetricRelabelConfigs: arrayOf(relabelConfig) { description: 'appended to the job\'s metric_relabel_configs' },
+  extraMetricRelabelConfigs: arrayOf(relabelConfig) { description: "appended to the job's metric_relabel_configs" },
 };
 local targetGroup = obj({
   targets: arrayOf(str { pattern: '^[^\\s/:]+:[0-9]{1,5}$' }, 1),
