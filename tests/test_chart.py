@@ -104,19 +104,23 @@ def test_latest_image_tag_is_refused(tmp_path):
     assert err.value.key == "prometheus.image.tag"
 
 
-def test_every_container_is_hardened_and_has_resources():
-    for env in ENVS:
-        for key, obj in render(env).items():
-            if not key.startswith("StatefulSet/"):
-                continue
-            pod = obj["spec"]["template"]["spec"]
-            assert pod["securityContext"]["runAsNonRoot"] is True
-            assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
-            for c in pod["containers"]:
-                assert c["securityContext"] == {
-                    "allowPrivilegeEscalation": False,
-                    "readOnlyRootFilesystem": True,
-                    "capabilities": {"drop": ["ALL"]},
-                }
-                assert c["resources"]["requests"] and c["resources"]["limits"]["memory"]
-                assert not c["image"].endswith(":latest")
+@pytest.mark.parametrize("env", ENVS)
+def test_every_container_is_hardened_and_has_resources(env):
+    workloads = {k: o for k, o in render(env).items() if k.split("/")[0] in WORKLOADS}
+    # Prometheus, Alertmanager, Grafana, node-exporter and kube-state-metrics.
+    assert len(workloads) == 5, sorted(workloads)
+    for key, obj in workloads.items():
+        pod = obj["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, key
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, key
+        for c in pod["containers"] + pod.get("initContainers", []):
+            where = f"{key} container {c['name']}"
+            assert c["securityContext"]["allowPrivilegeEscalation"] is False, where
+            assert c["securityContext"]["readOnlyRootFilesystem"] is True, where
+            assert c["securityContext"]["capabilities"]["drop"] == ["ALL"], where
+            assert c["resources"]["requests"] and c["resources"]["limits"]["memory"], where
+            tag = c["image"].rsplit(":", 1)[-1]
+            assert "/" not in tag and tag != "latest", where
+
+
+WORKLOADS = {"StatefulSet", "Deployment", "DaemonSet"}
