@@ -350,6 +350,19 @@ local rules = import '../../lib/rules.libsonnet';
         }),
       ]),
       rules.group('kubernetes-alerts-apiserver', [
+        // Every API server endpoint fails its scrape: the control plane is unreachable from here.
+        // Alertmanager's cluster-outage inhibition mutes the cluster's warnings while this fires.
+        alert({
+          name: 'KubeApiServerDown',
+          expr: 'max %s (up{%s}) == 0' % [by(), api],
+          'for': '5m',
+          severity: 'critical',
+          priority: 'P1',
+          summary: 'No Kubernetes API server endpoint can be scraped.',
+          description: 'Every API server endpoint ' + where + ' has failed its scrapes for 5 minutes: '
+                       + 'the control plane is down or unreachable, and scheduling, scaling and '
+                       + 'Kubernetes discovery have stopped (up = {{ $value }}).',
+        }),
         alert({
           name: 'KubeApiServerLatencyHigh',
           expr: 'verb:apiserver_request_duration_seconds:p99_rate5m > %s' % rules.param('thresholdSeconds'),
