@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from cfmon.checks.rules import rendered_rules
 from cfmon.generate import sync_files
 from cfmon.project import Project
 from cfmon.render import Rendered
@@ -53,15 +54,7 @@ def _payloads(rendered: Rendered, component: str) -> dict[str, str]:
 
 
 def _rendered_alerts(rendered: Rendered) -> dict[str, dict]:
-    alerts = {}
-    for payload in _payloads(rendered, "prometheus").values():
-        doc = yaml.safe_load(payload)
-        if isinstance(doc, dict) and isinstance(doc.get("groups"), list):
-            for group in doc["groups"]:
-                for rule in group.get("rules") or []:
-                    if "alert" in rule:
-                        alerts[rule["alert"]] = rule
-    return alerts
+    return {rule["alert"]: rule for _, _, rule in rendered_rules(rendered.resources) if "alert" in rule}
 
 
 def _source_alerts(project: Project) -> dict[str, tuple[str, dict]]:
@@ -237,7 +230,7 @@ def documented_keys(text: str) -> tuple[dict[str, str], list[str]]:
     docs: dict[str, str] = {}
     pending: list[str] | None = None
     stack: list[tuple[int, str]] = []
-    leaves: list[tuple[str, bool]] = []
+    leaves: list[str] = []
     lines = text.splitlines()
     for i, line in enumerate(lines):
         stripped = line.strip()
@@ -266,13 +259,13 @@ def documented_keys(text: str) -> tuple[dict[str, str], list[str]]:
         nxt = next((x for x in lines[i + 1 :] if x.strip() and not x.strip().startswith("#")), "")
         is_parent = not rest and (len(nxt) - len(nxt.lstrip())) > indent and not nxt.strip().startswith("-")
         if not is_parent:
-            leaves.append((dotted, True))
-    covered = [
+            leaves.append(dotted)
+    undocumented = [
         leaf
-        for leaf, _ in leaves
+        for leaf in leaves
         if not any(leaf == d or leaf.startswith(d + ".") for d in docs) and not leaf.startswith("global.")
     ]
-    return docs, covered
+    return docs, undocumented
 
 
 def _lookup(values: Any, dotted: str) -> Any:

@@ -20,7 +20,7 @@ PRIORITIES = ("P1", "P2", "P3", "P4")
 
 def rendered_alerts(ctx: Context):
     """(rule file name, alert rule) for every alert in the rendered rule ConfigMaps."""
-    for file, _, rule in rendered_rules(ctx):
+    for file, _, rule in rendered_rules(ctx.rendered.resources):
         if "alert" in rule:
             yield file, rule
 

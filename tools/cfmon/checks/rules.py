@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import yaml
 from cfmon import promql, tools
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.prometheus import rules_source
+from cfmon.manifests import Resource
 
 MAX_GROUP_RULES = 20
 KEPT_LABELS = ("cluster", "environment")
@@ -25,10 +26,11 @@ CATALOG = Path("jsonnet/metrics-catalog.jsonnet")
 CONTRACT = "jsonnet/lib/metrics.libsonnet"
 
 
-def rendered_groups(ctx: Context) -> Iterator[tuple[str, dict]]:
+def rendered_groups(resources: Iterable[Resource]) -> Iterator[tuple[str, dict]]:
     """(rule file name, group) for every group of the rendered Prometheus rule ConfigMaps."""
-    for res in ctx.objects("ConfigMap"):
-        if res.obj.get("metadata", {}).get("labels", {}).get("app.kubernetes.io/name") != "prometheus":
+    for res in resources:
+        labels = res.obj.get("metadata", {}).get("labels", {})
+        if res.kind != "ConfigMap" or labels.get("app.kubernetes.io/name") != "prometheus":
             continue
         for name, payload in sorted((res.obj.get("data") or {}).items()):
             try:
@@ -42,9 +44,9 @@ def rendered_groups(ctx: Context) -> Iterator[tuple[str, dict]]:
                     yield name, group
 
 
-def rendered_rules(ctx: Context) -> Iterator[tuple[str, str, dict]]:
+def rendered_rules(resources: Iterable[Resource]) -> Iterator[tuple[str, str, dict]]:
     """(rule file name, group name, rule) for every rendered rule."""
-    for file, group in rendered_groups(ctx):
+    for file, group in rendered_groups(resources):
         for rule in group.get("rules") or []:
             if isinstance(rule, dict):
                 yield file, str(group.get("name")), rule
@@ -71,7 +73,7 @@ class RuleNaming(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
-        for file, group, rule in rendered_rules(ctx):
+        for file, group, rule in rendered_rules(ctx.rendered.resources):
             if "alert" in rule and not ALERT_NAME.fullmatch(str(rule["alert"])):
                 findings.append(
                     self.finding(
@@ -111,7 +113,7 @@ class RuleGroupSize(Check):
                 file=rules_source(file),
                 hint="split the group by topic in the mixin",
             )
-            for file, group in rendered_groups(ctx)
+            for file, group in rendered_groups(ctx.rendered.resources)
             if len(group.get("rules") or []) > MAX_GROUP_RULES
         ]
 
@@ -129,7 +131,7 @@ class AggregationLabels(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
-        for file, _, rule in rendered_rules(ctx):
+        for file, _, rule in rendered_rules(ctx.rendered.resources):
             try:
                 aggs = promql.aggregations(str(rule.get("expr", "")))
             except promql.PromqlError:
@@ -163,7 +165,7 @@ class MetricsKnown(Check):
     id = "rules/metrics-known"
 
     def run(self, ctx: Context) -> list[Finding]:
-        rules = list(rendered_rules(ctx))
+        rules = list(rendered_rules(ctx.rendered.resources))
         if not rules:
             return []
         known = catalog(ctx.project.root.resolve()) | {str(r["record"]) for _, _, r in rules if "record" in r}
