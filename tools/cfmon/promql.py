@@ -68,10 +68,11 @@ def aggregations(expr: str) -> list[Aggregation]:
     return found
 
 
-def metric_names(expr: str) -> set[str]:
-    """Metric names the expression selects (by name or by an exact `__name__` matcher)."""
+def metric_names(expr) -> set[str]:
+    """Metric names the expression (text, or a parsed tree) selects (by name or by an exact
+    `__name__` matcher)."""
     names = set()
-    for node in walk(parse(expr)):
+    for node in walk(parse(expr) if isinstance(expr, str) else expr):
         if isinstance(node, promql_parser.VectorSelector):
             if node.name:
                 names.add(node.name)

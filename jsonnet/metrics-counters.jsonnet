@@ -1,0 +1,16 @@
+// Exporter counters whose names do not end in _total, _count, _sum or _bucket (older exporters
+// name them so). `cfmon check` (dashboards/rate-interval) lets rate(), irate() and increase()
+// read these and the suffixed names only; each must be in the metrics catalog.
+std.set([
+  // ingress-nginx
+  'nginx_ingress_controller_requests',
+  // node-exporter (/proc/vmstat)
+  'node_vmstat_oom_kill',
+  'node_vmstat_pgmajfault',
+  // postgres-exporter (pg_stat_database)
+  'pg_stat_database_blks_hit',
+  'pg_stat_database_blks_read',
+  'pg_stat_database_deadlocks',
+  'pg_stat_database_xact_commit',
+  'pg_stat_database_xact_rollback',
+])
