@@ -28,7 +28,7 @@ RULES_DIR = ROOT / "charts/creativeflow-monitoring/charts/prometheus/files/rules
 COMMON = {"dev": "creativeflow-dev", "staging": "creativeflow-staging", "prod": "creativeflow-prod"}
 
 KUBERNETES = ["apiserver", "kubelet", "cadvisor", "kube-state-metrics", "kube-state-metrics-telemetry"]
-STACK = ["prometheus", "alertmanager", "grafana", "loki"]
+STACK = ["prometheus", "alertmanager", "grafana", "loki", "log-agent"]
 BASE = {
     "application_service_targets.yml": ["application-services"],
     "custom_ai_model_targets.yml": ["custom-ai-models"],
@@ -323,6 +323,102 @@ def test_stack_and_exporter_services_are_found_by_service_and_port():
         "__meta_kubernetes_endpointslice_port": "3100",
     }
     assert target(j["loki"], loki)
+
+
+AGENT_META = {
+    "__address__": "10.0.7.3:3101",
+    "__meta_kubernetes_namespace": "monitoring",
+    "__meta_kubernetes_service_name": "creativeflow-promtail",
+    "__meta_kubernetes_endpointslice_port_name": "http-metrics",
+    "__meta_kubernetes_endpointslice_endpoint_node_name": "node-a",
+    "__meta_kubernetes_pod_name": "creativeflow-promtail-7xk2p",
+}
+
+
+def agent_egress(objs) -> list[dict]:
+    """The NetworkPolicy egress rules of Prometheus that select the log agent pods."""
+    return [
+        rule
+        for rule in objs["NetworkPolicy/creativeflow-prometheus"]["spec"]["egress"]
+        for peer in rule.get("to", [])
+        if peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name")
+        in ("promtail", "alloy")
+    ]
+
+
+def test_log_agent_is_one_job_per_node_for_the_agent_global_logs_selects(tmp_path):
+    job = jobs(rendered("prod"))["log-agent"]
+    assert target(job, AGENT_META) == {
+        "job": "log-agent",
+        "__address__": "10.0.7.3:3101",
+        "instance": "node-a",
+        "node": "node-a",
+        "namespace": "monitoring",
+        "pod": "creativeflow-promtail-7xk2p",
+        "cluster": "creativeflow-prod",
+        "environment": "prod",
+    }
+    assert target(job, {**AGENT_META, "__meta_kubernetes_endpointslice_port_name": "http"}) is None
+    alloy = {**AGENT_META, "__meta_kubernetes_service_name": "creativeflow-alloy"}
+    assert target(job, alloy) is None  # promtail is the default agent
+    switched = jobs(render("prod", {"global": {"logs": {"agent": "alloy"}}}, tmp_path))["log-agent"]
+    assert target(switched, alloy)["instance"] == "node-a"
+    assert target(switched, AGENT_META) is None
+    assert "log-agent" not in jobs(render("prod", {"global": {"logs": {"agent": "none"}}}, tmp_path))
+    off = {"prometheus": {"scrapeConfigs": {"stack": {"logAgent": {"enabled": False}}}}}
+    assert "log-agent" not in jobs(render("prod", off, tmp_path))
+
+
+def test_log_line_counter_keeps_the_logging_pod_not_the_agent():
+    job = jobs(rendered("prod"))["log-agent"]
+    scraped = {
+        "__name__": "creativeflow_log_lines_total",
+        "job": "log-agent",
+        "instance": "node-a",
+        "node": "node-a",
+        "namespace": "monitoring",
+        "pod": "creativeflow-promtail-7xk2p",
+        # the stream's labels, renamed by Prometheus because the target has them too
+        "exported_namespace": "creativeflow",
+        "exported_pod": "api-gateway-7d9f8-x2x4z",
+        "exported_node": "node-a",
+        "exported_job": "creativeflow/api-gateway",
+        "app": "api-gateway",
+        "level": "error",
+    }
+    assert relabel(scraped, job["metric_relabel_configs"]) == {
+        "__name__": "creativeflow_log_lines_total",
+        "job": "log-agent",
+        "instance": "node-a",
+        "node": "node-a",
+        "namespace": "creativeflow",
+        "pod": "api-gateway-7d9f8-x2x4z",
+        "exported_job": "creativeflow/api-gateway",
+        "app": "api-gateway",
+        "level": "error",
+    }
+    # The agent's own series keep the agent pod; its Go runtime series are dropped.
+    own = {
+        "__name__": "promtail_sent_entries_total",
+        "namespace": "monitoring",
+        "pod": "creativeflow-promtail-7xk2p",
+    }
+    assert relabel(own, job["metric_relabel_configs"]) == own
+    assert not keeps(job, "go_goroutines")
+
+
+def test_network_policy_lets_prometheus_reach_the_agent_metrics_port_only(tmp_path):
+    def rule(name, port):
+        selector = {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": "creativeflow"}
+        return {
+            "to": [{"podSelector": {"matchLabels": selector}}],
+            "ports": [{"port": port, "protocol": "TCP"}],
+        }
+
+    assert agent_egress(rendered("prod")) == [rule("promtail", 3101)]
+    alloy = render("prod", {"global": {"logs": {"agent": "alloy"}}}, tmp_path)
+    assert agent_egress(alloy) == [rule("alloy", 12345)]
+    assert agent_egress(render("prod", {"global": {"logs": {"agent": "none"}}}, tmp_path)) == []
 
 
 def test_kubernetes_jobs_use_the_service_account_over_tls():
@@ -763,6 +859,14 @@ def test_the_checked_layout_has_every_rule_file_and_scrape_file(tmp_path):
             {"scrapeConfigs": {"stack": {"components": {"tempo": {"enabled": True, "port": 3200}}}}},
             "prometheus.scrapeConfigs.stack.components.tempo",
         ),
+        (
+            {"scrapeConfigs": {"stack": {"logAgent": {"ports": {"fluentbit": 2020}}}}},
+            "prometheus.scrapeConfigs.stack.logAgent.ports.fluentbit",
+        ),
+        (
+            {"scrapeConfigs": {"stack": {"logAgent": {"ports": {"promtail": 0}}}}},
+            "prometheus.scrapeConfigs.stack.logAgent.ports.promtail",
+        ),
         ({"podAntiAffinity": "always"}, "prometheus.podAntiAffinity"),
         ({"networkPolicy": {"egressTo": [{}]}}, "prometheus.networkPolicy.egressTo.0"),
         (
@@ -782,6 +886,8 @@ def test_the_checked_layout_has_every_rule_file_and_scrape_file(tmp_path):
         "target-without-port",
         "negative-limit",
         "unknown-stack-component",
+        "log-agent-unknown-agent",
+        "log-agent-port-range",
         "anti-affinity-enum",
         "empty-peer",
         "minio-without-secret",

@@ -119,6 +119,7 @@ local scrapeConfigs = obj({
   customAiModels: toggledJob({ namespaces: namespaces, modelNameLabel: labelName, modelVersionLabel: labelName }),
   stack: toggledJob({
     components: obj({ prometheus: stackComponent, alertmanager: stackComponent, grafana: stackComponent, loki: stackComponent }),
+    logAgent: obj({ enabled: bool, ports: obj({ promtail: port, alloy: port }, ['promtail', 'alloy']) }),
   }),
   minio: obj({
     enabled: bool,

@@ -523,8 +523,55 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
     {{- end }}
 {{- end }}
 {{- end }}
+{{- with $agent := include "prometheus.logAgent" $root }}
+# The log agent ({{ $agent }}, a DaemonSet) of this release, through the EndpointSlices of Service
+# {{ $root.Release.Name }}-{{ $agent }}: one target per node, named after the node.
+- job_name: log-agent
+  {{- include "prometheus.jobSettings" $cfg | indent 2 }}
+  {{- include "prometheus.kubernetesSD" (dict "role" "endpointslice" "namespaces" (list $root.Release.Namespace)) | nindent 2 }}
+  relabel_configs:
+    - source_labels: [__meta_kubernetes_service_name, __meta_kubernetes_endpointslice_port_name]
+      action: keep
+      regex: {{ printf "%s-%s;http-metrics" $root.Release.Name $agent }}
+    - source_labels: [__meta_kubernetes_endpointslice_endpoint_node_name]
+      target_label: instance
+    - source_labels: [__meta_kubernetes_endpointslice_endpoint_node_name]
+      target_label: node
+    - source_labels: [__meta_kubernetes_namespace]
+      target_label: namespace
+    - source_labels: [__meta_kubernetes_pod_name]
+      target_label: pod
+  metric_relabel_configs:
+    # creativeflow_log_lines_total describes the logging pod, not the agent: its namespace, pod and
+    # node (renamed exported_* because the target labels above take those names) win, then go. Its
+    # log `job` stays `exported_job`: `job` is this scrape job.
+    {{- range $label := list "namespace" "pod" "node" }}
+    - source_labels: [__name__, exported_{{ $label }}]
+      regex: creativeflow_log_lines_total;(.+)
+      target_label: {{ $label }}
+    {{- end }}
+    - action: labeldrop
+      regex: exported_(namespace|pod|node)
+    {{- include "prometheus.dropGoRuntime" $cfg | nindent 4 }}
+    {{- with $cfg.extraMetricRelabelConfigs }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end }}
 {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The log agent Prometheus scrapes: global.logs.agent (promtail|alloy) when the stack category and
+its logAgent job are enabled, else empty (global.logs.agent `none`: no agent, no job). Used by
+the scrape job and the NetworkPolicy. Argument: the root context.
+*/}}
+{{- define "prometheus.logAgent" -}}
+{{- $s := .Values.scrapeConfigs.stack -}}
+{{- $agent := dig "logs" "agent" "promtail" (.Values.global | default dict) -}}
+{{- if and $s.enabled $s.logAgent.enabled (ne $agent "none") -}}
+{{- $agent -}}
+{{- end -}}
 {{- end -}}
 
 {{/* How Prometheus scrapes itself and its peer when the web config requires auth (and TLS). */}}
