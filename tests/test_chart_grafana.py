@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import re
 import shutil
 from functools import cache
 from pathlib import Path
@@ -135,10 +136,15 @@ def test_tracing_links_logs_and_exemplars_to_traces(tmp_path):
     ds = datasources(objs)
     assert ds["tempo"]["type"] == "tempo" and ds["tempo"]["url"] == "http://tempo.tracing.svc:3200"
     assert ds["tempo"]["jsonData"]["tracesToLogsV2"]["datasourceUid"] == "loki"
-    (field,) = ds["loki"]["jsonData"]["derivedFields"]
+    by_field, in_line = ds["loki"]["jsonData"]["derivedFields"]
     # `$$` keeps Grafana's provisioning from expanding ${__value.raw} as an environment variable.
-    assert field["datasourceUid"] == "tempo" and field["url"] == "$${__value.raw}"
-    assert "trace_id" in field["matcherRegex"]
+    for field in (by_field, in_line):
+        assert field["datasourceUid"] == "tempo" and field["url"] == "$${__value.raw}"
+    # The agents' structured metadata first, then the id in the line text.
+    assert by_field["matcherType"] == "label" and by_field["matcherRegex"] == "traceID"
+    assert in_line["matcherType"] == "regex"
+    for line in ('{"traceID":"abc123"}', "level=info trace_id=abc123", '{"traceId": "abc123"}'):
+        assert re.search(in_line["matcherRegex"], line).group(1) == "abc123", line
     assert ds["prometheus"]["jsonData"]["exemplarTraceIdDestinations"] == [
         {"name": "trace_id", "datasourceUid": "tempo"}
     ]
@@ -378,17 +384,20 @@ def render_project(root: Path, env: str) -> dict:
     return objs
 
 
-def chart_copy(tmp_path: Path) -> Path:
-    """The chart, values and pyproject.toml (what rendering needs) in a throwaway project."""
+def chart_copy(tmp_path: Path, *, dashboards: bool = True) -> Path:
+    """The chart, values and pyproject.toml (what rendering needs) in a throwaway project;
+    without the generated dashboards when `dashboards` is false."""
     root = tmp_path / "project"
     shutil.copytree(ROOT / "charts", root / "charts")
     shutil.copytree(ROOT / "values", root / "values")
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    if not dashboards:
+        shutil.rmtree(root / CHART / "charts/grafana/files/dashboards")
     return root
 
 
-def test_the_chart_renders_with_zero_dashboards():
-    objs = base("prod")
+def test_the_chart_renders_with_zero_dashboards(tmp_path):
+    objs = render_project(chart_copy(tmp_path, dashboards=False), "prod")
     assert not [
         k for k in objs if k.startswith(f"ConfigMap/{NAME}-dashboard-") and not k.endswith("-provider")
     ]
@@ -396,7 +405,7 @@ def test_the_chart_renders_with_zero_dashboards():
 
 
 def test_one_configmap_per_dashboard_mounted_in_its_folder(tmp_path):
-    root = chart_copy(tmp_path)
+    root = chart_copy(tmp_path, dashboards=False)
     dashboards = root / CHART / "charts/grafana/files/dashboards"
     fixtures = {
         "platform/system-overview.json": {"uid": "system-overview", "title": "Platform / System Overview"},
@@ -470,7 +479,6 @@ def test_schema_rejects_bad_values(tmp_path, overlay, key):
     [
         ({"replicas": 2}, "grafana.replicas"),  # two replicas on sqlite
         ({"database": {"type": "postgres"}}, "grafana.database.host"),
-        ({"rootUrl": ""}, "grafana.rootUrl"),
         (
             {"persistence": {"enabled": True}, "replicas": 2, "database": {"type": "postgres", "host": "db"}},
             "grafana.persistence.enabled",
@@ -481,3 +489,12 @@ def test_values_that_cannot_work_together_are_refused(tmp_path, overlay, key):
     with pytest.raises(UserError) as err:
         render("dev", {"grafana": overlay}, tmp_path)
     assert err.value.key == key, str(err.value)
+
+
+def test_root_url_defaults_to_global_grafana_url_and_is_required(tmp_path):
+    # grafana.rootUrl empty (the default): Grafana answers at global.grafanaUrl, where alerts link.
+    cfg = ini(render("dev", {"global": {"grafanaUrl": "https://grafana.example"}}, tmp_path))
+    assert cfg["server"]["root_url"] == "https://grafana.example"
+    with pytest.raises(UserError) as err:
+        render("dev", {"global": {"grafanaUrl": ""}}, tmp_path)
+    assert err.value.key == "global.grafanaUrl", str(err.value)

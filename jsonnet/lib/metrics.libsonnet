@@ -153,6 +153,30 @@ local gauge = function(unit) function(labels, help, source, seed=null)
       'Requests made with API keys; `outcome` is ok, rate_limited or error (no per-key label: unbounded cardinality).',
       'api-gateway',
     ),
+    // Business KPIs the Business KPIs dashboard shows (seed 002 KPI-002, KPI-003, REQ-11-004).
+    creativeflow_user_activations_total: counter('users')(
+      [],
+      'Users who completed their activation event (their first successful AI generation); activation rate = activations / registrations.',
+      'analytics',
+      'user_activation_rate_percent',
+    ),
+    creativeflow_free_to_paid_conversions_total: counter('users')(
+      ['plan'],
+      'Users who moved from the free tier to a paid plan (`plan` is the new plan).',
+      'billing (Odoo adapter)',
+      'free_to_paid_conversion_rate_percent',
+    ),
+    creativeflow_users: gauge('users')(
+      ['user_tier'],
+      'Registered users per tier (free, pro, team, enterprise).',
+      'billing (Odoo adapter)',
+    ),
+    creativeflow_monthly_recurring_revenue: gauge('currency')(
+      ['currency'],
+      'Monthly recurring revenue of the active subscriptions, in `currency` (ISO 4217); matches the Odoo financial records.',
+      'billing (Odoo adapter)',
+      'monthly_recurring_revenue_mrr_amount',
+    ),
     creativeflow_active_users: gauge('users')(
       ['window'],
       'Distinct active users over the window (1d = DAU, 30d = MAU).',

@@ -239,5 +239,15 @@ local rules = import '../../lib/rules.libsonnet';
     ],
   },
 
-  grafanaDashboards+:: {},
+  dashboardFolder:: 'AI',
+  grafanaDashboards+:: {
+    'custom-ai-models.json': (import 'custom-ai-models.libsonnet')(c),
+    // The pipeline mirrors the alerts of the mixins its stages belong to.
+    'ai-generation-pipeline.json': (import 'ai-generation-pipeline.libsonnet')({
+      applications: (import '../applications/mixin.libsonnet')._config,
+      business: (import '../business/mixin.libsonnet')._config,
+      gpu: (import '../gpu/mixin.libsonnet')._config,
+      rabbitmq: (import '../rabbitmq/mixin.libsonnet')._config,
+    }),
+  },
 }

@@ -584,5 +584,8 @@ local rules = import '../../lib/rules.libsonnet';
     ],
   },
 
-  grafanaDashboards+:: {},
+  dashboardFolder:: 'Applications',
+  grafanaDashboards+:: {
+    'application-performance.json': (import 'application-performance.libsonnet')(c),
+  },
 }

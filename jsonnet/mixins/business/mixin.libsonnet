@@ -4,6 +4,7 @@
 //   AI generation (ai-orchestration) creativeflow_ai_generation_requests_total{status}, _duration_seconds  KPI-004, REQ-SSPE-001/002
 //   credits (billing)            creativeflow_user_credits_consumed_total
 //   API users (api-gateway)      creativeflow_api_user_request_count_total{plan, outcome}
+//   activation, conversion (analytics, billing)  creativeflow_user_activations_total, creativeflow_free_to_paid_conversions_total  KPI-002, KPI-003
 // `business-recording` holds the 5-minute aggregates (dashboards), `business-kpi-recording` the
 // 1-hour rates and KPI ratios the alerts read. Everything is per cluster and environment.
 local config = import '../../lib/config.libsonnet';
@@ -16,6 +17,8 @@ local rules = import '../../lib/rules.libsonnet';
     aiGenerationService: 'ai-orchestration',
     creditsService: 'billing',
     apiService: 'api-gateway',
+    // Currency of creativeflow_monthly_recurring_revenue shown on the Business KPIs dashboard.
+    reportingCurrency: 'USD',
     // Defaults of the declared alert parameters.
     registrationSuccessRatioMin: 0.95,
     registrationMinAttemptsPerHour: 20,
@@ -50,6 +53,8 @@ local rules = import '../../lib/rules.libsonnet';
     rate('cluster', 'creativeflow_ai_generation_requests', 'creativeflow_ai_generation_requests_total', w),
     rate('cluster', 'creativeflow_ai_generation_requests_success', 'creativeflow_ai_generation_requests_total', w, '{status="success"}'),
     rate('cluster', 'creativeflow_user_credits_consumed', 'creativeflow_user_credits_consumed_total', w),
+    rate('cluster', 'creativeflow_user_activations', 'creativeflow_user_activations_total', w),
+    rate('cluster', 'creativeflow_free_to_paid_conversions', 'creativeflow_free_to_paid_conversions_total', w),
     rate('cluster_plan', 'creativeflow_api_user_request_count', 'creativeflow_api_user_request_count_total', w, '', byPlan),
     rate('cluster_plan', 'creativeflow_api_user_request_count_rate_limited', 'creativeflow_api_user_request_count_total', w, '{outcome="rate_limited"}', byPlan),
   ],
@@ -202,5 +207,8 @@ local rules = import '../../lib/rules.libsonnet';
     ],
   },
 
-  grafanaDashboards+:: {},
+  dashboardFolder:: 'Business',
+  grafanaDashboards+:: {
+    'business-kpis.json': (import 'business-kpis.libsonnet')(c),
+  },
 }

@@ -36,6 +36,8 @@ local rules = import '../../lib/rules.libsonnet';
       'DCGM_FI_DEV_FB_USED',
       'DCGM_FI_DEV_FB_FREE',
       'DCGM_FI_DEV_XID_ERRORS',
+      // Read by the GPUs dashboard only.
+      'DCGM_FI_DEV_POWER_USAGE',
     ],
   },
 
@@ -160,5 +162,9 @@ local rules = import '../../lib/rules.libsonnet';
     ],
   },
 
-  grafanaDashboards+:: {},
+  // Infrastructure / GPUs; thresholds from _config above.
+  dashboardFolder:: 'Infrastructure',
+  grafanaDashboards+:: {
+    'gpus.json': (import 'gpus.libsonnet')(c),
+  },
 }

@@ -151,6 +151,31 @@ local rules = import '../../lib/rules.libsonnet';
           + ' / cluster:apiserver_request:rate5m',
         ),
       ]),
+      // Pod -> the workload that owns it (a Deployment through its ReplicaSet, a StatefulSet, a
+      // DaemonSet or a Job), value 1, for joins `* on (namespace, pod) group_left (workload)` (the
+      // Kubernetes workloads dashboard). Bare pods and ReplicaSets without a Deployment have none.
+      rules.group('kubernetes-recording-workloads', [
+        rules.record(
+          'namespace_workload_pod:kube_pod_owner:relabel',
+          'max %s (label_replace(label_replace(%s, "replicaset", "$1", "owner_name", "(.+)")'
+          % [by(['namespace', 'workload', 'pod']), 'kube_pod_owner{%s, owner_kind="ReplicaSet"}' % ksm]
+          + ' * %s group_left (owner_name) topk %s (1, %s), "workload", "$1", "owner_name", "(.+)"))'
+            % [
+              on(['namespace', 'replicaset']),
+              by(['namespace', 'replicaset']),
+              kube('kube_replicaset_owner', ['namespace', 'replicaset', 'owner_name'], 'owner_kind="Deployment"'),
+            ],
+          labels={ workload_type: 'deployment' },
+        ),
+      ] + [
+        rules.record(
+          'namespace_workload_pod:kube_pod_owner:relabel',
+          'max %s (label_replace(kube_pod_owner{%s, owner_kind="%s"}, "workload", "$1", "owner_name", "(.+)"))'
+          % [by(['namespace', 'workload', 'pod']), ksm, kind],
+          labels={ workload_type: std.asciiLower(kind) },
+        )
+        for kind in ['StatefulSet', 'DaemonSet', 'Job']
+      ]),
       // Downsampled: one sample a minute of the last hour's average/peak, for capacity planning.
       rules.group(
         'kubernetes-recording-1h',
@@ -391,7 +416,7 @@ local rules = import '../../lib/rules.libsonnet';
     ],
   },
 
-  // Raw exporter series the rules above read (checked by rules/metrics-known).
+  // Raw exporter series the rules and dashboards read (checked by rules/metrics-known).
   exporterMetrics:: {
     'kube-state-metrics': [
       'kube_deployment_spec_replicas',
@@ -403,6 +428,7 @@ local rules = import '../../lib/rules.libsonnet';
       'kube_job_failed',
       'kube_node_status_allocatable',
       'kube_node_status_condition',
+      'kube_pod_container_resource_limits',
       'kube_pod_container_resource_requests',
       'kube_pod_container_status_last_terminated_reason',
       'kube_pod_container_status_restarts_total',
@@ -410,11 +436,14 @@ local rules = import '../../lib/rules.libsonnet';
       'kube_pod_owner',
       'kube_pod_status_phase',
       'kube_pod_status_ready',
+      'kube_replicaset_owner',
       'kube_statefulset_replicas',
       'kube_statefulset_status_replicas_ready',
       'kube_statefulset_status_replicas_updated',
     ],
     cadvisor: [
+      'container_cpu_cfs_periods_total',
+      'container_cpu_cfs_throttled_periods_total',
       'container_cpu_usage_seconds_total',
       'container_memory_working_set_bytes',
     ],
@@ -429,5 +458,10 @@ local rules = import '../../lib/rules.libsonnet';
     prometheus: ['up'],
   },
 
-  grafanaDashboards+:: {},
+  // Infrastructure / Kubernetes cluster and workloads; thresholds from _config above.
+  dashboardFolder:: 'Infrastructure',
+  grafanaDashboards+:: {
+    'kubernetes-cluster.json': (import 'kubernetes-cluster.libsonnet')(c),
+    'kubernetes-workloads.json': (import 'kubernetes-workloads.libsonnet')(c),
+  },
 }

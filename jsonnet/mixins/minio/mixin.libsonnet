@@ -3,6 +3,8 @@
 //   minio_cluster_nodes_online_total / minio_cluster_nodes_offline_total   gauges, servers seen online/offline
 //   minio_cluster_drive_online_total / minio_cluster_drive_offline_total   gauges, drives seen online/offline
 //   minio_cluster_capacity_usable_total_bytes / _free_bytes                gauges, usable (after erasure coding)
+//   minio_s3_requests_total / minio_s3_requests_errors_total{server, api}  counters, S3 requests (errors: 4xx and 5xx)
+//   minio_s3_traffic_received_bytes / minio_s3_traffic_sent_bytes{server}  counters, S3 bytes in and out
 // and `up` of the scrape job. One scrape job is one MinIO deployment: recording rules keep
 // cluster, environment and `job`, and take `max` over the servers that report the same numbers.
 local config = import '../../lib/config.libsonnet';
@@ -43,6 +45,21 @@ local rules = import '../../lib/rules.libsonnet';
           'job:minio_cluster_capacity_usable_bytes:used_ratio',
           '1 - job:minio_cluster_capacity_usable_free_bytes:max / job:minio_cluster_capacity_usable_total_bytes:max',
         ),
+      ]),
+      // S3 traffic (the MinIO dashboard). Every server reports every server's counters (label
+      // `server`): `max by (server, ...)` counts each once, then the sum is the deployment's.
+      rules.group('minio-recording-s3', [
+        rules.record(
+          'job_api:%s:rate5m' % m,
+          'sum %s (max %s (rate(%s_total%s[5m])))' % [rules.by(['job', 'api']), rules.by(['job', 'server', 'api']), m, selector()],
+        )
+        for m in ['minio_s3_requests', 'minio_s3_requests_errors']
+      ] + [
+        rules.record(
+          'job:%s:rate5m' % m,
+          'sum %s (max %s (rate(%s%s[5m])))' % [by, rules.by(['job', 'server']), m, selector()],
+        )
+        for m in ['minio_s3_traffic_received_bytes', 'minio_s3_traffic_sent_bytes']
       ]),
     ],
   },
@@ -112,7 +129,11 @@ local rules = import '../../lib/rules.libsonnet';
     ],
   },
 
-  grafanaDashboards+:: {},
+  // Infrastructure / MinIO; thresholds from _config above.
+  dashboardFolder:: 'Infrastructure',
+  grafanaDashboards+:: {
+    'minio.json': (import 'minio.libsonnet')(c),
+  },
 
   exporterMetrics:: {
     minio: [
@@ -122,6 +143,10 @@ local rules = import '../../lib/rules.libsonnet';
       'minio_cluster_drive_offline_total',
       'minio_cluster_capacity_usable_total_bytes',
       'minio_cluster_capacity_usable_free_bytes',
+      'minio_s3_requests_errors_total',
+      'minio_s3_requests_total',
+      'minio_s3_traffic_received_bytes',
+      'minio_s3_traffic_sent_bytes',
     ],
     prometheus: ['up'],
   },

@@ -152,13 +152,19 @@ local rules = import '../../lib/rules.libsonnet';
     ],
   },
 
-  grafanaDashboards+:: {},
+  // Infrastructure / Ingress (nginx); thresholds from _config above.
+  dashboardFolder:: 'Infrastructure',
+  grafanaDashboards+:: {
+    'ingress-nginx.json': (import 'ingress-nginx.libsonnet')(c),
+  },
 
   exporterMetrics:: {
     'ingress-nginx': [
       'nginx_ingress_controller_requests',
       'nginx_ingress_controller_request_duration_seconds_bucket',
       'nginx_ingress_controller_config_last_reload_successful',
+      // Read by the Ingress dashboard only.
+      'nginx_ingress_controller_nginx_process_connections',
     ],
     prometheus: ['up'],
   },

@@ -157,6 +157,18 @@ local rules = import '../../lib/rules.libsonnet';
           'sum %s (instance:node_network_transmit_bytes:rate5m)' % by(),
         ),
       ]),
+      // Memory saturation and errors per node (the Nodes dashboard): pages read back from disk
+      // (thrashing) and processes the kernel OOM killer ended. Counters without a _total suffix.
+      rules.group('platform-recording-memory', [
+        rules.record(
+          'instance:node_vmstat_pgmajfault:rate5m',
+          'sum %s (rate(node_vmstat_pgmajfault{%s}[5m]))' % [by(['instance']), ne],
+        ),
+        rules.record(
+          'instance:node_vmstat_oom_kill:increase5m',
+          'sum %s (increase(node_vmstat_oom_kill{%s}[5m]))' % [by(['instance']), ne],
+        ),
+      ]),
       // Downsampled: one sample a minute of the last hour's average/peak, for dashboards over
       // weeks and months and for long-term storage (remote write / federation).
       rules.group(
@@ -319,7 +331,7 @@ local rules = import '../../lib/rules.libsonnet';
     ],
   },
 
-  // Raw exporter series the rules above read (checked by rules/metrics-known).
+  // Raw exporter series the rules and dashboards read (checked by rules/metrics-known).
   exporterMetrics:: {
     'node-exporter': [
       'node_cpu_seconds_total',
@@ -340,9 +352,18 @@ local rules = import '../../lib/rules.libsonnet';
       'node_network_receive_packets_total',
       'node_network_transmit_packets_total',
       'node_timex_offset_seconds',
+      // Read by the Nodes dashboard only (memory and network saturation, OOM kills).
+      'node_vmstat_pgmajfault',
+      'node_vmstat_oom_kill',
+      'node_network_receive_drop_total',
+      'node_network_transmit_drop_total',
     ],
     prometheus: ['up'],
   },
 
-  grafanaDashboards+:: {},
+  // Infrastructure / Nodes (USE per node); thresholds from _config above.
+  dashboardFolder:: 'Infrastructure',
+  grafanaDashboards+:: {
+    'nodes.json': (import 'nodes.libsonnet')(c),
+  },
 }

@@ -182,7 +182,11 @@ local rules = import '../../lib/rules.libsonnet';
     ],
   },
 
-  grafanaDashboards+:: {},
+  // Infrastructure / PostgreSQL; thresholds from _config above.
+  dashboardFolder:: 'Infrastructure',
+  grafanaDashboards+:: {
+    'postgresql.json': (import 'postgresql.libsonnet')(c),
+  },
 
   exporterMetrics:: {
     'postgres-exporter': [
@@ -196,6 +200,9 @@ local rules = import '../../lib/rules.libsonnet';
       'pg_stat_database_deadlocks',
       'pg_stat_database_blks_hit',
       'pg_stat_database_blks_read',
+      // Read by the PostgreSQL dashboard only.
+      'pg_database_size_bytes',
+      'pg_locks_count',
     ],
     prometheus: ['up'],
   },

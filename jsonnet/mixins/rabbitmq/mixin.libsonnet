@@ -173,7 +173,11 @@ local rules = import '../../lib/rules.libsonnet';
     ],
   },
 
-  grafanaDashboards+:: {},
+  // Infrastructure / RabbitMQ; thresholds from _config above.
+  dashboardFolder:: 'Infrastructure',
+  grafanaDashboards+:: {
+    'rabbitmq.json': (import 'rabbitmq.libsonnet')(c),
+  },
 
   exporterMetrics:: {
     rabbitmq: [
@@ -188,6 +192,13 @@ local rules = import '../../lib/rules.libsonnet';
       'rabbitmq_queue_messages_published_total',
       'rabbitmq_queue_messages_delivered_total',
       'rabbitmq_queue_messages_ack_total',
+      // Read by the RabbitMQ dashboard only.
+      'rabbitmq_channels',
+      'rabbitmq_connections',
+      'rabbitmq_node_disk_free',
+      'rabbitmq_node_disk_free_limit',
+      'rabbitmq_node_mem_limit',
+      'rabbitmq_node_mem_used',
     ],
     prometheus: ['up'],
   },

@@ -127,7 +127,11 @@ local rules = import '../../lib/rules.libsonnet';
     ],
   },
 
-  grafanaDashboards+:: {},
+  // Infrastructure / Redis; thresholds from _config above.
+  dashboardFolder:: 'Infrastructure',
+  grafanaDashboards+:: {
+    'redis.json': (import 'redis.libsonnet')(c),
+  },
 
   exporterMetrics:: {
     'redis-exporter': [
@@ -139,6 +143,9 @@ local rules = import '../../lib/rules.libsonnet';
       'redis_commands_processed_total',
       'redis_evicted_keys_total',
       'redis_rejected_connections_total',
+      // Read by the Redis dashboard only.
+      'redis_connected_clients',
+      'redis_db_keys',
     ],
     prometheus: ['up'],
   },

@@ -16,8 +16,9 @@ local slo = import '../../lib/slo.libsonnet';
 
   local c = $._config,
 
-  local slos = [
-    slo.new(c, {
+  // One spec per SLO (lib/slo.libsonnet); the SLO dashboard draws each of them.
+  local specs = [
+    {
       name: 'api-availability',
       alertName: 'SloApiAvailability',
       title: 'API availability',
@@ -27,8 +28,8 @@ local slo = import '../../lib/slo.libsonnet';
       metric: 'http_requests_total',
       errorSelector: 'service="%s", status=~"5.."' % c.apiGatewayService,
       totalSelector: 'service="%s"' % c.apiGatewayService,
-    }),
-    slo.new(c, {
+    },
+    {
       name: 'ai-generation-success',
       alertName: 'SloAiGenerationSuccess',
       title: 'AI generation success',
@@ -38,8 +39,9 @@ local slo = import '../../lib/slo.libsonnet';
       metric: 'creativeflow_ai_generation_requests_total',
       errorSelector: 'status="failure"',
       totalSelector: '',
-    }),
+    },
   ],
+  local slos = [slo.new(c, spec) for spec in specs],
 
   prometheusRules+:: {
     groups+: [s.recordingGroup for s in slos],
@@ -51,5 +53,8 @@ local slo = import '../../lib/slo.libsonnet';
     ],
   },
 
-  grafanaDashboards+:: {},
+  dashboardFolder:: 'SLO',
+  grafanaDashboards+:: {
+    'slo-overview.json': (import 'slo-overview.libsonnet')(specs),
+  },
 }

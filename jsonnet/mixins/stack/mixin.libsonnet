@@ -12,8 +12,10 @@ local rules = import '../../lib/rules.libsonnet';
     alertmanagerJob: 'alertmanager',
     grafanaJob: 'grafana',
     lokiJob: 'loki',
+    // The log agent's job (its alerts, LogAgentDown among them, are in the logs mixin).
+    logAgentJob: 'log-agent',
     // Jobs with a dedicated "down" alert, left out of PrometheusTargetDown (no duplicate notifications).
-    targetDownExcludedJobs: [self.grafanaJob, self.lokiJob],
+    targetDownExcludedJobs: [self.grafanaJob, self.lokiJob, self.logAgentJob],
 
     // Defaults of the declared alert parameters (overridable per environment in Helm values).
     prometheusNotificationQueueFullThreshold: 0.8,
@@ -214,7 +216,7 @@ local rules = import '../../lib/rules.libsonnet';
     ],
   },
 
-  // Raw series the rules read that are not in the application contract.
+  // Raw series the rules and dashboards read that are not in the application contract.
   exporterMetrics:: {
     prometheus: [
       'prometheus_config_last_reload_successful',
@@ -225,13 +227,42 @@ local rules = import '../../lib/rules.libsonnet';
       'prometheus_tsdb_compactions_failed_total',
       'prometheus_tsdb_wal_corruptions_total',
       'up',
+      // Read by the Prometheus and Alertmanager dashboard only.
+      'process_resident_memory_bytes',
+      'prometheus_notifications_dropped_total',
+      'prometheus_notifications_errors_total',
+      'prometheus_notifications_sent_total',
+      'prometheus_rule_group_interval_seconds',
+      'prometheus_rule_group_iterations_missed_total',
+      'prometheus_rule_group_last_duration_seconds',
+      'prometheus_tsdb_head_samples_appended_total',
+      'prometheus_tsdb_head_series',
+      'prometheus_tsdb_storage_blocks_bytes',
+      'scrape_duration_seconds',
+      'scrape_samples_post_metric_relabeling',
     ],
     alertmanager: [
       'alertmanager_cluster_members',
       'alertmanager_notifications_failed_total',
       'alertmanager_notifications_total',
+      // Read by the Prometheus and Alertmanager dashboard only.
+      'alertmanager_alerts',
+      'alertmanager_notification_latency_seconds_bucket',
+      'alertmanager_silences',
+    ],
+    // Read by the Loki and log agents dashboard (the logs mixin lists those its rules read).
+    loki: [
+      'loki_distributor_bytes_received_total',
+      'loki_ingester_memory_streams',
+      'loki_request_duration_seconds_bucket',
     ],
   },
 
-  grafanaDashboards+:: {},
+  // Stack / Prometheus and Alertmanager, Stack / Loki and log agents; thresholds from _config
+  // above and from the logs mixin's (the log pipeline's alerts are there).
+  dashboardFolder:: 'Stack',
+  grafanaDashboards+:: {
+    'prometheus-alertmanager.json': (import 'prometheus-alertmanager.libsonnet')(c),
+    'loki-log-agents.json': (import 'loki-log-agents.libsonnet')(c),
+  },
 }
