@@ -1,5 +1,6 @@
 // Composes the mixins. Adding an area is one line in `mixins` below; its rules become
 // files/rules/<area>.yaml in the prometheus subchart.
+local links = import 'lib/alert-links.libsonnet';
 local contract = import 'lib/metrics.libsonnet';
 
 local mixins = {
@@ -9,6 +10,7 @@ local mixins = {
   business: import 'mixins/business/mixin.libsonnet',
   slo: import 'mixins/slo/mixin.libsonnet',
   kubernetes: import 'mixins/kubernetes/mixin.libsonnet',
+  logs: import 'mixins/logs/mixin.libsonnet',
   platform: import 'mixins/platform/mixin.libsonnet',
   postgres: import 'mixins/postgres/mixin.libsonnet',
   redis: import 'mixins/redis/mixin.libsonnet',
@@ -16,6 +18,7 @@ local mixins = {
   minio: import 'mixins/minio/mixin.libsonnet',
   nginx: import 'mixins/nginx/mixin.libsonnet',
   stack: import 'mixins/stack/mixin.libsonnet',
+  overview: import 'mixins/overview/mixin.libsonnet',
 };
 
 local areas = std.objectFields(mixins);
@@ -46,18 +49,45 @@ assert std.length(std.set(alertNames)) == std.length(alertNames)
        : 'duplicate alert names: %s'
          % [std.set([n for n in alertNames if std.count(alertNames, n) > 1])];
 
+// Every alert's dashboard link (lib/alert-links.libsonnet): the panel that names it in its
+// `alerts`, else its area's default dashboard (`defaultDashboard::` or the area's only one).
+local dashboardLinks = links.links(
+  allAlerts,
+  [
+    { area: area, dashboard: mixins[area].grafanaDashboards[file] }
+    for area in areas
+    for file in std.objectFields(std.get(mixins[area], 'grafanaDashboards', {}))
+  ],
+  { [area]: std.get(mixins[area], 'defaultDashboard', null) for area in areas },
+);
+// A dashboard_url the mixin wrote itself wins.
+local withDashboardUrl(rule) =
+  if std.objectHas(rule, 'alert')
+  then rule { annotations: { dashboard_url: dashboardLinks[rule.alert].url } + super.annotations }
+  else rule;
+
 {
-  // One rule file per area: recording groups first, then alert groups.
+  // One rule file per area that has rules (a dashboards-only mixin has none): recording groups
+  // first, then alert groups.
   ruleFiles: {
     [area + '.yaml']: {
       groups:
         groupsOf(area, 'prometheusRules')
         + [
-          g { rules: [stripParams(r) for r in g.rules] }
+          g { rules: [withDashboardUrl(stripParams(r)) for r in g.rules] }
           for g in groupsOf(area, 'prometheusAlerts')
         ],
     }
     for area in areas
+    if groupsOf(area, 'prometheusRules') + groupsOf(area, 'prometheusAlerts') != []
+  },
+
+  // Grafana dashboards, { '<folder>/<uid>.json': dashboard }: each mixin's grafanaDashboards in the
+  // folder its `dashboardFolder` names (default: the area). build/dashboards.jsonnet writes them.
+  dashboards: {
+    [std.get(mixins[area], 'dashboardFolder', area) + '/' + file]: mixins[area].grafanaDashboards[file]
+    for area in areas
+    for file in std.objectFields(std.get(mixins[area], 'grafanaDashboards', {}))
   },
 
   // Declared threshold parameters and their defaults, per alert (read by the chart).

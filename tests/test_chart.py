@@ -81,8 +81,29 @@ def test_config_change_rolls_the_pods(tmp_path):
 
 def test_components_are_toggled(tmp_path):
     objs = render("dev", {"alertmanager": {"enabled": False}}, tmp_path)
-    assert not any("alertmanager" in k for k in objs if k.startswith(("StatefulSet", "ConfigMap")))
+    assert not any(
+        k.startswith(("StatefulSet/creativeflow-alertmanager", "ConfigMap/creativeflow-alertmanager"))
+        for k in objs
+    )
     assert "StatefulSet/creativeflow-prometheus" in objs
+    # Loki off: no Loki workload, and the agents still render (they may ship to an external Loki).
+    objs = render(
+        "dev",
+        {
+            "loki": {"enabled": False},
+            "promtail": {
+                "loki": {"url": "http://loki.example:3100/loki/api/v1/push"},
+                "networkPolicy": {
+                    "lokiEgress": [{"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}], "ports": [{"port": 3100}]}]
+                },
+            },
+        },
+        tmp_path,
+    )
+    assert not any(
+        k.startswith(("StatefulSet/creativeflow-loki", "ConfigMap/creativeflow-loki")) for k in objs
+    )
+    assert "DaemonSet/creativeflow-promtail" in objs
 
 
 def test_persistence_switch(tmp_path):
@@ -105,13 +126,24 @@ def test_latest_image_tag_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_every_container_is_hardened_and_has_resources(env):
+def test_every_container_is_hardened_and_has_resources(env, tmp_path):
     workloads = {k: o for k, o in render(env).items() if k.split("/")[0] in WORKLOADS}
-    # Prometheus, Alertmanager, Grafana, node-exporter and kube-state-metrics.
-    assert len(workloads) == 5, sorted(workloads)
+    # Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics, Loki and Promtail.
+    assert len(workloads) == 7, sorted(workloads)
+    # The other log agent, selected by global.logs.agent, is held to the same rules.
+    alloy = render(env, {"global": {"logs": {"agent": "alloy"}}}, tmp_path)
+    assert "DaemonSet/creativeflow-promtail" not in alloy
+    workloads["DaemonSet/creativeflow-alloy"] = alloy["DaemonSet/creativeflow-alloy"]
     for key, obj in workloads.items():
         pod = obj["spec"]["template"]["spec"]
-        assert pod["securityContext"]["runAsNonRoot"] is True, key
+        # The log agents read root-owned 0640 files (/var/log/pods, the journal) as uid 0: they
+        # are exempt from runAsNonRoot only; the rest below (no privilege escalation, read-only
+        # root filesystem, every capability dropped) holds for them too.
+        if key in ROOT_LOG_AGENTS:
+            assert pod["securityContext"]["runAsNonRoot"] is False, key
+            assert pod["securityContext"]["runAsUser"] == 0, key
+        else:
+            assert pod["securityContext"]["runAsNonRoot"] is True, key
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, key
         for c in pod["containers"] + pod.get("initContainers", []):
             where = f"{key} container {c['name']}"
@@ -124,3 +156,4 @@ def test_every_container_is_hardened_and_has_resources(env):
 
 
 WORKLOADS = {"StatefulSet", "Deployment", "DaemonSet"}
+ROOT_LOG_AGENTS = {"DaemonSet/creativeflow-promtail", "DaemonSet/creativeflow-alloy"}

@@ -7,11 +7,15 @@ against local HTTP endpoints to see routing, inhibition and the notification tex
 
 from __future__ import annotations
 
+import email
+import email.policy
+import html
 import json
 import os
 import re
 import shutil
 import socket
+import socketserver
 import subprocess
 import threading
 import time
@@ -267,6 +271,16 @@ def test_inhibition_rules():
     assert node["equal"] == ["cluster", "node"] and 'pod=~".+"' in node["target_matchers"]
     outage = rules[('alertname="KubeApiServerDown"', 'severity="critical"')]
     assert outage["equal"] == ["cluster"] and 'severity=~"warning|info"' in outage["target_matchers"]
+    loki = rules[('alertname="LokiDown"',)]
+    assert loki["equal"] == ["cluster"] and 'component="log-agent"' in loki["target_matchers"]
+    shipping = next(m for m in loki["target_matchers"] if m.startswith("alertname=~"))
+    # Every alert it names exists and is a log-agent alert; LogAgentDown is not silenced.
+    names = shipping.split('"')[1].split("|")
+    logs = yaml.safe_load(render("prod")["ConfigMap/creativeflow-prometheus-rules-logs"]["data"]["logs.yaml"])
+    rendered = {r["alert"]: r for g in logs["groups"] for r in g["rules"] if "alert" in r}
+    assert "LogAgentDown" not in names
+    for name in names:
+        assert rendered[name]["labels"]["component"] == "log-agent", name
 
 
 # ---- receivers and secrets -------------------------------------------------------------------------
@@ -451,6 +465,25 @@ def test_template_renders_with_amtool(name):
     assert "<no value>" not in out
 
 
+# The templates that list each alert with its links.
+PER_ALERT_TEMPLATES = [
+    ('{{ template "email.creativeflow.html" . }}', "html"),
+    ('{{ template "slack.creativeflow.text" . }}', "text"),
+    ('{{ template "pagerduty.creativeflow.instances" .Alerts.Firing }}', "text"),
+    ('{{ template "opsgenie.creativeflow.description" . }}', "text"),
+    ('{{ template "msteams.creativeflow.text" . }}', "text"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"), PER_ALERT_TEMPLATES, ids=lambda v: v.split('"')[1] if '"' in v else v
+)
+def test_no_dashboard_link_without_the_annotation(text, kind):
+    # amtool's sample alerts carry no dashboard_url: no empty "Dashboard" link may appear.
+    out = amtool_render(text, kind)
+    assert out.strip() and "dashboard" not in out.lower()
+
+
 def test_email_html_renders_links_and_counts_with_amtool():
     out = amtool_render('{{ template "email.creativeflow.html" . }}', "html")
     assert "1 firing, 1 resolved" in out
@@ -476,6 +509,35 @@ def test_amtool_accepts_the_config_and_templates(env, tmp_path):
 
 
 # ---- end to end: the real Alertmanager ------------------------------------------------------------
+
+
+class _SmtpSink(socketserver.StreamRequestHandler):
+    """Just enough SMTP for Alertmanager's e-mail notifier (no TLS, no AUTH advertised): each
+    message's DATA goes to `received`."""
+
+    received: ClassVar[list[bytes]] = []
+
+    def handle(self):
+        self.wfile.write(b"220 sink ESMTP\r\n")
+        while line := self.rfile.readline():
+            verb = line.split(b" ", 1)[0].split(b":", 1)[0].strip().upper()
+            if verb == b"DATA":
+                self.wfile.write(b"354 go ahead\r\n")
+                body = []
+                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                    body.append(chunk[1:] if chunk.startswith(b"..") else chunk)
+                type(self).received.append(b"".join(body))
+                self.wfile.write(b"250 queued\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:  # EHLO/HELO, MAIL, RCPT, RSET, NOOP
+                self.wfile.write(b"250 ok\r\n")
+
+
+def _html_part(raw: bytes) -> str:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    return msg.get_body(("html",)).get_content()
 
 
 class _Sink(BaseHTTPRequestHandler):
@@ -536,19 +598,53 @@ def alertmanager_command(args: list[str]) -> list[str]:
     return ["unshare", "--mount", "sh", "-c", script, str(real), *args]
 
 
+# Links as Prometheus fills them (dashboard_url: global.grafanaUrl, the panel, the alert's labels).
+GATEWAY_DASHBOARD = (
+    "https://grafana.creativeflow.ai/d/application-performance?var-environment=prod"
+    "&var-cluster=creativeflow-prod&var-service=api-gateway&viewPanel=11"
+)
+GPU_DASHBOARD = (
+    "https://grafana.creativeflow.ai/d/gpus?var-environment=prod&var-cluster=creativeflow-prod"
+    "&var-node=gpu-node-1&viewPanel=13"
+)
+QUEUE_DASHBOARD = (
+    "https://grafana.creativeflow.ai/d/rabbitmq?var-environment=prod&var-cluster=creativeflow-prod"
+    "&var-vhost=%2F&var-queue=renders&viewPanel=13"
+)
+
+
 def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
     """Alertmanager 0.28 with the prod config (waits shortened, endpoints local): the Watchdog reaches
     only the heartbeat, a critical pages with its priority and links, the warning it covers is
-    inhibited, and a team alert reaches the team channel and the warning channel."""
+    inhibited, and a team alert reaches the team channel and the warning channel (and Teams, switched
+    on here). Every notification shows the dashboard link next to the runbook link, and no
+    dashboard link for an alert without dashboard_url (the e-mail)."""
     sink = ThreadingHTTPServer(("127.0.0.1", 0), type("Sink", (_Sink,), {"received": []}))
     threading.Thread(target=sink.serve_forever, daemon=True).start()
+    smtp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), type("Smtp", (_SmtpSink,), {"received": []}))
+    smtp.daemon_threads = True
+    threading.Thread(target=smtp.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{sink.server_port}"
     fast = {"group_wait": "0s"}
     overlay = {
         "alertmanager": {
-            "globalConfig": {"pagerduty_url": f"{base}/pagerduty"},
+            "globalConfig": {
+                "pagerduty_url": f"{base}/pagerduty",
+                "smtp_smarthost": f"127.0.0.1:{smtp.server_address[1]}",
+                "smtp_require_tls": False,
+            },
             "route": fast,
-            "routes": {"critical": fast},
+            "routes": {
+                "critical": fast,
+                # A copy of the GPU warning for Teams (the receiver is off by default).
+                "teams-copy": {
+                    "order": 1,
+                    "receiver": "teams",
+                    "matchers": ['alertname="GpuTemperatureHigh"'],
+                    "continue": True,
+                },
+            },
+            "receivers": {"teams": {"enabled": True}},
         }
     }
     secrets = {
@@ -558,6 +654,7 @@ def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
         "slack-db-webhook-url": f"{base}/slack/db",
         "pagerduty-routing-key": "oncall-key",
         "pagerduty-db-routing-key": "db-key",
+        "teams-webhook-url": f"{base}/teams",
     }
     config = write_layout(render("prod", overlay, tmp_path), tmp_path / "am", secrets)
     port = _free_port()
@@ -595,7 +692,7 @@ def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
                     summary="The API gateway fails too many requests.",
                     description="12% of requests failed.",
                     runbook_url="https://runbooks.example/ApiGatewayErrorRatioHigh.md",
-                    dashboard_url="https://grafana.example/d/api-gateway",
+                    dashboard_url=GATEWAY_DASHBOARD,
                 )
             ],
         )
@@ -617,12 +714,29 @@ def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
                     summary="A GPU runs hot.",
                     description="GPU 3 is at 88 C.",
                     runbook_url="https://runbooks.example/GpuTemperatureHigh.md",
+                    dashboard_url=GPU_DASHBOARD,
+                ),
+                # Two info alerts, one e-mail: only the first has a dashboard.
+                *(
+                    _alert(
+                        {**queue, "severity": "info", "priority": "P4", "component": "rabbitmq"},
+                        summary="A queue has no consumer.",
+                        description=f"Queue {queue['queue']} has no consumer.",
+                        runbook_url="https://runbooks.example/RabbitmqQueueNoConsumers.md",
+                        **({"dashboard_url": QUEUE_DASHBOARD} if queue["queue"] == "renders" else {}),
+                    )
+                    for queue in (
+                        {"alertname": "RabbitmqQueueNoConsumers", "queue": "renders"},
+                        {"alertname": "RabbitmqQueueNoConsumers", "queue": "exports"},
+                    )
                 ),
             ],
         )
-        want = {"/heartbeat", "/pagerduty", "/slack/ai", "/slack/warning"}
+        want = {"/heartbeat", "/pagerduty", "/slack/ai", "/slack/warning", "/teams"}
         deadline = time.time() + 30
-        while time.time() < deadline and not want <= {p for p, _ in sink.RequestHandlerClass.received}:
+        while time.time() < deadline and not (
+            want <= {p for p, _ in sink.RequestHandlerClass.received} and smtp.RequestHandlerClass.received
+        ):
             time.sleep(0.2)
         got = {}
         for path, body in sink.RequestHandlerClass.received:
@@ -645,8 +759,12 @@ def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
         )
         details = page["payload"]["custom_details"]
         assert details["runbook"] == "https://runbooks.example/ApiGatewayErrorRatioHigh.md"
-        assert details["dashboard"] == "https://grafana.example/d/api-gateway"
+        assert details["dashboard"] == GATEWAY_DASHBOARD
         assert details["num_firing"] == "1" and "12% of requests failed." in details["firing"]
+        assert (
+            "Runbook: https://runbooks.example/ApiGatewayErrorRatioHigh.md Dashboard: " + GATEWAY_DASHBOARD
+            in details["firing"]
+        )
 
         # The covered warning was inhibited: no Slack message mentions it.
         slack = json.dumps(got["/slack/warning"] + got["/slack/ai"])
@@ -669,13 +787,34 @@ def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
                 "`warning` `P2`" in text and "*Service:* `gpu`" in text and "`prod/creativeflow-prod`" in text
             )
             assert "<https://runbooks.example/GpuTemperatureHigh.md|runbook>" in text
+            # The dashboard next to the runbook, the URL exactly as Prometheus filled it.
+            assert (
+                f"<https://runbooks.example/GpuTemperatureHigh.md|runbook> · <{GPU_DASHBOARD}|dashboard> · "
+                in text
+            )
             assert "1 firing, 0 resolved" in text
             assert "https://alertmanager.example/#/silences/new?filter=%7B" in text
+
+        # Teams (a MessageCard): the same links as Markdown.
+        card = got["/teams"][0]
+        assert (
+            f"[Runbook](https://runbooks.example/GpuTemperatureHigh.md) [Dashboard]({GPU_DASHBOARD}) [Query]("
+            in card["text"]
+        )
+
+        # E-mail (HTML): a Dashboard row for the alert that has the annotation, none for the other.
+        assert len(smtp.RequestHandlerClass.received) == 1
+        page = _html_part(smtp.RequestHandlerClass.received[0])
+        escaped = html.escape(QUEUE_DASHBOARD, quote=True)
+        assert f'<td><strong>Dashboard</strong></td><td><a href="{escaped}">{escaped}</a></td>' in page
+        assert page.count("<strong>Dashboard</strong>") == 1
+        assert page.count("<strong>Runbook</strong>") == 2
     finally:
         am.terminate()
         am.wait(timeout=10)
         log.close()
         sink.shutdown()
+        smtp.shutdown()
 
 
 # ---- the StatefulSet: clustering, URL, web config -------------------------------------------------

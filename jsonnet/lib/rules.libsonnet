@@ -42,7 +42,7 @@ local config = import 'config.libsonnet';
   //   description  templated text ({{ $labels.x }}, {{ $value }}); may contain param() tokens
   //   params       { paramName: defaultNumber }; kept as a hidden field because it is not part of
   //                the Prometheus rule (main.libsonnet collects it into alert-params.yaml)
-  //   annotations  optional extra annotations (e.g. dashboard_url)
+  //   annotations  optional extra annotations (dashboard_url is added by main.libsonnet)
   alert(config, spec)::
     local s = { labels: {}, annotations: {}, params: {} } + spec;
     local where = 'alert %s' % s.name;
@@ -66,6 +66,10 @@ local config = import 'config.libsonnet';
              : '%s: parameters used %s but declared %s' % [where, used, std.objectFields(s.params)],
       assert std.all([std.isNumber(s.params[p]) for p in std.objectFields(s.params)])
              : '%s: parameter defaults must be numbers' % where,
+      // ${grafanaUrl} starts every dashboard_url (lib/alert-links.libsonnet); the chart fills it
+      // from global.grafanaUrl, so no alert may declare a parameter of that name.
+      assert !std.objectHas(s.params, 'grafanaUrl')
+             : '%s: grafanaUrl is reserved (the Grafana base URL of dashboard_url); name the parameter differently' % where,
 
       alert: s.name,
       expr: s.expr,

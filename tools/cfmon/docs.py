@@ -1,11 +1,12 @@
 """cfmon docs: reference pages built from what ships, checked for drift by verify.
 
 - docs/alerts.md: every alert with its area, severity, priority, `for` and thresholds in each
-  environment (read from the rendered rules, so values overrides show), and its runbook.
+  environment (read from the rendered rules, so values overrides show), its dashboard and runbook.
 - docs/routing-<env>.md: the Alertmanager routing tree of each environment as a Mermaid diagram,
   with the same routes as a table and the inhibition rules.
 - charts/creativeflow-monitoring/README.md: the values of the umbrella and every subchart, from
   their `# --` comments. A values key with no `# --` (on it or an ancestor) is an error.
+- docs/dashboards/: each dashboard's layout as an SVG and an index (cfmon.preview).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import yaml
 
 from cfmon.checks.rules import rendered_rules
 from cfmon.generate import sync_files
+from cfmon.preview import docs_orphans, docs_pages
 from cfmon.project import Project
 from cfmon.render import Rendered
 
@@ -39,6 +41,7 @@ class DocsResult:
     unchanged: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     undocumented: list[str] = field(default_factory=list)  # "file: key" without a `# --` comment
+    removed: list[str] = field(default_factory=list)  # pictures of dashboards that are gone
 
 
 # ---- rendered objects ------------------------------------------------------------------------------
@@ -86,6 +89,15 @@ def thresholds(template: str, rendered: str) -> dict[str, str]:
 # ---- docs/alerts.md --------------------------------------------------------------------------------
 
 
+def dashboard_cell(url: str) -> str:
+    """Where an alert's dashboard_url opens, as a link to the dashboard's picture in docs/dashboards/."""
+    m = re.search(r"/d/([^/?#]+)[^?#]*(?:\?(.*))?$", url)
+    if not m:
+        return "-"
+    panel = re.search(r"(?:^|&)viewPanel=(\d+)", m.group(2) or "")
+    return f"[{m.group(1)}](dashboards/{m.group(1)}.svg)" + (f" panel {panel.group(1)}" if panel else "")
+
+
 def _per_env(values: dict[str, str]) -> str:
     distinct = set(values.values())
     if len(distinct) == 1:
@@ -111,11 +123,13 @@ def alerts_page(project: Project, renders: dict[str, Rendered]) -> str:
             cells["for"][env] = str(rule.get("for", "0s"))
             found = thresholds(str(template.get("expr", "")), str(rule.get("expr", "")))
             cells["thresholds"][env] = ", ".join(f"{k} = {v}" for k, v in sorted(found.items())) or "-"
-        summary = str((template.get("annotations") or {}).get("summary", "")).replace("|", "\\|")
+        annotations = template.get("annotations") or {}
+        summary = str(annotations.get("summary", "")).replace("|", "\\|")
+        dashboard = dashboard_cell(str(annotations.get("dashboard_url", "")))
         rows.append(
             f"| [{name}](runbooks/{name}.md) | {area} | {_per_env(cells['severity'])} | "
             f"{_per_env(cells['priority'])} | {_per_env(cells['for'])} | {_per_env(cells['thresholds'])} | "
-            f"{summary} |"
+            f"{dashboard} | {summary} |"
         )
     envs = ", ".join(renders)
     return (
@@ -123,9 +137,10 @@ def alerts_page(project: Project, renders: dict[str, Rendered]) -> str:
         + "# Alert catalog\n\n"
         + f"{len(rows)} alerts, as rendered for {envs}. A cell that differs by environment lists each one.\n"
         + "Thresholds are the values the chart filled in for each declared parameter; override them\n"
-        + "per environment or team under `prometheus.alerts.<AlertName>` (see the runbook's Tuning).\n\n"
-        + "| alert | area | severity | priority | for | thresholds | summary |\n"
-        + "|---|---|---|---|---|---|---|\n"
+        + "per environment or team under `prometheus.alerts.<AlertName>` (see the runbook's Tuning).\n"
+        + "Dashboard is where the alert's `dashboard_url` opens (the panel that shows it).\n\n"
+        + "| alert | area | severity | priority | for | thresholds | dashboard | summary |\n"
+        + "|---|---|---|---|---|---|---|---|\n"
         + "\n".join(rows)
         + "\n"
     )
@@ -331,6 +346,7 @@ def expected_docs(project: Project, renders: dict[str, Rendered]) -> tuple[dict[
         pages[f"docs/routing-{env}.md"] = routing_page(env, rendered)
     readme, undocumented = values_readme(project)
     pages[CHART_README] = readme
+    pages.update(docs_pages(renders, project.root))
     return pages, undocumented
 
 
@@ -338,4 +354,10 @@ def write_docs(project: Project, renders: dict[str, Rendered], *, check: bool) -
     pages, undocumented = expected_docs(project, renders)
     result = DocsResult(undocumented=undocumented)
     sync_files(project, pages, result, check=check)
+    for rel in docs_orphans(project, pages):
+        if check:
+            result.stale.append(rel)
+        else:
+            project.path(rel).unlink()
+            result.removed.append(rel)
     return result

@@ -3,10 +3,31 @@
 from __future__ import annotations
 
 from cfmon.checks.alertmanager import AlertmanagerConfig, AlertmanagerRouting
-from cfmon.checks.alerts import AlertAnnotations, AlertLabels, AlertRunbook
+from cfmon.checks.alerts import AlertAnnotations, AlertDashboardUrl, AlertLabels, AlertRunbook
 from cfmon.checks.base import Check, Context, Finding
+from cfmon.checks.dashboards import (
+    DashboardDatasource,
+    DashboardLogql,
+    DashboardMetadata,
+    DashboardMetricsKnown,
+    DashboardPromql,
+    PanelDocs,
+    PanelGrid,
+    PanelIds,
+    RateInterval,
+    RecordedQuantileUsed,
+)
 from cfmon.checks.determinism import ForbiddenFunctions, RenderTwice
 from cfmon.checks.kubernetes import KubernetesSchema
+from cfmon.checks.logagent import AgentLabels, AgentPushUrl, AgentSchema
+from cfmon.checks.loki import (
+    LokiAuditRetention,
+    LokiConfigSchema,
+    LokiObjectStorage,
+    LokiRetention,
+    LokiRetentionSelectors,
+    LokiSchemaPeriods,
+)
 from cfmon.checks.prometheus import PrometheusConfig, PrometheusRules, PrometheusRuleTests
 from cfmon.checks.rules import AggregationLabels, MetricsKnown, RuleGroupSize, RuleNaming
 from cfmon.checks.secrets import SecretLiterals
@@ -20,12 +41,32 @@ REGISTRY: tuple[type[Check], ...] = (
     AlertRunbook,
     AlertLabels,
     AlertAnnotations,
+    AlertDashboardUrl,
     RuleNaming,
     RuleGroupSize,
     AggregationLabels,
     MetricsKnown,
     AlertmanagerConfig,
     AlertmanagerRouting,
+    DashboardMetadata,
+    PanelDocs,
+    PanelIds,
+    PanelGrid,
+    DashboardDatasource,
+    DashboardPromql,
+    DashboardMetricsKnown,
+    RateInterval,
+    RecordedQuantileUsed,
+    DashboardLogql,
+    LokiConfigSchema,
+    LokiRetention,
+    LokiObjectStorage,
+    LokiSchemaPeriods,
+    LokiRetentionSelectors,
+    LokiAuditRetention,
+    AgentSchema,
+    AgentLabels,
+    AgentPushUrl,
     RenderTwice,
     ForbiddenFunctions,
     SecretLiterals,

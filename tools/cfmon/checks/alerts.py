@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import configparser
 import re
+from collections.abc import Iterable
 
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.checks.prometheus import rules_source
+from cfmon.checks.prometheus import rendered_grafana_urls, rules_source
 from cfmon.checks.rules import rendered_rules
+from cfmon.grafana import panels, rendered_dashboards, variables
+from cfmon.manifests import Resource
 
 # Runbooks live in this repository; the URL the Jsonnet helper builds (mixin _config.runbookBaseUrl).
 RUNBOOK_BASE = "https://github.com/creativeflow-ai/creativeflow-monitoring/blob/main/docs/runbooks/"
 RUNBOOK_URL = re.compile(re.escape(RUNBOOK_BASE) + r"([A-Za-z0-9]+)\.md$")
 
+
+# <Grafana URL>/d/<uid>[/<slug>][?<query>]; the query may hold Prometheus templates ({{ ... }}).
+DASHBOARD_URL = re.compile(
+    r"^(?P<base>https?://[^?#]*?)/d/(?P<uid>[^/?#]+)(?:/[^?#]*)?(?:\?(?P<query>.*))?$", re.S
+)
+VIEW_PANEL = re.compile(r"(?:^|&)viewPanel=([^&]*)")
+QUERY_VARIABLE = re.compile(r"(?:^|&)var-([^=&]+)=")
 
 RUNBOOK_SECTIONS = ("## What it means", "## Diagnose", "## Mitigate")
 SEVERITIES = ("critical", "warning", "info")
@@ -140,3 +151,106 @@ class AlertRunbook(Check):
                     )
                 )
         return findings
+
+
+def rendered_grafana_root_url(resources: Iterable[Resource]) -> str | None:
+    """[server] root_url of the rendered grafana.ini (None when the release ships no Grafana)."""
+    for res in resources:
+        labels = (res.obj.get("metadata") or {}).get("labels") or {}
+        ini = (res.obj.get("data") or {}).get("grafana.ini")
+        if res.kind != "ConfigMap" or labels.get("app.kubernetes.io/name") != "grafana" or not ini:
+            continue
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read_string(str(ini))
+        except configparser.Error:
+            return None
+        return parser.get("server", "root_url", fallback=None)
+    return None
+
+
+class AlertDashboardUrl(Check):
+    """Every alert's `dashboard_url` opens a dashboard this release ships, at a panel it has, on the
+    environment's Grafana: `<root_url>/d/<uid>?var-...&viewPanel=<id>`.
+
+    Why: the link in a page is the first click of the on-call; a renamed uid, a removed panel or
+    another environment's Grafana sends them to an error page. The dashboard (and panel) come from
+    the panels' `alerts=[...]` (jsonnet/lib/alert-links.libsonnet); the host from global.grafanaUrl.
+    Bad: no dashboard_url; `/d/nodez`; `viewPanel=99` on a dashboard without panel 99; a `var-`
+    the dashboard does not define; `https://grafana.staging.creativeflow.ai/d/...` in prod.
+    Good: `https://grafana.creativeflow.ai/d/nodes?var-environment=...&viewPanel=8`, where the
+    rendered Grafana has root_url https://grafana.creativeflow.ai and dashboard nodes has panel 8.
+    The Grafana URL is grafana.ini's root_url, or, when the release ships no Grafana, the rule
+    ConfigMaps' creativeflow.ai/grafana-url (and uids and panels are not checked).
+    """
+
+    id = "alerts/dashboard-url"
+
+    def run(self, ctx: Context) -> list[Finding]:
+        resources = ctx.rendered.resources
+        root = rendered_grafana_root_url(resources)
+        declared = rendered_grafana_urls(resources)
+        base = root if root else (next(iter(declared)) if len(declared) == 1 else None)
+        shipped = {
+            d.uid: ({str(p.id) for p in panels(d.model)}, {str(v.get("name")) for v in variables(d.model)})
+            for d in rendered_dashboards(resources)
+            if d.uid
+        }
+        findings = []
+        for file, rule in rendered_alerts(ctx):
+            for problem, hint in self.problems(rule, base, shipped if root else None):
+                findings.append(
+                    self.finding(ctx, f"alert {rule['alert']}: {problem}", file=rules_source(file), hint=hint)
+                )
+        return findings
+
+    def problems(
+        self, rule: dict, base: str | None, shipped: dict[str, tuple[set[str], set[str]]] | None
+    ) -> list[tuple[str, str]]:
+        """(what is wrong, how to fix it) for one alert; `shipped`: uid -> (panel ids, variables)."""
+        name = rule["alert"]
+        url = str((rule.get("annotations") or {}).get("dashboard_url") or "")
+        from_panels = (
+            f"give the panel that shows it alerts=['{name}'] (or the mixin a defaultDashboard), "
+            "then cfmon generate; or fix the values override "
+            f"prometheus.alerts.{name}.annotations.dashboard_url"
+        )
+        if not url:
+            return [("no dashboard_url", from_panels)]
+        m = DASHBOARD_URL.match(url)
+        if not m:
+            return [(f"dashboard_url {url} is not <Grafana URL>/d/<uid>?...", from_panels)]
+        problems = []
+        if base is not None and m.group("base").rstrip("/") != base.rstrip("/"):
+            problems.append(
+                (
+                    f"dashboard_url points at {m.group('base')}, not this environment's Grafana {base}",
+                    "set global.grafanaUrl in the environment's values file (Grafana's root_url "
+                    "follows it unless grafana.rootUrl differs)",
+                )
+            )
+        if shipped is None:
+            return problems
+        uid = m.group("uid")
+        if uid not in shipped:
+            problems.append(
+                (f"dashboard_url names dashboard {uid!r}, which this release does not ship", from_panels)
+            )
+            return problems
+        panel_ids, names = shipped[uid]
+        query = m.group("query") or ""
+        for view in VIEW_PANEL.findall(query):
+            if view not in panel_ids:
+                problems.append(
+                    (f"dashboard_url opens panel {view!r}, which dashboard {uid} does not have", from_panels)
+                )
+        unknown = sorted(set(QUERY_VARIABLE.findall(query)) - names)
+        if unknown:
+            problems.append(
+                (
+                    f"dashboard_url sets {', '.join('var-' + v for v in unknown)}, "
+                    f"not variables of dashboard {uid} (Grafana ignores them)",
+                    from_panels,
+                )
+            )
+        return problems

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,9 +15,14 @@ import yaml
 from cfmon import tools
 from cfmon.checks.base import Check, Context, Finding, read_mapping
 from cfmon.layout import Layout, has_container, materialize
+from cfmon.manifests import Resource
 from cfmon.project import RULE_TESTS_DIR
 
 CONTAINER = "prometheus"
+# The rule ConfigMaps say which Grafana their dashboard_url links start with (global.grafanaUrl);
+# rule tests write that part as GRAFANA_URL_TOKEN, the same for every environment.
+GRAFANA_URL_ANNOTATION = "creativeflow.ai/grafana-url"
+GRAFANA_URL_TOKEN = "${grafanaUrl}"
 
 
 def prometheus_layout(ctx: Context) -> Layout:
@@ -34,6 +41,22 @@ def rule_files(layout: Layout) -> dict[str, Path]:
         for path in sorted(Path("/").glob(pattern.lstrip("/"))):
             found[path.name] = path
     return found
+
+
+def rendered_grafana_urls(resources: Iterable[Resource]) -> set[str]:
+    """The Grafana URLs the rendered Prometheus rule ConfigMaps declare (one, when all is well)."""
+    urls = set()
+    for res in resources:
+        meta = res.obj.get("metadata") or {}
+        if (
+            res.kind != "ConfigMap"
+            or (meta.get("labels") or {}).get("app.kubernetes.io/name") != "prometheus"
+        ):
+            continue
+        url = (meta.get("annotations") or {}).get(GRAFANA_URL_ANNOTATION)
+        if url is not None:
+            urls.add(str(url))
+    return urls
 
 
 def rules_source(name: str) -> str:
@@ -126,7 +149,9 @@ class PrometheusRuleTests(Check):
 
     Why: a rule that parses can still never fire, or fire on healthy data.
     A test file lists `rule_files` by basename (the CLI substitutes the rendered file) and may
-    carry `cfmon: {environments: [..]}` to run only where its thresholds apply.
+    carry `cfmon: {environments: [..]}` to run only where its thresholds apply. `${grafanaUrl}`
+    in a test (the start of an expected dashboard_url) stands for the environment's Grafana URL,
+    as the rendered rule ConfigMaps declare it (annotation creativeflow.ai/grafana-url).
     Bad: a test whose expected alert does not fire. Good: every case passes.
     """
 
@@ -136,6 +161,10 @@ class PrometheusRuleTests(Check):
         if not has_container(ctx.rendered.resources, CONTAINER):
             return []
         rendered = rule_files(prometheus_layout(ctx))
+        grafana_urls = rendered_grafana_urls(ctx.rendered.resources)
+        tested = dict(rendered)  # the files promtool loads (the Grafana URL put back as the token)
+        if len(grafana_urls) == 1:
+            tested = _with_token(ctx, rendered, next(iter(grafana_urls)))
         findings: list[Finding] = []
         jobs: list[tuple[str, str, dict]] = []  # (test file, cache key, promtool input)
         for test in sorted(ctx.project.path(RULE_TESTS_DIR).glob("*.yaml")):
@@ -158,6 +187,9 @@ class PrometheusRuleTests(Check):
                     )
                 )
                 continue
+            if GRAFANA_URL_TOKEN in json.dumps(doc) and len(grafana_urls) != 1:
+                findings.append(self._no_grafana_url(ctx, rel, grafana_urls))
+                continue
             broken = [f for f in doc.get("rule_files") or [] if not rules_valid(ctx, rendered[f])[0]]
             if broken:
                 # prometheus/rules reports why; running the tests would only repeat it.
@@ -171,11 +203,13 @@ class PrometheusRuleTests(Check):
                 continue
             # Environments that render the same rules share one promtool run (dev usually differs
             # in one file only), so the key is the test plus the content of the rules it loads.
+            # Only the Grafana host differs between staging and prod rules: it is the token in
+            # what promtool loads (alerts/dashboard-url checks the host), so they share the run.
             key = hashlib.sha256(
                 yaml.safe_dump(doc, sort_keys=True).encode()
-                + b"".join(rendered[f].read_bytes() for f in doc.get("rule_files") or [])
+                + b"".join(tested[f].read_bytes() for f in doc.get("rule_files") or [])
             ).hexdigest()
-            doc["rule_files"] = [str(rendered[f]) for f in doc.get("rule_files") or []]
+            doc["rule_files"] = [str(tested[f]) for f in doc.get("rule_files") or []]
             jobs.append((rel, key, doc))
         todo = {key: doc for _, key, doc in jobs if key not in _TEST_RESULTS}
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
@@ -193,6 +227,27 @@ class PrometheusRuleTests(Check):
                     )
                 )
         return findings
+
+    def _no_grafana_url(self, ctx: Context, rel: str, urls: set[str]) -> Finding:
+        return self.finding(
+            ctx,
+            f"not run: the test expects {GRAFANA_URL_TOKEN} links, but the rendered rule ConfigMaps "
+            f"declare {len(urls)} Grafana URLs in {GRAFANA_URL_ANNOTATION} "
+            f"({', '.join(sorted(urls)) or 'none'}), not one",
+            file=rel,
+            hint="the prometheus subchart's rules-configmap.yaml sets it from global.grafanaUrl",
+        )
+
+
+def _with_token(ctx: Context, rendered: dict[str, Path], url: str) -> dict[str, Path]:
+    """Copies of the rendered rule files with the environment's Grafana URL written back as
+    GRAFANA_URL_TOKEN (in a scratch directory), by basename."""
+    out = Path(tempfile.mkdtemp(prefix="rules-token-", dir=ctx.scratch))
+    copies = {}
+    for name, path in rendered.items():
+        copies[name] = out / name
+        copies[name].write_text(path.read_text().replace(url, GRAFANA_URL_TOKEN))
+    return copies
 
 
 # (test + rendered rules) digest -> (passed, promtool's output), for the life of the process.

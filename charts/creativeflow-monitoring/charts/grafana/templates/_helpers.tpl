@@ -33,13 +33,18 @@ URL of a sibling component's Service in this release. Argument: dict "ctx" (root
 {{- end -}}
 {{- end -}}
 
+{{/* The URL users reach Grafana at: rootUrl, else global.grafanaUrl (where alert links point). */}}
+{{- define "grafana.rootUrl" -}}
+{{- .Values.rootUrl | default (dig "grafanaUrl" "" (.Values.global | default dict)) -}}
+{{- end -}}
+
 {{/*
 Values that cannot be combined; each failure names the key to change.
 */}}
 {{- define "grafana.validate" -}}
 {{- $v := .Values -}}
-{{- if not $v.rootUrl -}}
-{{- fail "grafana.rootUrl: set the URL users reach Grafana at (per environment, e.g. https://grafana.dev.creativeflow.ai)" -}}
+{{- if not (include "grafana.rootUrl" .) -}}
+{{- fail "global.grafanaUrl: set the URL users reach Grafana at (per environment, e.g. https://grafana.dev.creativeflow.ai); grafana.rootUrl overrides it for Grafana alone" -}}
 {{- end -}}
 {{- if and (gt (int $v.replicas) 1) (ne $v.database.type "postgres") -}}
 {{- fail "grafana.replicas: more than one replica needs database.type postgres (each replica would keep its own sqlite database)" -}}
@@ -83,7 +88,7 @@ grafana.ini as {section: {key: value}}: the chart's settings, then extraIni over
 {{- $s := include "grafana.secretsDir" . -}}
 {{- $ini := dict -}}
 {{- $_ := set $ini "paths" (dict "data" "/var/lib/grafana" "logs" "/var/lib/grafana/log" "plugins" "/var/lib/grafana/plugins" "provisioning" "/etc/grafana/provisioning" "temp_data_lifetime" "24h") -}}
-{{- $_ := set $ini "server" (dict "protocol" "http" "http_port" 3000 "root_url" $v.rootUrl "enable_gzip" true) -}}
+{{- $_ := set $ini "server" (dict "protocol" "http" "http_port" 3000 "root_url" (include "grafana.rootUrl" .) "enable_gzip" true) -}}
 {{- $_ := set $ini "log" (dict "mode" "console" "level" "info") -}}
 {{- /* /metrics for this release's Prometheus (the NetworkPolicy admits it on 3000). */ -}}
 {{- $_ := set $ini "metrics" (dict "enabled" true) -}}

@@ -26,11 +26,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/*
 The rules as shipped: every generated rule file with the per-alert overrides of .Values.alerts
 applied to the parsed objects (never by text substitution over YAML, never tpl). Threshold
-tokens ${name} declared by Jsonnet are filled from the alert's params (values over defaults).
+tokens ${name} declared by Jsonnet are filled from the alert's params (values over defaults);
+the reserved token ${grafanaUrl} (the start of every dashboard_url) from global.grafanaUrl.
 Returns a YAML dict: file name -> rule file content.
 */}}
 {{- define "prometheus.ruleFiles" -}}
 {{- $defaults := .Files.Get "files/alert-params.yaml" | fromYaml -}}
+{{- $grafanaUrl := include "prometheus.grafanaUrl" . -}}
 {{- range $name, $_ := .Values.alerts -}}
 {{- if not (hasKey $defaults $name) -}}
 {{- fail (printf "prometheus.alerts.%s: no such alert (the alerts are listed in files/alert-params.yaml)" $name) -}}
@@ -56,6 +58,7 @@ Returns a YAML dict: file name -> rule file content.
 {{- $_ := set $r "labels" $labels -}}
 {{- $annotations := merge (deepCopy ($o.annotations | default dict)) ($r.annotations | default dict) -}}
 {{- range $k, $v := $annotations -}}
+{{- $v = replace "${grafanaUrl}" $grafanaUrl (toString $v) -}}
 {{- $_ := set $annotations $k (include "prometheus.fillParams" (dict "alert" $rule.alert "text" $v "params" $params)) -}}
 {{- end -}}
 {{- $_ := set $r "annotations" $annotations -}}
@@ -72,6 +75,18 @@ Returns a YAML dict: file name -> rule file content.
 {{- $_ := set $files (base $path) (dict "groups" $groups) -}}
 {{- end -}}
 {{- toYaml $files -}}
+{{- end -}}
+
+{{/*
+The Grafana external URL (global.grafanaUrl, no trailing slash) that alerts' dashboard_url links
+start with. Required: a link to an empty host would reach nobody.
+*/}}
+{{- define "prometheus.grafanaUrl" -}}
+{{- $url := dig "grafanaUrl" "" (.Values.global | default dict) | toString | trimSuffix "/" -}}
+{{- if not $url -}}
+{{- fail "global.grafanaUrl: set the URL users reach Grafana at (per environment, e.g. https://grafana.dev.creativeflow.ai); every alert's dashboard_url starts with it" -}}
+{{- end -}}
+{{- $url -}}
 {{- end -}}
 
 {{/* Replace the ${name} tokens of one alert's text with its parameter values; none may be left. */}}
