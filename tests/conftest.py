@@ -80,3 +80,38 @@ def repo(tmp_path: Path) -> Path:
 @pytest.fixture
 def cfmon():
     return run_cfmon
+
+
+def promtool_expr_test(
+    tmp_path: Path,
+    series: list[tuple[str, str]],
+    cases: list[tuple[str, list[tuple[str, float]]]],
+    eval_time: str = "10m",
+):
+    """Run real `promtool test rules` on PromQL expressions (a dashboard's queries, say) over input
+    series: cases are (expr, [(labels, value)]) evaluated at `eval_time`; returns the process."""
+    import json
+
+    from cfmon import tools
+
+    test = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": s, "values": v} for s, v in series],
+                "promql_expr_test": [
+                    {
+                        "expr": expr,
+                        "eval_time": eval_time,
+                        "exp_samples": [{"labels": labels, "value": value} for labels, value in samples],
+                    }
+                    for expr, samples in cases
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "expr-test.yaml"
+    path.write_text(json.dumps(test))  # JSON is YAML
+    return tools.run("promtool", ["test", "rules", str(path)], cwd=tmp_path)

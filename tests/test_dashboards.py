@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import promql_parser
 import pytest
-from conftest import ROOT
+from conftest import ROOT, promtool_expr_test
 
 from cfmon import tools
 from cfmon.errors import UserError
@@ -594,25 +594,5 @@ def test_queries_joining_node_roles_and_model_pods_give_the_expected_series(buil
             [('{model_name="m1", model_version="v2", pod="m1-a"}', 1.5)],
         ),
     ]
-    test = {
-        "rule_files": [],
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [{"series": s, "values": v} for s, v in series],
-                "promql_expr_test": [
-                    {
-                        "expr": expr,
-                        "eval_time": "5m",
-                        "exp_samples": [{"labels": labels, "value": value} for labels, value in samples],
-                    }
-                    for expr, samples in cases
-                ],
-            }
-        ],
-    }
-    path = tmp_path / "joins.yaml"
-    path.write_text(json.dumps(test))  # JSON is YAML
-    proc = tools.run("promtool", ["test", "rules", str(path)], cwd=tmp_path)
+    proc = promtool_expr_test(tmp_path, series, cases, eval_time="5m")
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -17,7 +17,7 @@ import json
 import re
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, promtool_expr_test
 
 from cfmon import grafana, logql, tools
 
@@ -301,27 +301,7 @@ def expr_of(dashboard: dict, title: str, ref: str = "A", values: dict | None = N
 
 
 def promtool(tmp_path, series: list[tuple[str, str]], cases: list[tuple[str, list[tuple[str, float]]]]):
-    test = {
-        "rule_files": [],
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [{"series": s, "values": v} for s, v in series],
-                "promql_expr_test": [
-                    {
-                        "expr": expr,
-                        "eval_time": "10m",
-                        "exp_samples": [{"labels": labels, "value": value} for labels, value in samples],
-                    }
-                    for expr, samples in cases
-                ],
-            }
-        ],
-    }
-    path = tmp_path / "joins.yaml"
-    path.write_text(json.dumps(test))  # JSON is YAML
-    return tools.run("promtool", ["test", "rules", str(path)], cwd=tmp_path)
+    return promtool_expr_test(tmp_path, series, cases, eval_time="10m")
 
 
 def workload_series() -> list[tuple[str, str]]:

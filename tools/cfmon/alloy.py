@@ -442,6 +442,21 @@ _HTTP_CLIENT = {
     "no_proxy": "string",
     "proxy_from_environment": "bool",
 }
+# Prometheus relabel actions (Promtail's relabel_configs and Alloy's rule blocks take the same).
+RELABEL_ACTIONS = (
+    "replace",
+    "keep",
+    "drop",
+    "hashmod",
+    "labelmap",
+    "labeldrop",
+    "labelkeep",
+    "keepequal",
+    "dropequal",
+    "lowercase",
+    "uppercase",
+)
+
 _RULE = _spec(
     {
         "source_labels": "list(string)",
@@ -450,19 +465,7 @@ _RULE = _spec(
         "modulus": "number",
         "target_label": "string",
         "replacement": "string",
-        "action": (
-            "replace",
-            "keep",
-            "drop",
-            "hashmod",
-            "labelmap",
-            "labeldrop",
-            "labelkeep",
-            "keepequal",
-            "dropequal",
-            "lowercase",
-            "uppercase",
-        ),
+        "action": RELABEL_ACTIONS,
     }
 )
 

@@ -76,21 +76,7 @@ _RELABEL = _obj(
         "modulus": {"type": "integer", "minimum": 1},
         "target_label": _STR,
         "replacement": _STR,
-        "action": {
-            "enum": [
-                "replace",
-                "keep",
-                "drop",
-                "hashmod",
-                "labelmap",
-                "labeldrop",
-                "labelkeep",
-                "keepequal",
-                "dropequal",
-                "lowercase",
-                "uppercase",
-            ]
-        },
+        "action": {"enum": list(alloy.RELABEL_ACTIONS)},
     }
 )
 _COUNTER = _obj(
