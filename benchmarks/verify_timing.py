@@ -1,40 +1,244 @@
-"""Wall time of `tools/verify` and of each of its steps: median (and min/max) over N warm runs.
+"""Wall time of `tools/verify` and of each of its steps, and how much of it the external tools are.
 
-Usage: .venv/bin/python benchmarks/verify_timing.py [N]   (default 5; numbers go to stdout)
+Usage: .venv/bin/python benchmarks/verify_timing.py [N] [--replays R] [--json]
+  N          timed runs of tools/verify after a warm-up (default 5); the median is reported
+  --replays  bare runs of every captured tool invocation (default 3; 0 skips the capture)
+
+1. `tools/verify` N times (a subprocess, as CI runs it): wall time, each step's time and the
+   external tools' own time, all from the `timings:` line verify prints on stderr.
+2. One more verify in this process, with every external tool call (cfmon.tools.run and the
+   in-process go-jsonnet evaluations) replayed bare right after it ran, while its input files
+   still exist: the same argv, cwd and environment, R times, nothing of cfmon around it. The sum of
+   their medians is what the tools cost on their own; verify's wall time over that sum is the
+   toolkit's overhead factor. Calls are serialised during the capture (the rule tests normally run
+   two at a time), so the bare sum is a sequential sum.
+
+Exit code 1 from verify (findings or golden drift) still times every step and is reported;
+exit code 2 (a usage error or a missing tool) stops the benchmark.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
+import os
 import re
-import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cfbench import stats  # noqa: E402
+
+STEP = re.compile(r"([\w -]+?) ([\d.]+)s")
+EXTERNAL = re.compile(r"external tools ([\d.]+)s in (\d+) calls")
 
 
-def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    subprocess.run([str(ROOT / "tools/verify")], cwd=ROOT, capture_output=True)  # warm-up
+def log(message: str) -> None:
+    print(f"verify_timing: {message}", file=sys.stderr, flush=True)
+
+
+def parse_timings(stderr: str) -> tuple[dict[str, float], float | None, int | None]:
+    """(step -> seconds, external tools seconds, external tool calls) from verify's stderr."""
+    line = next((x for x in stderr.splitlines() if "timings:" in x), None)
+    if line is None:
+        return {}, None, None
+    body = line.split("timings:", 1)[1]
+    steps = {name.strip(" ,"): float(secs) for name, secs in STEP.findall(body.split(";")[0])}
+    m = EXTERNAL.search(body)
+    return steps, (float(m.group(1)) if m else None), (int(m.group(2)) if m else None)
+
+
+def timed_runs(runs: int) -> dict:
+    verify = [str(ROOT / "tools/verify")]
+    log("warm-up run")
+    subprocess.run(verify, cwd=ROOT, capture_output=True)
     walls: list[float] = []
     steps: dict[str, list[float]] = defaultdict(list)
-    for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.run([str(ROOT / "tools/verify")], cwd=ROOT, capture_output=True, text=True)
-        walls.append(time.perf_counter() - start)
-        if proc.returncode != 0:
-            sys.exit(f"tools/verify failed:\n{proc.stdout}{proc.stderr}")
-        line = next(x for x in proc.stderr.splitlines() if "timings:" in x)
-        for name, secs in re.findall(r"([\w -]+?) ([\d.]+)s", line.split("timings:", 1)[1].split(";")[0]):
-            steps[name.strip(" ,")].append(float(secs))
-    print(f"tools/verify, {runs} warm runs: median {statistics.median(walls):.2f}s "
-          f"(min {min(walls):.2f}s, max {max(walls):.2f}s)")
-    for name, values in steps.items():
-        print(f"  {name:18} median {statistics.median(values):.3f}s")
+    ext: list[float] = []
+    calls: list[int] = []
+    codes = []
+    for i in range(runs):
+        began = time.perf_counter()
+        proc = subprocess.run(verify, cwd=ROOT, capture_output=True, text=True)
+        walls.append(time.perf_counter() - began)
+        codes.append(proc.returncode)
+        if proc.returncode not in (0, 1):
+            sys.exit(f"verify_timing: tools/verify failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+        step_times, ext_s, n_calls = parse_timings(proc.stderr)
+        for name, secs in step_times.items():
+            steps[name].append(secs)
+        if ext_s is not None:
+            ext.append(ext_s)
+            calls.append(n_calls or 0)
+        log(f"run {i + 1}/{runs}: {walls[-1]:.2f}s (exit {proc.returncode})")
+    return {
+        "runs": runs,
+        "exit_codes": codes,
+        "wall_median": stats.median(walls),
+        "wall_min": min(walls),
+        "wall_max": max(walls),
+        "steps_median": [[name, stats.median(v)] for name, v in steps.items()],  # in verify's order
+        "external_median": stats.median(ext) if ext else None,
+        "external_calls": calls,
+    }
+
+
+def _kind(call) -> str:
+    """'promtool test', 'amtool config', 'helm template', 'go-jsonnet': what a call does."""
+    if call.tool == "go-jsonnet":
+        return call.tool
+    sub = next((a for a in call.argv[1:] if not a.startswith("-")), "")
+    return f"{call.tool} {sub}".strip()
+
+
+def capture_and_replay(replays: int) -> dict:
+    """verify in this process; every tool call replayed bare `replays` times right after it."""
+    import _gojsonnet
+
+    from cfmon import runner, tools
+    from cfmon.project import find_root
+
+    lock = threading.RLock()
+    bare: list[tuple[str, float, float]] = []  # (tool, seconds inside verify, median bare seconds)
+    real_run, real_jsonnet = tools.run, tools.jsonnet_evaluate
+    spent = [0.0]  # seconds spent replaying, taken off the capture run's wall time
+
+    def replay(call: tools.ToolCall) -> float:
+        times = []
+        for _ in range(replays):
+            began = time.perf_counter()
+            if call.tool == "go-jsonnet":
+                with contextlib.suppress(RuntimeError):  # verify reports Jsonnet errors, not us
+                    _gojsonnet.evaluate_file(call.argv[1])
+            else:
+                subprocess.run(
+                    list(call.argv),
+                    cwd=call.cwd,
+                    env={**os.environ, **dict(call.env)},
+                    capture_output=True,
+                    timeout=600,
+                )
+            times.append(time.perf_counter() - began)
+        spent[0] += sum(times)
+        return stats.median(times)
+
+    def run(*args, **kwargs):
+        with lock:
+            n = len(tools.CALLS)
+            proc = real_run(*args, **kwargs)
+            for call in tools.CALLS[n:]:
+                bare.append((_kind(call), call.seconds, replay(call)))
+            return proc
+
+    def jsonnet(*args, **kwargs):
+        with lock:
+            n = len(tools.CALLS)
+            try:
+                return real_jsonnet(*args, **kwargs)
+            finally:
+                for call in tools.CALLS[n:]:
+                    bare.append((_kind(call), call.seconds, replay(call)))
+
+    tools.run, tools.jsonnet_evaluate = run, jsonnet
+    try:
+        project = find_root(ROOT)
+        began = time.perf_counter()
+        result = runner.verify(project, project.select_envs("all"))
+        wall = time.perf_counter() - began
+    finally:
+        tools.run, tools.jsonnet_evaluate = real_run, real_jsonnet
+    per_tool: dict[str, dict] = {}
+    for tool, inside, alone in bare:
+        t = per_tool.setdefault(tool, {"calls": 0, "in_verify_seconds": 0.0, "bare_seconds": 0.0})
+        t["calls"] += 1
+        t["in_verify_seconds"] += inside
+        t["bare_seconds"] += alone
+    return {
+        "replays": replays,
+        "serial_wall_seconds": wall - spent[0],  # verify in-process, tool calls one at a time
+        "ok": result.ok,
+        "calls": len(bare),
+        "in_verify_seconds": sum(i for _, i, _ in bare),
+        "bare_seconds": sum(a for _, _, a in bare),
+        "per_tool": dict(sorted(per_tool.items())),
+    }
+
+
+def report(res: dict) -> str:
+    out = [
+        f"machine load average (1, 5, 15 min) before {res['load_average_before']}, "
+        f"after {res['load_average_after']} on {os.cpu_count()} CPUs"
+    ]
+    t, c = res.get("timed"), res.get("capture")
+    if t:
+        out += [
+            f"tools/verify, {t['runs']} warm runs: median {t['wall_median']:.2f}s "
+            f"(min {t['wall_min']:.2f}s, max {t['wall_max']:.2f}s); exit codes {t['exit_codes']}",
+            stats.table(["step", "median s"], t["steps_median"]),
+        ]
+        if t["external_median"] is not None:
+            out.append(
+                f"external tools inside verify (its own accounting): median {t['external_median']:.2f}s "
+                f"in {t['external_calls']} calls (per run)"
+            )
+    if c:
+        out.append(f"\nbare replays ({c['replays']} each, median per call), by tool and subcommand:")
+        out.append(
+            stats.table(
+                ["tool", "calls", "in verify s", "bare s"],
+                [[k, v["calls"], v["in_verify_seconds"], v["bare_seconds"]] for k, v in c["per_tool"].items()]
+                + [["total", c["calls"], c["in_verify_seconds"], c["bare_seconds"]]],
+            )
+        )
+        bare, serial = c["bare_seconds"], c["serial_wall_seconds"]
+        out.append(
+            f"capture run (in-process, tool calls one at a time): {serial:.2f}s / bare tools "
+            f"{bare:.2f}s = {serial / bare:.2f}x"
+        )
+        if t:
+            wall = t["wall_median"]
+            out.append(
+                f"toolkit overhead: verify median {wall:.2f}s / bare tools {bare:.2f}s = "
+                f"{wall / bare:.2f}x ({wall - bare:+.2f}s outside the tools)"
+            )
+    if t and t["external_median"]:
+        wall = t["wall_median"]
+        out.append(
+            f"by verify's own accounting: {wall:.2f}s / {t['external_median']:.2f}s = "
+            f"{wall / t['external_median']:.2f}x (tool time summed around each call; calls that run "
+            "in parallel count fully)"
+        )
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="Wall time of tools/verify, its steps and its tools.")
+    ap.add_argument("runs", nargs="?", type=int, default=5, help="timed runs (default 5)")
+    ap.add_argument("--replays", type=int, default=3, help="bare replays per tool call (default 3; 0: none)")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = ap.parse_args()
+    if args.runs < 0 or args.replays < 0 or args.runs + args.replays == 0:
+        ap.error("N and --replays must be at least 0, and not both 0")
+    res: dict = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
+    if args.runs:
+        res["timed"] = timed_runs(args.runs)
+    if args.replays:
+        log("capture run: every tool call replayed bare")
+        res["capture"] = capture_and_replay(args.replays)
+    res["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    if args.json:
+        print(json.dumps(res, indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(report(res))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

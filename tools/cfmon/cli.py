@@ -16,6 +16,7 @@ from cfmon import diffing, report, runner, tools
 from cfmon import docs as doc_pages
 from cfmon import generate as gen
 from cfmon import golden as gold
+from cfmon import preview as previews
 from cfmon.checks import REGISTRY
 from cfmon.errors import UserError
 from cfmon.project import find_root
@@ -102,12 +103,30 @@ def docs(
     _print_docs(result)
     for p in result.written:
         _out(f"wrote {p}\n")
+    for p in result.removed:
+        _out(f"removed {p}\n")
     if not check:
         _out(f"{len(result.written)} written, {len(result.unchanged)} unchanged\n")
     elif not result.stale:
         _out(f"docs are up to date ({len(result.unchanged)} files)\n")
     if result.undocumented or (check and result.stale):
         raise typer.Exit(1)
+
+
+@app.command()
+def preview(
+    env: EnvOpt = "all",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help=f"Output directory (default {previews.PREVIEW_DIR}).")
+    ] = None,
+):
+    """Draw each rendered dashboard's layout: <out>/<uid>.svg and <out>/index.html showing them all."""
+    project = find_root()
+    renders = {name: do_render(project, name) for name in project.select_envs(env)}
+    written, count = previews.write_preview(renders, out or project.path(previews.PREVIEW_DIR), project.root)
+    for p in written:
+        _out(f"wrote {project.rel(p)}\n")
+    _out(f"{count} dashboards -> {project.rel(written[-1])}\n")
 
 
 def _print_findings(findings, fmt: str, envs: list[str], checks: list[str]) -> None:
@@ -204,10 +223,52 @@ def verify(fmt: FormatOpt = "text"):
         _print_diffs(drift, "text")
         _out("golden drift: if the changes are what you meant, run `cfmon golden --update` and review\n")
     total = sum(result.timings.values())
+    # The tools' own share (helm, promtool, amtool, go-jsonnet); the rest is what cfmon adds.
+    ext = sum(c.seconds for c in tools.CALLS)
     runner.log(
-        "timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()) + f"; total {total:.2f}s"
+        "timings: "
+        + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
+        + f"; total {total:.2f}s; external tools {ext:.2f}s in {len(tools.CALLS)} calls"
     )
     _out("verify: OK\n" if result.ok else "verify: FAILED\n")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sandbox(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario files (scenarios/*.yaml); several run together.")
+    ],
+    env: Annotated[
+        str, typer.Option("--env", "-e", help="Environment whose render runs (values/<env>.yaml).")
+    ],
+    speed: Annotated[
+        int | None, typer.Option("--speed", help="Divide every duration by N (default: the scenario's).")
+    ] = None,
+    keep_dir: Annotated[
+        Path | None, typer.Option("--keep-dir", help="Run in this new directory and keep configs and logs.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Output: text or json.")] = "text",
+):
+    """Run the rendered Prometheus and Alertmanager for real on loopback, replay SCENARIOS and
+    report which alerts fired and who was notified; exit 1 when an expectation fails."""
+    from cfmon import sandbox as sbx
+    from cfmon.scenario import load as load_scenario
+
+    project = find_root()
+    if fmt not in ("text", "json"):
+        raise UserError(f"unknown format {fmt!r}", key="--format", hint="use text or json")
+    if env == "all" or len(project.select_envs(env)) != 1:
+        raise UserError("the sandbox runs one environment", key="--env", hint="e.g. --env dev")
+    if speed is not None and speed < 1:
+        raise UserError(f"{speed} is not a speed", key="--speed", hint="a whole number >= 1, e.g. 100")
+    loaded = [load_scenario(p, project.rel(p)) for p in scenarios]
+    result = sbx.run(project, env, loaded, speed=speed, keep_dir=keep_dir, log=runner.log)
+    if fmt == "json":
+        _out(json.dumps(sbx.as_json(result), indent=2, sort_keys=True) + "\n")
+    else:
+        _out(sbx.format_text(result))
     if not result.ok:
         raise typer.Exit(1)
 

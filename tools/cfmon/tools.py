@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +95,22 @@ def require(name: str) -> str:
     return info.path
 
 
+@dataclass(frozen=True)
+class ToolCall:
+    """One finished run(): the exact argv (to replay it bare), its cwd and env overrides, its time."""
+
+    tool: str
+    argv: tuple[str, ...]
+    cwd: str | None
+    env: tuple[tuple[str, str], ...]
+    seconds: float
+
+
+# Every run() and Jsonnet evaluation of this process, in order. Cheap and always on: verify reports
+# the total (what the tools cost, against what the toolkit adds) and benchmarks/ replays them bare.
+CALLS: list[ToolCall] = []
+
+
 def run(
     name: str,
     args: list[str],
@@ -105,12 +122,93 @@ def run(
     """Run a pinned tool; returns the completed process (callers decide what a non-zero exit means)."""
     path = require(name)
     full_env = {**os.environ, **(env or {})}
+    began = time.perf_counter()
     try:
-        return subprocess.run(
+        proc = subprocess.run(
             [path, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=full_env
         )
     except subprocess.TimeoutExpired as exc:
         raise UserError(f"{name} {' '.join(args[:3])} did not finish in {timeout}s") from exc
+    seconds = time.perf_counter() - began
+    CALLS.append(
+        ToolCall(name, (path, *args), str(cwd) if cwd else None, tuple(sorted((env or {}).items())), seconds)
+    )
+    return proc
+
+
+def start(
+    name: str,
+    args: list[str],
+    *,
+    log: Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start a pinned tool in the background (a server); its output goes to `log`. The caller
+    must stop() it, in a `finally`, so no process outlives the command. It runs in its own process
+    group (a Ctrl-C reaches cfmon, which cleans up) and gets SIGTERM if cfmon itself dies."""
+    argv = server_argv(name, args)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # only a prctl call between fork and exec
+        )
+
+
+def _die_with_parent() -> None:
+    # PR_SET_PDEATHSIG: a server outliving a killed cfmon (kill -9, CI timeout) would hold its ports.
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, 15)
+    except (OSError, AttributeError):
+        pass
+
+
+DEBIAN_AM_TEMPLATES = Path("/usr/share/prometheus/alertmanager/default.tmpl")
+
+
+def server_argv(name: str, args: list[str]) -> list[str]:
+    """The command line that runs a pinned server. Debian's alertmanager (what tools/install-deps
+    unpacks) reads its default templates from /usr/share/prometheus/alertmanager; they are unpacked
+    under .tools/root/usr/share, so it runs in a private mount namespace where that directory is
+    overlaid on /usr/share (nothing changes on the machine; needs root and unshare)."""
+    path = require(name)
+    if name != "alertmanager":
+        return [path, *args]
+    real = Path(os.path.realpath(path))
+    share = real.parents[1] / "share"
+    if DEBIAN_AM_TEMPLATES.exists() or not (share / "prometheus/alertmanager/default.tmpl").exists():
+        return [path, *args]
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        raise ToolMissing(
+            f"Debian's alertmanager needs {DEBIAN_AM_TEMPLATES}",
+            hint=f"run as root with unshare available (it overlays {share} privately), "
+            "or install an upstream alertmanager 0.28 on PATH",
+        )
+    script = (
+        "mount --make-rprivate / && "
+        f"mount -t overlay overlay -o lowerdir={share}:/usr/share /usr/share && "
+        'exec "$0" "$@"'
+    )
+    return ["unshare", "--mount", "sh", "-c", script, str(real), *args]
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """Stop a process from start(): SIGTERM, then SIGKILL if it has not exited within `timeout`."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def helm_template(
@@ -139,10 +237,14 @@ def jsonnet_evaluate(path: Path) -> str:
         raise ToolMissing(
             "go-jsonnet (Python package gojsonnet) is not installed", hint=INSTALL_HINT
         ) from exc
+    began = time.perf_counter()
     try:
         return _gojsonnet.evaluate_file(str(path))
     except RuntimeError as exc:
         raise _jsonnet_error(path, str(exc)) from None
+    finally:
+        # In-process (the Go library), recorded like a tool run; replayed with the same call.
+        CALLS.append(ToolCall("go-jsonnet", ("go-jsonnet", str(path)), None, (), time.perf_counter() - began))
 
 
 def _jsonnet_error(path: Path, text: str) -> UserError:
