@@ -16,14 +16,14 @@ test: deps lint
 	@$(PY) -m pytest
 
 lint: deps
-	@.venv/bin/ruff check tools/cfmon tests
-	@.venv/bin/ruff format --check tools/cfmon tests
+	@.venv/bin/ruff check tools/cfmon tests benchmarks
+	@.venv/bin/ruff format --check tools/cfmon tests benchmarks
 	@find jsonnet -name '*.jsonnet' -o -name '*.libsonnet' | sort | xargs .tools/bin/jsonnetfmt --test
 	@echo "lint: OK"
 
 format: deps
-	@.venv/bin/ruff format tools/cfmon tests
-	@.venv/bin/ruff check --fix tools/cfmon tests
+	@.venv/bin/ruff format tools/cfmon tests benchmarks
+	@.venv/bin/ruff check --fix tools/cfmon tests benchmarks
 	@find jsonnet -name '*.jsonnet' -o -name '*.libsonnet' | xargs .tools/bin/jsonnetfmt -i
 
 generate: deps
