@@ -267,6 +267,10 @@ def test_inhibition_rules():
     crit = rules[('severity="critical"',)]
     assert crit["target_matchers"][0] == 'severity="warning"'
     assert crit["equal"] == ["alertname", "service", "component", "cluster"]
+    # Pairs under two names: both sides must carry the symptom (a label both lack counts as equal).
+    symptom = rules[('severity="critical"', 'symptom=~".+"')]
+    assert symptom["target_matchers"][:2] == ['severity="warning"', 'symptom=~".+"']
+    assert {"symptom", "cluster", "instance", "mountpoint", "queue", "slo"} <= set(symptom["equal"])
     node = rules[('alertname="KubeNodeNotReady"', 'node=~".+"')]
     assert node["equal"] == ["cluster", "node"] and 'pod=~".+"' in node["target_matchers"]
     outage = rules[('alertname="KubeApiServerDown"', 'severity="critical"')]
@@ -281,6 +285,146 @@ def test_inhibition_rules():
     assert "LogAgentDown" not in names
     for name in names:
         assert rendered[name]["labels"]["component"] == "log-agent", name
+
+
+def rendered_alerts(objs: dict) -> dict[str, dict]:
+    """Every rendered alert rule by name."""
+    return {
+        rule["alert"]: rule
+        for key, obj in objs.items()
+        if key.startswith("ConfigMap/creativeflow-prometheus-rules-")
+        for text in obj["data"].values()
+        for group in yaml.safe_load(text)["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+
+
+def inhibits(rule: dict, source: dict[str, str], target: dict[str, str]) -> bool:
+    """Alertmanager's semantics: both matcher lists hold, and every `equal` label has the same value
+    on both sides (a label missing on both sides counts as equal)."""
+    return (
+        all(matches(m, source) for m in rule["source_matchers"])
+        and all(matches(m, target) for m in rule["target_matchers"])
+        and all(source.get(k, "") == target.get(k, "") for k in rule.get("equal") or [])
+    )
+
+
+def silenced(rules: list[dict], source: dict[str, str], target: dict[str, str]) -> bool:
+    return any(inhibits(r, source, target) for r in rules)
+
+
+def test_every_symptom_joins_a_critical_and_its_warning():
+    """A `symptom` shared by fewer than two severities silences nothing (a typo, or half a pair)."""
+    by_symptom: dict[str, dict[str, list[str]]] = {}
+    for name, rule in rendered_alerts(render("prod")).items():
+        if "symptom" in rule["labels"]:
+            by_symptom.setdefault(rule["labels"]["symptom"], {}).setdefault(
+                rule["labels"]["severity"], []
+            ).append(name)
+    assert len(by_symptom) >= 10, sorted(by_symptom)
+    for symptom, severities in by_symptom.items():
+        assert set(severities) == {"critical", "warning"}, (symptom, severities)
+
+
+def test_the_symptom_inhibition_covers_every_target_label_of_the_pairs():
+    """The labels a pair's expression keeps (read from the promtool tests' exact label sets) name
+    its target; each must be in `equal`, or a critical on one queue, mountpoint or SLO would
+    silence the warning of another. `environment` goes with `cluster` (one cluster, one env)."""
+    objs = render("prod")
+    alerts = rendered_alerts(objs)
+    rule = next(r for r in am_config(objs)["inhibit_rules"] if 'symptom=~".+"' in r["source_matchers"])
+    seen: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "tests/rules").glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text())["tests"]:
+            for test in case.get("alert_rule_test") or []:
+                name = test["alertname"]
+                if "symptom" not in alerts.get(name, {}).get("labels", {}):
+                    continue
+                for exp in test.get("exp_alerts") or []:
+                    target = set(exp["exp_labels"]) - set(alerts[name]["labels"]) - {"environment"}
+                    seen.setdefault(name, set()).update(target)
+    symptomatic = {n for n, r in alerts.items() if "symptom" in r["labels"]}
+    assert set(seen) == symptomatic, symptomatic - set(seen)  # every pair alert has a firing test
+    for name, labels in sorted(seen.items()):
+        assert labels <= set(rule["equal"]), (name, sorted(labels - set(rule["equal"])))
+    # The alerts of one symptom name their target with the same labels (else `equal` never holds).
+    for name, labels in seen.items():
+        same = [n for n in seen if alerts[n]["labels"]["symptom"] == alerts[name]["labels"]["symptom"]]
+        assert all(seen[n] == labels for n in same), {n: sorted(seen[n]) for n in same}
+
+
+def test_a_critical_silences_the_warning_of_its_symptom_on_its_target_only():
+    objs = render("prod")
+    alerts = rendered_alerts(objs)
+    rules = am_config(objs)["inhibit_rules"]
+    where = {"cluster": "creativeflow-prod", "environment": "prod"}
+
+    def labels(name: str, **target: str) -> dict[str, str]:
+        return {"alertname": name, **alerts[name]["labels"], **where, **target}
+
+    root = {"instance": "node-1", "device": "/dev/sda1", "mountpoint": "/"}
+    disk = labels("NodeFilesystemSpaceCritical", **root)
+    assert silenced(rules, disk, labels("NodeFilesystemSpaceLow", **root))
+    assert silenced(rules, disk, labels("NodeFilesystemFillingUp", **root))
+    assert not silenced(rules, disk, labels("NodeFilesystemSpaceLow", **{**root, "mountpoint": "/data"}))
+    assert not silenced(rules, disk, labels("NodeFilesystemSpaceLow", **{**root, "instance": "node-2"}))
+    assert not silenced(
+        rules, disk, labels("NodeFilesystemSpaceLow", **{**root, "cluster": "creativeflow-staging"})
+    )
+    # Another symptom on the same node is another problem.
+    assert not silenced(
+        rules,
+        labels("NodeCpuUsageCritical", instance="node-1"),
+        labels("NodeMemoryUsageHigh", instance="node-1"),
+    )
+    assert silenced(
+        rules,
+        labels("NodeCpuUsageCritical", instance="node-1"),
+        labels("NodeCpuUsageHigh", instance="node-1"),
+    )
+    queue = {"vhost": "/", "queue": "ai_generation_jobs"}
+    backlog = labels("RabbitmqQueueReadyMessagesCritical", **queue)
+    assert silenced(rules, backlog, labels("RabbitmqQueueReadyMessagesHigh", **queue))
+    assert not silenced(
+        rules,
+        backlog,
+        labels("RabbitmqQueueReadyMessagesHigh", **{**queue, "queue": "ai_generation_priority"}),
+    )
+    ingress = {"exported_namespace": "creativeflow", "ingress": "api"}
+    ingress_errors = labels("NginxIngressErrorRatioCritical", **ingress)
+    assert silenced(rules, ingress_errors, labels("NginxIngressErrorRatioHigh", **ingress))
+    assert not silenced(
+        rules, ingress_errors, labels("NginxIngressErrorRatioHigh", **{**ingress, "ingress": "web"})
+    )
+    api, ai = {"slo": "api-availability"}, {"slo": "ai-generation-success"}
+    assert silenced(
+        rules,
+        labels("SloApiAvailabilityBudgetBurnFast", **api),
+        labels("SloApiAvailabilityBudgetBurnSlow", **api),
+    )
+    assert not silenced(
+        rules,
+        labels("SloApiAvailabilityBudgetBurnFast", **api),
+        labels("SloAiGenerationSuccessBudgetBurnSlow", **ai),
+    )
+    # Without the symptom on both sides nothing is joined: two cluster-wide alerts of one component
+    # that watch different things both notify. Without the `symptom=~".+"` matchers they would not
+    # (every `equal` label is missing on both sides, so equal).
+    errors, overcommit = labels("KubeApiServerErrorsHigh"), labels("KubeCpuOvercommitted")
+    assert not silenced(rules, errors, overcommit)
+    rule = next(r for r in rules if 'symptom=~".+"' in r["source_matchers"])
+    naive = {**rule, "source_matchers": ['severity="critical"'], "target_matchers": ['severity="warning"']}
+    assert inhibits(naive, errors, overcommit)
+    assert not silenced(
+        rules, labels("PostgresDown", instance="pg-0"), labels("PostgresConnectionsHigh", instance="pg-0")
+    )
+    # A warning never silences its critical.
+    assert not silenced(
+        rules,
+        labels("NodeCpuUsageHigh", instance="node-1"),
+        labels("NodeCpuUsageCritical", instance="node-1"),
+    )
 
 
 # ---- receivers and secrets -------------------------------------------------------------------------
@@ -616,9 +760,11 @@ QUEUE_DASHBOARD = (
 def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
     """Alertmanager 0.28 with the prod config (waits shortened, endpoints local): the Watchdog reaches
     only the heartbeat, a critical pages with its priority and links, the warning it covers is
-    inhibited, and a team alert reaches the team channel and the warning channel (and Teams, switched
-    on here). Every notification shows the dashboard link next to the runbook link, and no
-    dashboard link for an alert without dashboard_url (the e-mail)."""
+    inhibited (the same alert name, or the same symptom on the same target: a warning of that
+    symptom on another mountpoint or queue still notifies), and a team alert reaches the team
+    channel and the warning channel (and Teams, switched on here). Every notification shows the
+    dashboard link next to the runbook link, and no dashboard link for an alert without
+    dashboard_url (the e-mail)."""
     sink = ThreadingHTTPServer(("127.0.0.1", 0), type("Sink", (_Sink,), {"received": []}))
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     smtp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), type("Smtp", (_SmtpSink,), {"received": []}))
@@ -656,7 +802,18 @@ def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
         "pagerduty-db-routing-key": "db-key",
         "teams-webhook-url": f"{base}/teams",
     }
-    config = write_layout(render("prod", overlay, tmp_path), tmp_path / "am", secrets)
+    objs = render("prod", overlay, tmp_path)
+    config = write_layout(objs, tmp_path / "am", secrets)
+    rules = rendered_alerts(objs)
+
+    def pair_alert(name: str, description: str, **target: str) -> dict:
+        """An alert of a symptom pair with its rendered labels (severity, symptom, ...)."""
+        return _alert(
+            {"alertname": name, **rules[name]["labels"], **target}, summary=name, description=description
+        )
+
+    root = {"instance": "node-1", "device": "/dev/sda1", "mountpoint": "/"}
+    jobs = {"vhost": "/", "queue": "ai_generation_jobs"}
     port = _free_port()
     log = (tmp_path / "alertmanager.log").open("w")
     am = subprocess.Popen(
@@ -693,7 +850,9 @@ def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
                     description="12% of requests failed.",
                     runbook_url="https://runbooks.example/ApiGatewayErrorRatioHigh.md",
                     dashboard_url=GATEWAY_DASHBOARD,
-                )
+                ),
+                pair_alert("NodeFilesystemSpaceCritical", "Root of node-1 is full.", **root),
+                pair_alert("RabbitmqQueueReadyMessagesCritical", "The jobs queue is far behind.", **jobs),
             ],
         )
         time.sleep(0.5)
@@ -702,6 +861,18 @@ def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
             [
                 _alert(
                     {**critical, "severity": "warning", "priority": "P2"}, summary="Covered by the critical."
+                ),
+                # Covered by the critical of their symptom on the same target...
+                pair_alert("NodeFilesystemSpaceLow", "Covered: root of node-1.", **root),
+                pair_alert("RabbitmqQueueReadyMessagesHigh", "Covered: the jobs queue.", **jobs),
+                # ... and not on another one.
+                pair_alert(
+                    "NodeFilesystemSpaceLow", "Uncovered: /data of node-1.", **{**root, "mountpoint": "/data"}
+                ),
+                pair_alert(
+                    "RabbitmqQueueReadyMessagesHigh",
+                    "Uncovered: the priority queue.",
+                    **{**jobs, "queue": "ai_generation_priority"},
                 ),
                 _alert(
                     {
@@ -733,9 +904,12 @@ def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
             ],
         )
         want = {"/heartbeat", "/pagerduty", "/slack/ai", "/slack/warning", "/teams"}
+        uncovered = ("Uncovered: /data of node-1.", "Uncovered: the priority queue.")
         deadline = time.time() + 30
         while time.time() < deadline and not (
-            want <= {p for p, _ in sink.RequestHandlerClass.received} and smtp.RequestHandlerClass.received
+            want <= {p for p, _ in sink.RequestHandlerClass.received}
+            and smtp.RequestHandlerClass.received
+            and all(u in json.dumps(sink.RequestHandlerClass.received) for u in uncovered)
         ):
             time.sleep(0.2)
         got = {}
@@ -750,7 +924,7 @@ def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
         assert "Watchdog" not in others
 
         # The page: priority, summary, where, links; PagerDuty's own severity and our routing key.
-        page = got["/pagerduty"][0]
+        page = next(p for p in got["/pagerduty"] if "ApiGatewayErrorRatioHigh" in p["payload"]["summary"])
         assert page["routing_key"] == "oncall-key"
         assert page["payload"]["severity"] == "critical"
         assert page["payload"]["summary"] == (
@@ -766,17 +940,27 @@ def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
             in details["firing"]
         )
 
-        # The covered warning was inhibited: no Slack message mentions it.
+        # The covered warnings were inhibited: no Slack message mentions them; the uncovered ones notify.
         slack = json.dumps(got["/slack/warning"] + got["/slack/ai"])
         assert "Covered by the critical." not in slack
+        assert "Covered: " not in slack
+        assert all(u in slack for u in uncovered)
         alerts = json.loads(urllib.request.urlopen(f"{api}/api/v2/alerts?inhibited=true&active=false").read())
-        inhibited = [a for a in alerts if a["status"]["inhibitedBy"]]
-        assert [a["labels"]["severity"] for a in inhibited] == ["warning"]
-        assert inhibited[0]["labels"]["alertname"] == "ApiGatewayErrorRatioHigh"
+        inhibited = sorted(
+            (a["labels"]["alertname"], a["labels"].get("mountpoint") or a["labels"].get("queue") or "")
+            for a in alerts
+            if a["status"]["inhibitedBy"]
+        )
+        assert inhibited == [
+            ("ApiGatewayErrorRatioHigh", ""),
+            ("NodeFilesystemSpaceLow", "/"),
+            ("RabbitmqQueueReadyMessagesHigh", "ai_generation_jobs"),
+        ]
+        assert {a["labels"]["severity"] for a in alerts if a["status"]["inhibitedBy"]} == {"warning"}
 
         # The GPU warning: the AI channel and the warning channel, with the full text.
         for path, channel in (("/slack/ai", "#alerts-ai-infra"), ("/slack/warning", "#alerts-warning")):
-            msg = got[path][0]
+            msg = next(m for m in got[path] if "GpuTemperatureHigh" in m["attachments"][0]["title"])
             assert msg["channel"] == channel
             att = msg["attachments"][0]
             assert att["title"] == "[FIRING:1] GpuTemperatureHigh (gpu, prod)"

@@ -21,6 +21,7 @@ from cfmon.layout import materialize
 from cfmon.manifests import parse_documents, split_by_source
 from cfmon.project import CHART, find_root
 from cfmon.render import helm_output
+from cfmon.timescale import parse_ms
 
 ENVS = ("dev", "staging", "prod")
 STS = "StatefulSet/creativeflow-prometheus"
@@ -693,6 +694,45 @@ def test_web_config_needs_its_secret(tmp_path):
     assert err.key == "prometheus.webConfig" and "webConfig.existingSecret" in str(err), str(err)
     err = schema_error({"webConfig": {**WEB, "tls": {"enabled": True}}}, tmp_path)
     assert err.key == "prometheus.webConfig.tls" and "tls.existingSecret" in str(err), str(err)
+
+
+# ---- restarts ----------------------------------------------------------------------------------------
+
+GRACE = "--rules.alert.for-grace-period="
+
+
+def grace_period(objs) -> str:
+    [flag] = [a for a in container(objs)["args"] if a.startswith(GRACE)]
+    return flag.removeprefix(GRACE)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_alert_keeps_its_state_across_a_restart(env):
+    """Prometheus restores the `for` state only of alerts whose `for` is at least the grace period
+    (default 10m: none of the 5m alerts); ours is at most the shortest `for`, so none pends again
+    (and is resolved and re-paged) after a pod restart."""
+    objs = rendered(env)
+    grace = parse_ms(grace_period(objs))
+    assert grace == 60_000
+    holds = [
+        parse_ms(str(rule["for"]))
+        for key, obj in objs.items()
+        if key.startswith("ConfigMap/creativeflow-prometheus-rules-")
+        for text in obj["data"].values()
+        for group in yaml.safe_load(text)["groups"]
+        for rule in group["rules"]
+        if "alert" in rule and parse_ms(str(rule.get("for", "0s"))) > 0  # Watchdog: nothing to restore
+    ]
+    assert len(holds) > 100 and min(holds) >= grace, sorted(holds)[:5]
+
+
+def test_the_grace_period_comes_from_values_and_is_checked(tmp_path):
+    objs = render("prod", {"prometheus": {"rules": {"alertForGracePeriod": "2m"}}}, tmp_path)
+    assert grace_period(objs) == "2m"
+    err = schema_error({"rules": {"alertForGracePeriod": "soon"}}, tmp_path)
+    assert err.key == "prometheus.rules.alertForGracePeriod", (err.key, str(err))
+    err = schema_error({"rules": {"forGracePeriod": "1m"}}, tmp_path)
+    assert err.key.startswith("prometheus.rules"), (err.key, str(err))
 
 
 # ---- HA, RBAC, NetworkPolicy ---------------------------------------------------------------------

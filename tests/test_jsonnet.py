@@ -47,6 +47,7 @@ def test_a_good_alert_gets_labels_annotations_and_no_params(tmp_path):
         ({"severity": "high"}, "severity must be one of"),
         ({"priority": "P9"}, "priority must be one of"),
         ({"labels": {"team": "x"}}, "labels must include service or component"),
+        ({"labels": {"service": "x", "symptom": "Node_CPU"}}, "the symptom label must be kebab-case"),
         ({"summary": "No period"}, "summary must be static text ending with a period"),
         ({"summary": "Broken on {{ $labels.instance }}."}, "summary must be static text"),
         ({"params": {}}, "parameters used"),

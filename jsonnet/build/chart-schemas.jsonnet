@@ -150,6 +150,9 @@ local scrapeConfigs = obj({
     scrapeInterval: duration,
     scrapeTimeout: duration,
     evaluationInterval: duration,
+    rules: obj({
+      alertForGracePeriod: duration { description: '--rules.alert.for-grace-period: alerts with a `for` at least this long keep their state across a restart' },
+    }),
     externalLabels: stringMap,
     retention: obj({ time: duration, size: { type: 'string', pattern: '^[0-9]+(B|KB|MB|GB|TB|PB|EB)$' } }),
     persistence: obj({ enabled: { type: 'boolean' }, size: str, storageClassName: str }),

@@ -8,6 +8,7 @@
 local severities = ['critical', 'warning', 'info'];
 local priorities = ['P1', 'P2', 'P3', 'P4'];
 local alnum = std.stringChars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789');
+local kebab = std.stringChars('abcdefghijklmnopqrstuvwxyz0123456789-');
 
 local config = import 'config.libsonnet';
 
@@ -37,7 +38,12 @@ local config = import 'config.libsonnet';
   //   for          pending duration, e.g. '5m'
   //   severity     critical | warning | info
   //   priority     P1..P4
-  //   labels       extra labels; must include `service` or `component`
+  //   labels       extra labels; must include `service` or `component`. `symptom` (kebab-case, the
+  //                pair's common name stem, e.g. node-cpu-usage) joins the alerts that watch one
+  //                measure at two thresholds: Alertmanager's inhibition `critical-silences-warning-
+  //                of-its-symptom` silences the warning while the critical of the same symptom fires
+  //                on the same target (cluster, instance, mountpoint, queue, ...: the labels both
+  //                expressions keep). Give it to every alert of the pair, and only to such pairs.
   //   summary      static text ending with a period (no templating: it is the notification title)
   //   description  templated text ({{ $labels.x }}, {{ $value }}); may contain param() tokens
   //   params       { paramName: defaultNumber }; kept as a hidden field because it is not part of
@@ -58,6 +64,9 @@ local config = import 'config.libsonnet';
              : '%s: priority must be one of %s' % [where, priorities],
       assert std.objectHas(s.labels, 'service') || std.objectHas(s.labels, 'component')
              : '%s: labels must include service or component' % where,
+      assert !std.objectHas(s.labels, 'symptom')
+             || std.all([std.member(kebab, c) for c in std.stringChars(s.labels.symptom)])
+             : '%s: the symptom label must be kebab-case (e.g. node-cpu-usage)' % where,
       assert std.endsWith(s.summary, '.') && std.length(std.findSubstr('{{', s.summary)) == 0
              : '%s: summary must be static text ending with a period' % where,
       assert std.length(std.findSubstr('${', s.summary)) == 0

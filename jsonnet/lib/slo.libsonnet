@@ -32,6 +32,8 @@
 //                              (2 % / 5 % of the 30-day budget spent)
 //   <alertName>BudgetBurnSlow  ticket (warning): burn > 3 over 1d and 2h, or > 1 over 3d and 6h
 //                              (10 % / 10 % of the budget spent)
+// Both carry `symptom: slo-<name>-budget-burn` (rules.libsonnet): while the fast burn pages,
+// Alertmanager silences the slow-burn ticket of the same SLO.
 // The burn-rate factors are declared alert parameters (Helm values can retune them); the target
 // is part of the SLO's definition and stays in Jsonnet.
 local config = import 'config.libsonnet';
@@ -64,6 +66,7 @@ local rules = import 'rules.libsonnet';
       if std.objectHas(s, 'totalRate') then s.totalRate(w)
       else 'sum %s (rate(%s%s[%s]))' % [by, s.metric, braces(s.totalSelector), w];
     local labels = { slo: s.name, service: s.service };
+    local symptom = 'slo-%s-budget-burn' % s.name;  // the alerts' common name stem, kebab-case
     local only = '{slo="%s"}' % s.name;
     local budget = 1 - s.target;
     local budgetText = std.format('%g', budget);
@@ -119,7 +122,7 @@ local rules = import 'rules.libsonnet';
           'for': s.fastFor,
           severity: s.fastSeverity,
           priority: s.fastPriority,
-          labels: { service: s.service } + s.labels,
+          labels: { service: s.service, symptom: symptom } + s.labels,
           summary: 'The %s SLO is burning its error budget fast enough to exhaust it within days.' % s.title,
           description: description($.fast, 'page'),
           params: { [p]: $.fast[p][0] for p in std.objectFields($.fast) },
@@ -130,7 +133,7 @@ local rules = import 'rules.libsonnet';
           'for': s.slowFor,
           severity: s.slowSeverity,
           priority: s.slowPriority,
-          labels: { service: s.service } + s.labels,
+          labels: { service: s.service, symptom: symptom } + s.labels,
           summary: 'The %s SLO is burning its error budget faster than it can afford over 30 days.' % s.title,
           description: description($.slow, 'ticket'),
           params: { [p]: $.slow[p][0] for p in std.objectFields($.slow) },

@@ -99,7 +99,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '10m',
           severity: 'warning',
           priority: 'P3',
-          labels: c.gpuAlertLabels,
+          labels: c.gpuAlertLabels { symptom: 'gpu-utilization' },
           summary: 'The GPU pool is running close to its capacity.',
           description: 'Average GPU utilisation in {{ $labels.environment }}/{{ $labels.cluster }} is '
                        + '{{ $value | humanize }}%% (threshold %s%%): new AI jobs will soon queue; add GPU capacity.'
@@ -112,7 +112,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '5m',
           severity: 'critical',
           priority: 'P2',
-          labels: c.gpuAlertLabels,
+          labels: c.gpuAlertLabels { symptom: 'gpu-utilization' },
           summary: 'The GPU pool is saturated.',
           description: 'Average GPU utilisation in {{ $labels.environment }}/{{ $labels.cluster }} is '
                        + '{{ $value | humanize }}%% (threshold %s%%): AI generations and model inference are '

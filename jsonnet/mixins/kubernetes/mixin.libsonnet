@@ -320,6 +320,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '5m',
           severity: 'critical',
           priority: 'P2',
+          labels: { symptom: 'kube-persistent-volume-space' },
           summary: 'A persistent volume is almost full.',
           description: 'The volume of PersistentVolumeClaim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} '
                        + where + ' has only {{ $value | humanizePercentage }} of its space left '
@@ -335,6 +336,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '1h',
           severity: 'warning',
           priority: 'P3',
+          labels: { symptom: 'kube-persistent-volume-space' },
           summary: 'A persistent volume is predicted to fill up soon.',
           description: 'The volume of PersistentVolumeClaim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} '
                        + where + ' has {{ $value | humanizePercentage }} of its space left and, at the rate '

@@ -107,7 +107,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '15m',
           severity: 'warning',
           priority: 'P3',
-          labels: c.minioLabels,
+          labels: c.minioLabels { symptom: 'minio-capacity' },
           summary: 'MinIO is filling up.',
           description: '%s uses {{ $value | humanizePercentage }} of its usable capacity ' % where
                        + '(threshold {{ %s | humanizePercentage }}).' % rules.param('threshold'),
@@ -119,7 +119,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '15m',
           severity: 'critical',
           priority: 'P2',
-          labels: c.minioLabels,
+          labels: c.minioLabels { symptom: 'minio-capacity' },
           summary: 'MinIO is almost full.',
           description: '%s uses {{ $value | humanizePercentage }} of its usable capacity ' % where
                        + '(threshold {{ %s | humanizePercentage }}); uploads fail once it is full.' % rules.param('threshold'),

@@ -40,7 +40,8 @@ local rules = import '../../lib/rules.libsonnet';
     'for': '5m',
     severity: severity,
     priority: priority,
-    labels: c.nginxLabels,
+    // One symptom at two thresholds: the critical silences the warning of its ingress.
+    labels: c.nginxLabels { symptom: 'nginx-ingress-error-ratio' },
     summary: summary,
     description: '{{ $value | humanizePercentage }} of the requests to %s were answered with a 5xx ' % ingress
                  + 'over the last 5 minutes (threshold {{ %s | humanizePercentage }}); %s'

@@ -197,6 +197,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '15m',
           severity: 'warning',
           priority: 'P3',
+          labels: { symptom: 'node-cpu-usage' },
           summary: 'A node has been using most of its CPU for a while.',
           description: 'CPU usage of ' + node + ' is {{ $value | humanizePercentage }} over the last '
                        + '5 minutes (threshold {{ %s | humanizePercentage }}).' % rules.param('threshold'),
@@ -208,6 +209,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '5m',
           severity: 'critical',
           priority: 'P2',
+          labels: { symptom: 'node-cpu-usage' },
           summary: 'A node has almost no CPU left.',
           description: 'CPU usage of ' + node + ' is {{ $value | humanizePercentage }} over the last '
                        + '5 minutes (threshold {{ %s | humanizePercentage }}); its pods are slowed down.'
@@ -220,6 +222,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '15m',
           severity: 'warning',
           priority: 'P3',
+          labels: { symptom: 'node-memory-usage' },
           summary: 'A node has been using most of its memory for a while.',
           description: 'Memory usage of ' + node + ' is {{ $value | humanizePercentage }} '
                        + '(threshold {{ %s | humanizePercentage }}).' % rules.param('threshold'),
@@ -231,6 +234,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '5m',
           severity: 'critical',
           priority: 'P2',
+          labels: { symptom: 'node-memory-usage' },
           summary: 'A node is about to run out of memory.',
           description: 'Memory usage of ' + node + ' is {{ $value | humanizePercentage }} '
                        + '(threshold {{ %s | humanizePercentage }}); the kernel OOM killer or kubelet '
@@ -244,6 +248,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '30m',
           severity: 'warning',
           priority: 'P3',
+          labels: { symptom: 'node-filesystem-space' },
           summary: 'A node filesystem is running low on space.',
           description: 'Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on ' + node
                        + ' has {{ $value | humanizePercentage }} of its space left '
@@ -256,6 +261,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '5m',
           severity: 'critical',
           priority: 'P2',
+          labels: { symptom: 'node-filesystem-space' },
           summary: 'A node filesystem is almost full.',
           description: 'Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on ' + node
                        + ' has only {{ $value | humanizePercentage }} of its space left '
@@ -270,6 +276,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '1h',
           severity: 'warning',
           priority: 'P3',
+          labels: { symptom: 'node-filesystem-space' },
           summary: 'A node filesystem is predicted to fill up soon.',
           description: 'Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on ' + node
                        + ' has {{ $value | humanizePercentage }} of its space left and, at the rate of '

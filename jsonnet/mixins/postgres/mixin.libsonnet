@@ -114,7 +114,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '5m',
           severity: 'warning',
           priority: 'P3',
-          labels: c.postgresLabels,
+          labels: c.postgresLabels { symptom: 'postgres-connections' },
           summary: 'PostgreSQL uses most of its connection slots.',
           description: 'PostgreSQL %s uses {{ $value | humanizePercentage }} of max_connections ' % where
                        + '(threshold {{ %s | humanizePercentage }}).' % rules.param('threshold'),
@@ -126,7 +126,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '5m',
           severity: 'critical',
           priority: 'P2',
-          labels: c.postgresLabels,
+          labels: c.postgresLabels { symptom: 'postgres-connections' },
           summary: 'PostgreSQL is about to refuse new connections.',
           description: 'PostgreSQL %s uses {{ $value | humanizePercentage }} of max_connections ' % where
                        + '(threshold {{ %s | humanizePercentage }}); new clients get "too many clients" errors once it is full.'

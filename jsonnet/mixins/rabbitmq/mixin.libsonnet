@@ -140,7 +140,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '5m',
           severity: 'warning',
           priority: 'P3',
-          labels: c.rabbitmqLabels,
+          labels: c.rabbitmqLabels { symptom: 'rabbitmq-queue-ready-messages' },
           summary: 'A critical RabbitMQ queue is building a backlog.',
           description: '{{ $value | humanize }} messages wait in %s (threshold %s); ' % [queue, rules.param('threshold')]
                        + 'work is queued faster than the consumers take it.',
@@ -152,7 +152,7 @@ local rules = import '../../lib/rules.libsonnet';
           'for': '5m',
           severity: 'critical',
           priority: 'P2',
-          labels: c.rabbitmqLabels,
+          labels: c.rabbitmqLabels { symptom: 'rabbitmq-queue-ready-messages' },
           summary: 'A critical RabbitMQ queue has a large backlog.',
           description: '{{ $value | humanize }} messages wait in %s (threshold %s); ' % [queue, rules.param('threshold')]
                        + 'users wait minutes for the work behind this queue.',
