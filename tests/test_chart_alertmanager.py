@@ -11,9 +11,7 @@ import email
 import email.policy
 import html
 import json
-import os
 import re
-import shutil
 import socket
 import socketserver
 import subprocess
@@ -719,27 +717,13 @@ def _alert(labels: dict, **annotations) -> dict:
     }
 
 
-DEBIAN_TEMPLATES = Path("/usr/share/prometheus/alertmanager/default.tmpl")
-
-
 def alertmanager_command(args: list[str]) -> list[str]:
-    """The pinned alertmanager. Debian's build (what tools/install-deps unpacks) reads its default
-    templates from /usr/share/prometheus/alertmanager; they are unpacked under .tools/root/usr/share,
-    so the binary runs in a private mount namespace where that directory is overlaid on /usr/share
-    (nothing changes on the machine)."""
-    binary = tools.require("alertmanager")
-    real = Path(os.path.realpath(binary))
-    share = real.parents[1] / "share"
-    if DEBIAN_TEMPLATES.exists() or not (share / "prometheus/alertmanager/default.tmpl").exists():
-        return [binary, *args]
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        pytest.skip(f"Debian's alertmanager needs {DEBIAN_TEMPLATES} (root + unshare would overlay {share})")
-    script = (
-        "mount --make-rprivate / && "
-        f"mount -t overlay overlay -o lowerdir={share}:/usr/share /usr/share && "
-        'exec "$0" "$@"'
-    )
-    return ["unshare", "--mount", "sh", "-c", script, str(real), *args]
+    """The pinned alertmanager's command line (tools.server_argv: Debian's build runs with its
+    templates overlaid on /usr/share); skipped where that needs root and unshare and has neither."""
+    try:
+        return tools.server_argv("alertmanager", args)
+    except tools.ToolMissing as exc:
+        pytest.skip(str(exc))
 
 
 # Links as Prometheus fills them (dashboard_url: global.grafanaUrl, the panel, the alert's labels).
