@@ -34,10 +34,10 @@ TOOLS: dict[str, ToolSpec] = {
     for spec in (
         ToolSpec("helm", ("version", "--template", "{{.Version}}"), r"v?(\d+\.\d+\.\d+)", "3.18.", "3.18.0"),
         ToolSpec("helm4", ("version", "--template", "{{.Version}}"), r"v?(\d+\.\d+\.\d+)", "4.1.", "4.1.x"),
-        ToolSpec("promtool", ("--version",), r"version (\d+\.\d+\.\d+)", "2.53.", "2.53.3"),
-        ToolSpec("prometheus", ("--version",), r"version (\d+\.\d+\.\d+)", "2.53.", "2.53.3"),
-        ToolSpec("amtool", ("--version",), r"version (\d+\.\d+\.\d+)", "0.28.", "0.28.1"),
-        ToolSpec("alertmanager", ("--version",), r"version (\d+\.\d+\.\d+)", "0.28.", "0.28.1"),
+        ToolSpec("promtool", ("--version",), r"version (\d+\.\d+\.\d+)", "3.5.", "3.5.3"),
+        ToolSpec("prometheus", ("--version",), r"version (\d+\.\d+\.\d+)", "3.5.", "3.5.3"),
+        ToolSpec("amtool", ("--version",), r"version (\d+\.\d+\.\d+)", "0.33.", "0.33.1"),
+        ToolSpec("alertmanager", ("--version",), r"version (\d+\.\d+\.\d+)", "0.33.", "0.33.1"),
         ToolSpec("jsonnetfmt", ("--version",), r"v(\d+\.\d+\.\d+)", "0.", "0.18+"),
     )
 }
