@@ -12,14 +12,14 @@ from typing import Annotated
 
 import typer
 
-from cfmon import diffing, report, runner, tools
+from cfmon import cache, diffing, report, runner, tools
 from cfmon import docs as doc_pages
 from cfmon import generate as gen
 from cfmon import golden as gold
 from cfmon import preview as previews
 from cfmon.checks import REGISTRY
 from cfmon.errors import UserError
-from cfmon.project import find_root
+from cfmon.project import CACHE_DIR, find_root
 from cfmon.render import render as do_render
 
 app = typer.Typer(
@@ -39,6 +39,25 @@ ValuesOpt = Annotated[
 ]
 
 
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Run every tool afresh instead of reusing results cached under build/cache "
+        "(a result is reused only when the tool version and every input byte are the same).",
+    ),
+]
+
+
+def _use_cache(project, no_cache: bool) -> None:
+    cache.configure(None if no_cache else project.path(CACHE_DIR))
+
+
+def _log_cache() -> None:
+    if cache.enabled():
+        runner.log(f"cache: {cache.STATS['hits']} hits, {cache.STATS['misses']} misses")
+
+
 def _out(text: str) -> None:
     sys.stdout.write(text)
 
@@ -54,9 +73,11 @@ def _format(fmt: str) -> str:
 @app.command()
 def generate(
     check: Annotated[bool, typer.Option("--check", help="Fail if generated files are stale.")] = False,
+    no_cache: NoCacheOpt = False,
 ):
     """Evaluate jsonnet/build/*.jsonnet and write the generated rule, dashboard and schema files."""
     project = find_root()
+    _use_cache(project, no_cache)
     result = gen.generate(project, check=check)
     if check:
         if result.stale:
@@ -145,12 +166,15 @@ def check(
     fmt: FormatOpt = "text",
     values: ValuesOpt = None,
     only: Annotated[list[str] | None, typer.Option("--only", help="Run only this check id.")] = None,
+    no_cache: NoCacheOpt = False,
 ):
     """Run every registered check on the rendered output (run `cfmon render` first)."""
     project = find_root()
+    _use_cache(project, no_cache)
     fmt = _format(fmt)
     envs = project.select_envs(env)
     findings = runner.check(project, envs, only=only, overlays=values or [])
+    _log_cache()
     _print_findings(findings, fmt, envs, [c.id for c in runner.select_checks(only)])
     if any(f.severity == "error" for f in findings):
         raise typer.Exit(1)
@@ -208,9 +232,10 @@ def diff(
 
 
 @app.command()
-def verify(fmt: FormatOpt = "text"):
+def verify(fmt: FormatOpt = "text", no_cache: NoCacheOpt = False):
     """Everything CI runs: generate --check, render, check and golden for every environment."""
     project = find_root()
+    _use_cache(project, no_cache)
     fmt = _format(fmt)
     envs = project.select_envs("all")
     result = runner.verify(project, envs)
@@ -230,6 +255,7 @@ def verify(fmt: FormatOpt = "text"):
         + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
         + f"; total {total:.2f}s; external tools {ext:.2f}s in {len(tools.CALLS)} calls"
     )
+    _log_cache()
     _out("verify: OK\n" if result.ok else "verify: FAILED\n")
     if not result.ok:
         raise typer.Exit(1)

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cfmon import cache
 from cfmon.errors import ToolMissing, UserError
 
 INSTALL_HINT = "run tools/install-deps (it installs every pinned tool into .tools/bin)"
@@ -136,6 +137,20 @@ def run(
     return proc
 
 
+def run_cached(
+    name: str, args: list[str], key: cache.Key, *, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
+    """run(), unless the cache holds the result for this tool version, these arguments and the
+    inputs already added to `key` (the caller adds every file the tool reads)."""
+    key.add("tool", f"{name} {probe(name).version}").add("args", "\0".join(args))
+    hit = key.get()
+    if hit is not None:
+        return subprocess.CompletedProcess([name, *args], hit["returncode"], hit["stdout"], hit["stderr"])
+    proc = run(name, args, timeout=timeout)
+    key.put({"returncode": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr})
+    return proc
+
+
 def start(
     name: str,
     args: list[str],
@@ -237,14 +252,35 @@ def jsonnet_evaluate(path: Path) -> str:
         raise ToolMissing(
             "go-jsonnet (Python package gojsonnet) is not installed", hint=INSTALL_HINT
         ) from exc
+    # Every import stays inside jsonnet/, so the tree's bytes and go-jsonnet's version decide the result.
+    key = cache.Key("jsonnet").add("gojsonnet", _gojsonnet_version()).add("entry", str(path))
+    if cache.enabled():
+        key.add_tree(JSONNET_ROOT)
+        hit = key.get()
+        if hit is not None:
+            return hit
     began = time.perf_counter()
     try:
-        return _gojsonnet.evaluate_file(str(path))
+        out = _gojsonnet.evaluate_file(str(path))
+        key.put(out)
+        return out
     except RuntimeError as exc:
         raise _jsonnet_error(path, str(exc)) from None
     finally:
         # In-process (the Go library), recorded like a tool run; replayed with the same call.
         CALLS.append(ToolCall("go-jsonnet", ("go-jsonnet", str(path)), None, (), time.perf_counter() - began))
+
+
+JSONNET_ROOT = Path(__file__).resolve().parents[2] / "jsonnet"
+
+
+def _gojsonnet_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gojsonnet")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _jsonnet_error(path: Path, text: str) -> UserError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from cfmon import tools
+from cfmon import cache, tools
 from cfmon.checks.base import Check, Context, Finding, read_mapping
 from cfmon.layout import Layout, has_container, materialize
 from cfmon.project import ROUTING_TESTS_DIR
@@ -54,7 +54,8 @@ class AlertmanagerConfig(Check):
         layout = alertmanager_layout(ctx)
         if layout is None:
             return []
-        proc = tools.run("amtool", ["check-config", str(layout.config)])
+        key = cache.Key("amtool", scrub=ctx.scratch).add_tree(layout.root)
+        proc = tools.run_cached("amtool", ["check-config", str(layout.config)], key)
         if proc.returncode == 0:
             return []
         cm = layout.files.get(str(layout.config))
@@ -106,7 +107,7 @@ class AlertmanagerRouting(Check):
                     continue
                 want = [str(r) for r in case["receivers"]]
                 labels = [_matcher(k, v) for k, v in sorted(case["labels"].items())]
-                proc = tools.run(
+                proc = tools.run_cached(
                     "amtool",
                     [
                         "config",
@@ -118,6 +119,7 @@ class AlertmanagerRouting(Check):
                         ",".join(want),
                         *labels,
                     ],
+                    cache.Key("amtool", scrub=ctx.scratch).add_tree(layout.root),
                 )
                 if proc.returncode == 0:
                     continue

@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
 
-from cfmon import tools
+from cfmon import cache, tools
 from cfmon.checks.base import Check, Context, Finding, read_mapping
 from cfmon.layout import Layout, has_container, materialize
 from cfmon.manifests import Resource
@@ -78,11 +77,12 @@ def _tool_output(proc, layout: Layout) -> str:
 
 def rules_valid(ctx: Context, path: Path) -> tuple[bool, str]:
     """`promtool check rules` on one rendered file, once per environment."""
-    key = f"rules-valid:{path}"
-    if key not in ctx.cache:
-        proc = tools.run("promtool", ["check", "rules", str(path)])
-        ctx.cache[key] = (proc.returncode == 0, _tool_output(proc, prometheus_layout(ctx)))
-    return ctx.cache[key]
+    memo = f"rules-valid:{path}"
+    if memo not in ctx.cache:
+        key = cache.Key("promtool", scrub=ctx.scratch).add_files([path])
+        proc = tools.run_cached("promtool", ["check", "rules", str(path)], key)
+        ctx.cache[memo] = (proc.returncode == 0, _tool_output(proc, prometheus_layout(ctx)))
+    return ctx.cache[memo]
 
 
 class PrometheusConfig(Check):
@@ -103,7 +103,9 @@ class PrometheusConfig(Check):
         config.pop("rule_files", None)
         probe = layout.config.with_name("cfmon-config-check.yml")
         probe.write_text(yaml.safe_dump(config, sort_keys=False))
-        proc = tools.run("promtool", ["check", "config", str(probe)])
+        # promtool also reads the files the config names (scrape configs, credentials): all of the pod's.
+        key = cache.Key("promtool", scrub=ctx.scratch).add_tree(layout.root)
+        proc = tools.run_cached("promtool", ["check", "config", str(probe)], key)
         if proc.returncode == 0:
             return []
         cm = layout.files.get(str(layout.config))
@@ -213,7 +215,7 @@ class PrometheusRuleTests(Check):
             jobs.append((rel, key, doc))
         todo = {key: doc for _, key, doc in jobs if key not in _TEST_RESULTS}
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            results = pool.map(lambda d: _promtool_test(ctx, d), todo.values())
+            results = pool.map(lambda item: _promtool_test(ctx, *item), todo.items())
             _TEST_RESULTS.update(zip(todo, results, strict=True))
         for rel, key, _ in jobs:
             ok, output = _TEST_RESULTS[key]
@@ -242,7 +244,9 @@ class PrometheusRuleTests(Check):
 def _with_token(ctx: Context, rendered: dict[str, Path], url: str) -> dict[str, Path]:
     """Copies of the rendered rule files with the environment's Grafana URL written back as
     GRAFANA_URL_TOKEN (in a scratch directory), by basename."""
-    out = Path(tempfile.mkdtemp(prefix="rules-token-", dir=ctx.scratch))
+    # A fixed name (not mkdtemp): the path is part of what promtool reads, so of the cache key.
+    out = ctx.scratch / "rules-token"
+    out.mkdir(exist_ok=True)
     copies = {}
     for name, path in rendered.items():
         copies[name] = out / name
@@ -254,8 +258,11 @@ def _with_token(ctx: Context, rendered: dict[str, Path], url: str) -> dict[str, 
 _TEST_RESULTS: dict[str, tuple[bool, str]] = {}
 
 
-def _promtool_test(ctx: Context, doc: dict) -> tuple[bool, str]:
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=ctx.scratch, delete=False) as fh:
-        yaml.safe_dump(doc, fh, sort_keys=False)
-    proc = tools.run("promtool", ["test", "rules", fh.name])
+def _promtool_test(ctx: Context, digest: str, doc: dict) -> tuple[bool, str]:
+    # Named by the job's digest, not a random temporary name: the path is part of the cache key.
+    test = ctx.scratch / f"rule-test-{digest[:16]}.yaml"
+    test.write_text(yaml.safe_dump(doc, sort_keys=False))
+    rules = [Path(f) for f in doc.get("rule_files") or []]
+    key = cache.Key("promtool", scrub=ctx.scratch).add_files([test, *rules])
+    proc = tools.run_cached("promtool", ["test", "rules", str(test)], key)
     return proc.returncode == 0, _tool_output(proc, prometheus_layout(ctx))
