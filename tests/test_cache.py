@@ -83,6 +83,9 @@ def test_jsonnet_evaluation_is_keyed_on_the_whole_tree(store, tmp_path, monkeypa
 def test_warm_check_gives_exactly_the_cold_findings(repo, cfmon):
     """Through the CLI on a copy of the repository: a failing rule test is reported the same way
     cold and warm, and editing the test file (one byte) runs promtool again."""
+    for other in (repo / "tests/rules").glob("*.yaml"):  # the others pass and would only cost time
+        if other.name != "redis.yaml":
+            other.unlink()
     test = repo / "tests/rules/redis.yaml"
     test.write_text(test.read_text().replace("exp_alerts: []", "exp_alerts: [{exp_labels: {}}]", 1))
     assert cfmon(repo, "render", "--env", "dev").code == 0
@@ -91,7 +94,7 @@ def test_warm_check_gives_exactly_the_cold_findings(repo, cfmon):
     warm = cfmon(repo, *args)
     assert cold.code == warm.code == 1
     assert cold.out == warm.out and "redis.yaml" in cold.out
-    assert "cache: 0 hits" in cold.err and ", 0 misses" in warm.err
+    assert "cache: 0 hits" in cold.err and ", 0 misses" in warm.err, (cold.err, warm.err)
     test.write_text(test.read_text().replace("exp_alerts: [{exp_labels: {}}]", "exp_alerts: []", 1))
     fixed = cfmon(repo, *args)
     assert fixed.code == 0 and "1 misses" in fixed.err, fixed.err
