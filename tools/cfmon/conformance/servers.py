@@ -155,6 +155,7 @@ class Servers:
                 hint="run as root (CI does)",
             )
         self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         # The servers' users must reach their own directories below this one.
         workdir.chmod(0o755)
         self.logs = workdir / "logs"
@@ -315,6 +316,8 @@ class Servers:
         argv = [
             path, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(home), "--save", "",
             "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes",
+            # A cache, as the stack's Redis is: bounded memory (the memory rule reads maxmemory).
+            "--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru",
         ]  # fmt: skip
         return self._launch(Proc("redis", port, argv, UNPRIVILEGED, {}, lambda: _redis_ping(port)))
 
