@@ -128,9 +128,20 @@ def _unexplained(live) -> tuple[list[str], list[str]]:
     return unexplained, explained
 
 
+# A target is down when no scrape of the last RECENT succeeded: on a busy machine a scrape
+# sometimes misses its (scaled) timeout, which no alert turns into a page (they all wait `for`).
+RECENT = "30s"
+
+
 def test_healthy_fires_nothing_but_watchdog(live):
-    down = [r["metric"] for r in live.query("up == 0")]
+    down = [r["metric"] for r in live.query(f"max_over_time(up[{RECENT}]) == 0")]
     assert not down, f"targets down on a healthy stack: {down}"
+    flaky = live.query(f"avg_over_time(up[{RECENT}]) < 1")
+    for r in flaky:
+        print(
+            f"note: {r['metric'].get('job')} missed {1 - float(r['value'][1]):.0%} of its scrapes",
+            file=sys.stderr,
+        )
     assert "Watchdog" in live.firing()
     unexplained, explained = _unexplained(live)
     for reason in explained:
@@ -140,11 +151,26 @@ def test_healthy_fires_nothing_but_watchdog(live):
 
 def test_every_job_scrapes_its_real_exporter(live):
     for job in live.jobs:
-        up = live.query(f'up{{job="{job}"}}')
+        up = live.query(f'max_over_time(up{{job="{job}"}}[{RECENT}])')
         assert up and all(r["value"][1] == "1" for r in up), f"job {job}: {up}"
 
 
 # ---- recording rules and dashboard targets --------------------------------------------------------------
+
+
+# Series the processes of this tier cannot give, by design, with the reason: a rule or target
+# that reads only these is reported, not failed.
+NOT_GIVEN_HERE = {
+    re.compile(r"\bedge:requests_errors:|\bedge:request_duration_seconds:|\bedge_upstream:|"
+               r"\bedge_instance:config_reload_successful:"):
+    "of the edge adapters only NGINX runs here (not Envoy Gateway, not the ingress-nginx controller), "
+    "and nginx-prometheus-exporter reads stub_status: connections and request counts, no status "
+    "codes, latency, upstream health or reload status",
+}  # fmt: skip
+
+
+def _not_given(expr: str) -> str | None:
+    return next((why for pattern, why in NOT_GIVEN_HERE.items() if pattern.search(expr)), None)
 
 
 def test_every_recording_rule_over_these_exporters_returns_series(live):
@@ -152,7 +178,12 @@ def test_every_recording_rule_over_these_exporters_returns_series(live):
 
     records = recording_rules_over(live.rules, set(live.jobs))
     assert len(records) > 20, records
-    empty = [f"{file}: {record}" for file, record in records if not live.query(record)]
+    for file, record in records:
+        if _not_given(record):
+            print(f"not judged: {file}: {record}: {_not_given(record)}", file=sys.stderr)
+    empty = [
+        f"{file}: {record}" for file, record in records if not _not_given(record) and not live.query(record)
+    ]
     assert not empty, f"{len(empty)} of {len(records)} recording rules return nothing:\n  " + "\n  ".join(
         empty
     )
@@ -184,11 +215,14 @@ def test_every_dashboard_target_returns_data(live, dashboard):
         if _LONG.search(q.expr):
             skipped.append(f"{q.panel}: reads {_LONG.search(q.expr).group(0)} ago")
             continue
+        if _not_given(q.expr):
+            skipped.append(f"{q.panel}: {_not_given(q.expr)}")
+            continue
         expr = panel_expr(live, q, variables)
         if not live.query(expr):
             empty.append(f'panel "{q.panel}": {expr}')
     for s in skipped:
-        print(f"{dashboard}: not judged (older than the run): {s}", file=sys.stderr)
+        print(f"{dashboard}: not judged: {s}", file=sys.stderr)
     assert not empty, (
         f"{dashboard}: {len(empty)} of {len(queries)} targets return nothing:\n  " + "\n  ".join(empty)
     )
@@ -320,7 +354,14 @@ FAULTS = [
         _filesystem_repair,
         skip=_loop_problem,
     ),
-    Fault("nginx-stopped", {"EdgeGatewayDown": "critical-pagerduty"}, _stop("nginx"), _restart("nginx")),
+    # The tier runs one NGINX: stopping it takes the whole gateway down (the critical), and its
+    # instance alert, firing later, is inhibited by it (same symptom and instance).
+    Fault(
+        "nginx-stopped",
+        {"EdgeGatewayDown": "critical-pagerduty", "EdgeGatewayInstanceDown": None},
+        _stop("nginx"),
+        _restart("nginx"),
+    ),
 ]
 FAULTS_BY_ID = {f.id: f for f in FAULTS}
 
@@ -341,7 +382,7 @@ def test_fault_fires_exactly_its_alerts_then_resolves(live, fault):
         _await_fired(live, began, fault.expect)
         # Alerts already firing before the fault (the healthy exceptions) and alerts this
         # machine's state explains right now (a busy CPU, say) are not the fault's.
-        explained = {a["labels"]["alertname"] for a in live.alerts() if _explain(a)}
+        explained = {a["labels"]["alertname"] for a in live.alerts() if _explain(a)} - set(fault.expect)
         ignored = before | explained | {"Watchdog"}
         new = live.firing() - ignored
         assert new == set(fault.expect), f"fired {sorted(new)}, expected exactly {sorted(fault.expect)}"
