@@ -189,8 +189,8 @@ class Servers:
                 if not p.running:
                     code = p.proc.returncode if p.proc else None
                     raise UserError(
-                        f"{name} exited (code {code}) before it was ready:\n    {_tail(p.log)}",
-                        hint=f"see {p.log}",
+                        f"{name} exited (code {code}) before it was ready; its log ends:\n    {_tail(p.log)}",
+                        hint=f"fix what the log says; the command was: {' '.join(p.argv)}",
                     )
                 try:
                     problem = p.ready()
@@ -202,7 +202,7 @@ class Servers:
                 if time.time() > deadline:
                     raise UserError(
                         f"{name} not ready after {timeout:.0f}s ({last}); its log ends:\n    {_tail(p.log)}",
-                        hint=f"see {p.log}",
+                        hint=f"fix what the log says; the command was: {' '.join(p.argv)}",
                     )
                 time.sleep(0.1)
 
