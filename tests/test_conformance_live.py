@@ -313,7 +313,9 @@ def _filesystem_full(live, fault: Fault) -> None:
 
 
 def _filesystem_repair(live) -> None:
-    FAULTS_BY_ID["filesystem-95pct-full"].state.pop("mount").__exit__(None, None, None)
+    mount = FAULTS_BY_ID["filesystem-95pct-full"].state.pop("mount", None)
+    if mount is not None:
+        mount.__exit__(None, None, None)
 
 
 def _loop_problem() -> str | None:

@@ -77,8 +77,13 @@ class Live:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def prometheus_url(self) -> str:
+        """The running Prometheus (what `cfmon conformance --prometheus URL` can be pointed at)."""
+        return f"http://127.0.0.1:{self.run.plan.prometheus_port}"
+
+    @property
     def api(self) -> str:
-        return f"http://127.0.0.1:{self.run.plan.prometheus_port}/api/v1"
+        return f"{self.prometheus_url}/api/v1"
 
     def get(self, path: str, **params: Any) -> Any:
         query = urllib.parse.urlencode(params, doseq=True)
@@ -278,8 +283,15 @@ def running(project: Project, *, speed: int = SPEED, log: Callable[[str], None] 
         if run is not None:
             run.stop_all()
         servers.close()
+        _unmount_below(workdir)  # a fault's filesystem, should its own clean-up not have run
         shutil.rmtree(workdir, ignore_errors=True)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _unmount_below(directory: Path) -> None:
+    mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
+    for mount in sorted((m for m in mounts if m.startswith(f"{directory}/")), reverse=True):
+        subprocess.run(["umount", mount], capture_output=True)
 
 
 # ---- recording rules and dashboards --------------------------------------------------------------------
@@ -402,6 +414,9 @@ def loop_devices_usable() -> str | None:
     """None when a loop device can be set up here, else why not."""
     if os.geteuid() != 0:
         return "not root"
+    missing = [tool for tool in ("mkfs.ext4", "mount", "umount", "losetup") if not shutil.which(tool)]
+    if missing:
+        return f"{', '.join(missing)} not installed"
     if not Path("/dev/loop-control").exists():
         return "no /dev/loop-control (loop devices are not available in this container)"
     proc = subprocess.run(["losetup", "-f"], capture_output=True, text=True)
