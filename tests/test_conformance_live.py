@@ -406,3 +406,9 @@ def test_fault_fires_exactly_its_alerts_then_resolves(live, fault):
         )
     live.wait("every fault alert resolved", lambda: not (live.firing() & set(fault.expect)), timeout)
     TIMINGS[fault.id] = time.time() - began
+    inhibited = sorted(a for a, r in fault.expect.items() if r is None)
+    print(
+        f"{fault.id}: fired {sorted(new)}; notified {sorted(notified)}; inhibited {inhibited}; "
+        f"resolved {time.time() - repaired:.0f}s after the repair",
+        file=sys.stderr,
+    )
