@@ -299,6 +299,29 @@ def sandbox(
         raise typer.Exit(1)
 
 
+conformance_app = typer.Typer(
+    no_args_is_help=True,
+    help="The stack against the real exporters: record what they expose, check selectors against it.",
+)
+app.add_typer(conformance_app, name="conformance")
+
+
+@conformance_app.command("record")
+def conformance_record(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Directory for the samples (default tests/conformance/samples)."),
+    ] = None,
+):
+    """Run the real servers and exporters on loopback (root: they run as their own users) and write
+    each exporter's exposition to <out>/<exporter>-<version>.prom."""
+    from cfmon.conformance import record as rec
+
+    project = find_root()
+    for path in rec.record(project, out, log=runner.log):
+        _out(f"wrote {project.rel(path)}\n")
+
+
 @app.command()
 def doctor():
     """Each pinned tool: where it is, its version, and what to run when it is missing."""
@@ -306,10 +329,10 @@ def doctor():
     for name, spec in tools.TOOLS.items():
         info = tools.probe(name)
         if info.ok:
-            _out(f"ok       {name:13} {info.version:8} {info.path}\n")
+            _out(f"ok       {name:28} {info.version:8} {info.path}\n")
         else:
             missing += 1
-            _out(f"missing  {name:13} need {spec.pinned}: {info.problem}\n")
+            _out(f"missing  {name:28} need {spec.pinned}: {info.problem}\n")
     try:
         import _gojsonnet  # noqa: F401
 

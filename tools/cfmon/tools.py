@@ -10,6 +10,7 @@ import functools
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -40,6 +41,18 @@ TOOLS: dict[str, ToolSpec] = {
         ToolSpec("amtool", ("--version",), r"version (\d+\.\d+\.\d+)", "0.33.", "0.33.1"),
         ToolSpec("alertmanager", ("--version",), r"version (\d+\.\d+\.\d+)", "0.33.", "0.33.1"),
         ToolSpec("jsonnetfmt", ("--version",), r"v(\d+\.\d+\.\d+)", "0.", "0.18+"),
+        # The real exporters and servers of the conformance tier (cfmon conformance, pytest -m
+        # conformance). The servers come from the machine's own Debian release, not pinned.
+        ToolSpec("prometheus-node-exporter", ("--version",), r"version (\d+\.\d+\.\d+)", "1.11.", "1.11.1"),
+        ToolSpec(
+            "prometheus-postgres-exporter", ("--version",), r"version (\d+\.\d+\.\d+)", "0.19.", "0.19.1"
+        ),
+        ToolSpec(
+            "prometheus-redis-exporter", ("--version",), r"Exporter v?(\d+\.\d+\.\d+)", "1.86.", "1.86.0"
+        ),
+        ToolSpec("prometheus-nginx-exporter", ("--version",), r"version (\d+\.\d+\.\d+)", "1.5.", "1.5.1"),
+        ToolSpec("redis-server", ("--version",), r"v=(\d+\.\d+\.\d+)", "7.", "7.x"),
+        ToolSpec("nginx", ("-v",), r"nginx/(\d+\.\d+\.\d+)", "1.", "1.x with stub_status"),
     )
 }
 
@@ -162,7 +175,14 @@ def start(
     """Start a pinned tool in the background (a server); its output goes to `log`. The caller
     must stop() it, in a `finally`, so no process outlives the command. It runs in its own process
     group (a Ctrl-C reaches cfmon, which cleans up) and gets SIGTERM if cfmon itself dies."""
-    argv = server_argv(name, args)
+    return spawn(server_argv(name, args), log=log, cwd=cwd, env=env)
+
+
+def spawn(
+    argv: list[str], *, log: Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """start() for any command line (a system server run through setpriv, say): same process
+    group, log and parent-death handling."""
     with log.open("ab") as out:
         return subprocess.Popen(
             argv,
@@ -215,10 +235,11 @@ def server_argv(name: str, args: list[str]) -> list[str]:
     return ["unshare", "--mount", "sh", "-c", script, str(real), *args]
 
 
-def stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    """Stop a process from start(): SIGTERM, then SIGKILL if it has not exited within `timeout`."""
+def stop(proc: subprocess.Popen[bytes], timeout: float = 15, sig: int = signal.SIGTERM) -> None:
+    """Stop a process from start(): `sig` (SIGTERM), then SIGKILL if it has not exited within
+    `timeout`."""
     if proc.poll() is None:
-        proc.terminate()
+        proc.send_signal(sig)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
