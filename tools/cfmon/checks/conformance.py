@@ -4,7 +4,7 @@ exporter its job scrapes really exposes (a recorded or written sample, or a live
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -367,19 +367,48 @@ class SelectorConformance(Check):
         return out
 
 
-def summary(ctx: Context, source) -> dict[str, list[int]]:
-    """exporter -> [selectors checked, selectors reading nothing] (not-scraped exporters left out)."""
-    counts: dict[str, list[int]] = {}
+@dataclass
+class Usage:
+    """What the rules and dashboards read from one exporter, and what of it the series have."""
+
+    selectors: int = 0
+    reading_nothing: int = 0
+    # metric -> [labels asked (grouping, matching and matched labels), labels no series of it
+    # has, whether any series has the metric]
+    metrics: dict[str, list] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "selectors": self.selectors,
+            "reading_nothing": self.reading_nothing,
+            "metrics": {
+                m: {"labels": sorted(asked), "found": seen, "missing_labels": sorted(missing) if seen else []}
+                for m, (asked, missing, seen) in sorted(self.metrics.items())
+            },
+        }
+
+
+def summary(ctx: Context, source) -> dict[str, Usage]:
+    """exporter -> its Usage (exporters not scraped in this environment left out)."""
+    usage: dict[str, Usage] = {}
     for reader in readers(ctx):
         for s in reader.selectors:
             exporter, _, series = source.lookup(s)
             if series is None:
                 continue
-            bad = isinstance(series, sel.Problem) or sel.check(s, series) is not None
-            c = counts.setdefault(exporter, [0, 0])
-            c[0] += 1
-            c[1] += bad
-    return dict(sorted(counts.items()))
+            u = usage.setdefault(exporter, Usage())
+            u.selectors += 1
+            u.reading_nothing += isinstance(series, sel.Problem) or sel.check(s, series) is not None
+            if not s.metric:
+                continue
+            asked = set(s.labels) | {m.name for m in s.matchers if m.name != "__name__"}
+            have = [x for x in series if x.get("__name__") == s.metric] if isinstance(series, list) else []
+            entry = u.metrics.setdefault(s.metric, [set(), set(), False])
+            entry[0] |= asked
+            if have:
+                entry[1] |= {label for label in asked if not any(label in x for x in have)}
+                entry[2] = True
+    return dict(sorted(usage.items()))
 
 
 # ---- `cfmon conformance check` ---------------------------------------------------------------------
@@ -390,7 +419,7 @@ class Report:
     env: str
     source: str  # the samples or the Prometheus URL
     results: list[Result]
-    counts: dict[str, list[int]]
+    usage: dict[str, Usage]
     files: dict[int, tuple[str, int | None]]  # id(reader) -> where a user edits it
 
 
@@ -401,10 +430,14 @@ def report(ctx: Context, source, origin: str) -> Report:
 
 
 def format_text(rep: Report) -> str:
-    checked = sum(c[0] for c in rep.counts.values())
+    checked = sum(u.selectors for u in rep.usage.values())
     lines = [f"{rep.env}: {checked} selectors of rules and dashboards checked against {rep.source}"]
-    for exporter, (n, bad) in rep.counts.items():
-        lines.append(f"  {exporter:22} {n:4} selectors, {bad:3} read nothing")
+    for exporter, u in rep.usage.items():
+        absent = sorted(m for m, (_, _, seen) in u.metrics.items() if not seen)
+        lines.append(
+            f"  {exporter:22} {u.selectors:4} selectors, {u.reading_nothing:3} read nothing; "
+            f"{len(u.metrics)} metrics read, {len(absent)} absent"
+        )
     for r in sorted(rep.results, key=lambda r: (r.exporter, r.reader.kind, r.reader.name)):
         file, line = rep.files[id(r.reader)]
         where = f"{file}:{line}" if line else file
@@ -422,6 +455,6 @@ def as_json(rep: Report) -> dict:
     return {
         "env": rep.env,
         "source": rep.source,
-        "exporters": {e: {"selectors": n, "reading_nothing": bad} for e, (n, bad) in rep.counts.items()},
+        "exporters": {e: u.as_dict() for e, u in rep.usage.items()},
         "findings": items,
     }
