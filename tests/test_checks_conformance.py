@@ -508,3 +508,18 @@ def test_cli_against_the_real_prometheus(repo, tmp_path):
         data["exporters"]["redis-exporter"]["reading_nothing"]
         < data["exporters"]["redis-exporter"]["selectors"]
     )
+
+
+def test_a_supplement_adds_series_only_to_a_recorded_sample(tmp_path):
+    project = make_project(tmp_path / "repo")
+    table = yaml.safe_load((project.root / "tests/conformance/exporters.yaml").read_text())
+    table["exporters"]["demo"]["supplements"] = ["demo-cluster"]
+    (project.root / "tests/conformance/exporters.yaml").write_text(yaml.safe_dump(table))
+    (project.root / "tests/conformance/samples/demo-cluster-1.2.3.prom").write_text(
+        'demo_peer_up{peer="b"} 1\n'
+    )
+    rules = [alert("PeerDown", 'max by (cluster, environment, peer) (demo_peer_up{job="demo"}) == 0')]
+    assert SelectorConformance().run(Context(project, "prod", render_of(rules))) == []
+    (project.root / "tests/conformance/samples/demo-1.2.3.prom").unlink()
+    (f,) = SelectorConformance().run(Context(project, "prod", render_of(rules)))
+    assert "no-sample: no sample tests/conformance/samples/demo-<version>.prom" in f.message

@@ -149,6 +149,9 @@ class SampleSource:
                 found = (CONTRACT_SAMPLE.as_posix(), list(_contract(self.root.resolve())))
             else:
                 paths = [p for p in (ser.sample_file(self.root, stem) for stem in exporter.samples) if p]
+                if paths:
+                    extra = (ser.sample_file(self.root, stem) for stem in exporter.supplements)
+                    paths += [p for p in extra if p]
                 rels = [p.relative_to(self.root).as_posix() for p in paths]
                 found = (
                     ", ".join(rels),

@@ -304,6 +304,7 @@ class Exporter:
     samples: tuple[str, ...]  # file stems before -<version>.prom; (): built from the metrics contract
     jobs: tuple[str, ...]
     prefixes: tuple[str, ...]
+    supplements: tuple[str, ...] = ()  # written series the recording conditions cannot produce
 
 
 def load_table(root: Path) -> list[Exporter]:
@@ -327,14 +328,23 @@ def load_table(root: Path) -> list[Exporter]:
                 file=TABLE,
                 key=f"exporters.{name}",
             )
-        stems = spec.get("sample") or []
-        stems = [stems] if isinstance(stems, str) else stems
-        jobs, prefixes = spec.get("jobs") or [], spec.get("prefixes") or []
-        if not all(isinstance(x, str) for x in [*stems, *jobs, *prefixes]):
+        lists = {key: spec.get(key) or [] for key in ("sample", "jobs", "prefixes", "supplements")}
+        lists = {k: [v] if isinstance(v, str) else v for k, v in lists.items()}
+        if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in lists.values()):
             raise UserError(
-                "sample, jobs and prefixes are lists of strings", file=TABLE, key=f"exporters.{name}"
+                "sample, jobs, prefixes and supplements are lists of strings",
+                file=TABLE,
+                key=f"exporters.{name}",
             )
-        out.append(Exporter(str(name), tuple(stems), tuple(jobs), tuple(prefixes)))
+        out.append(
+            Exporter(
+                str(name),
+                tuple(lists["sample"]),
+                tuple(lists["jobs"]),
+                tuple(lists["prefixes"]),
+                tuple(lists["supplements"]),
+            )
+        )
     return out
 
 
