@@ -27,6 +27,7 @@ from pathlib import Path
 from cfmon.errors import UserError
 
 ANY = "\x00any"  # a target label's value: set at scrape time, unknown here
+SERIES_LIMIT = 5000  # series asked of a live Prometheus per selector
 SCRAPE_SERIES = (
     "up",
     "scrape_duration_seconds",
@@ -59,7 +60,7 @@ def parse_exposition(text: str, where: str) -> list[Series]:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        m = _LINE.fullmatch(line.split(" # ", 1)[0])
+        m = _LINE.fullmatch(_without_exemplar(line))
         if not m or not _VALUE.fullmatch(m.group(3)):
             raise SampleError(
                 f'line {number} is not a sample line (`name{{label="value"}} value`): {raw[:80]!r}',
@@ -89,15 +90,21 @@ def parse_exposition(text: str, where: str) -> list[Series]:
     return out
 
 
-def header(text: str) -> list[str]:
-    """The leading comment lines that are not HELP/TYPE (a sample's provenance)."""
-    out = []
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        if not line.startswith(("# HELP", "# TYPE")):
-            out.append(line.lstrip("# ").rstrip())
-    return out
+def _without_exemplar(line: str) -> str:
+    """The sample line without an OpenMetrics exemplar (` # {...} value`), quotes respected."""
+    quoted = False
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quoted and ch == "\\":
+            i += 2
+            continue
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and line.startswith(" # ", i):
+            return line[:i]
+        i += 1
+    return line
 
 
 # ---- scrape jobs ----------------------------------------------------------------------------------
@@ -242,8 +249,10 @@ class LivePrometheus:
     def series(self, match: str) -> list[Series]:
         if match in self.cache:
             return self.cache[match]
+        # `limit` bounds the answer on a big production metric (Prometheus >= 2.49; older ones
+        # ignore it): a few thousand series show which labels the metric carries.
         query = urllib.parse.urlencode(
-            {"match[]": match, "start": f"{self.start:.3f}", "end": f"{self.end:.3f}"}
+            {"match[]": match, "start": f"{self.start:.3f}", "end": f"{self.end:.3f}", "limit": SERIES_LIMIT}
         )
         url = f"{self.url}/api/v1/series?{query}"
         try:
