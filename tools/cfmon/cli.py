@@ -345,7 +345,8 @@ def conformance_check(
     ctx = Context(project, env, rendered)
     if prometheus:
         live = ser.LivePrometheus(prometheus, window_seconds=int(seconds), timeout=timeout)
-        source, origin = conf.LiveSource(live, ser.load_table(project.root)), live.url
+        source = conf.LiveSource(live, ser.load_table(project.root), conf.scrape_jobs(ctx))
+        origin = live.url
     else:
         source, origin = conf.SampleSource(project.root, conf.scrape_jobs(ctx)), ser.SAMPLES
     rep = conf.report(ctx, source, origin)

@@ -64,9 +64,7 @@ def readers(ctx: Context) -> list[sel.Reader]:
         return ctx.cache["conformance:readers"]
     rules = _rules(ctx)
     extractor = sel.Extractor(sel.records(rules))
-    out: list[sel.Reader] = []
-    for reader in sel.rule_readers(rules, rules_source):
-        out.append(reader)
+    out: list[sel.Reader] = list(sel.rule_readers(rules, rules_source))
     label_of = {
         (d.uid, str(v.get("name"))): sel.label_values_label(grafana.variable_query(v))
         for d in valid_dashboards(ctx)
@@ -128,7 +126,7 @@ def scrape_jobs(ctx: Context) -> dict[str, ser.Job]:
 @lru_cache(maxsize=4)
 def _contract(root: Path) -> tuple:
     doc = json.loads(tools.jsonnet_evaluate(root / CONTRACT_SAMPLE))
-    return tuple(ser.contract_series(doc).__iter__())
+    return tuple(ser.contract_series(doc))
 
 
 class SampleSource:
@@ -173,10 +171,9 @@ class SampleSource:
         )
         return best[1] if best else None
 
-    def lookup(
-        self, selector: sel.Selector
-    ) -> tuple[str, str, list[ser.Series]] | tuple[str, str, sel.Problem]:
-        """(exporter, source, series) for the selector, or (exporter, source, problem)."""
+    def lookup(self, selector: sel.Selector) -> tuple[str, str, list[ser.Series] | sel.Problem | None]:
+        """(exporter, source, its series | why there are none | None when the exporter is not
+        scraped in this environment: a disabled job reads nothing by design)."""
         job_matchers = [m for m in selector.matchers if m.name == "job" and not m.variable]
         if job_matchers:
             jobs = [j for j in self.jobs if all(ser.matches(j, m.op, m.value) for m in job_matchers)]
@@ -249,10 +246,28 @@ class LiveSource:
     """Series from a running Prometheus (what it stores is the truth: no relabelling to model).
     Exporters are named from the table (job, then prefix) for the report only."""
 
-    def __init__(self, prometheus: ser.LivePrometheus, table: list[ser.Exporter]) -> None:
+    def __init__(
+        self, prometheus: ser.LivePrometheus, table: list[ser.Exporter], jobs: dict[str, ser.Job]
+    ) -> None:
         self.prometheus = prometheus
+        self.jobs = jobs
+        self.table = table
         self.by_job = {job: e.name for e in table for job in e.jobs}
         self.prefixes = sorted(((p, e.name) for e in table for p in e.prefixes), key=lambda pe: -len(pe[0]))
+
+    def _disabled(self, selector: sel.Selector) -> bool:
+        """The render scrapes no job of the selector's exporter: it reads nothing by design."""
+        job_matchers = [m for m in selector.matchers if m.name == "job" and not m.variable]
+        if job_matchers:
+
+            def hit(job: str) -> bool:
+                return all(ser.matches(job, m.op, m.value) for m in job_matchers)
+
+            return not any(hit(j) for j in self.jobs) and any(hit(j) for j in self.by_job)
+        metric = selector.metric or ""
+        exporter = next((e for p, e in self.prefixes if metric.startswith(p)), None)
+        jobs = next((e.jobs for e in self.table if e.name == exporter), ())
+        return exporter is not None and not any(j in self.jobs for j in jobs)
 
     def _name(self, selector: sel.Selector, found: list[ser.Series]) -> str:
         jobs = sorted({s.get("job", "") for s in found} - {""})
@@ -270,6 +285,8 @@ class LiveSource:
             parts.insert(0, f"__name__={json.dumps(selector.metric)}")
         if not selector.metric and not any(m.op == "=" and m.value for m in fixed):
             return "-", self.prometheus.url, None  # Prometheus refuses a selector that matches everything
+        if self._disabled(selector):
+            return self._name(selector, []), self.prometheus.url, None
         found = self.prometheus.series("{" + ", ".join(parts) + "}")
         if not found and selector.metric and fixed:  # say whether the name or a matcher reads nothing
             found = self.prometheus.series("{" + f"__name__={json.dumps(selector.metric)}" + "}")
