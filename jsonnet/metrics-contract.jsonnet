@@ -1,3 +1,4 @@
-// The application metrics contract (name -> type, labels), read by the conformance/selectors check
-// as the sample of the platform's own services: they expose what the contract says.
-(import '../../jsonnet/lib/metrics.libsonnet').application
+// The application metrics contract (name -> type, unit, labels), evaluated by `cfmon check`
+// (conformance/selectors): the platform's services expose what it declares, so it stands as
+// their exporter sample.
+(import 'lib/metrics.libsonnet').application

@@ -86,8 +86,8 @@ def make_project(root: Path, sample: str = SAMPLE) -> Project:
     (conf / "samples").mkdir(parents=True)
     (conf / "exporters.yaml").write_text(yaml.safe_dump(TABLE))
     (conf / "samples/demo-1.2.3.prom").write_text(sample)
-    shutil.copy2(REPO / "tests/conformance/application-contract.jsonnet", conf)
     shutil.copytree(REPO / "jsonnet/lib", root / "jsonnet/lib")
+    shutil.copy2(REPO / "jsonnet/metrics-contract.jsonnet", root / "jsonnet")
     return Project(root)
 
 

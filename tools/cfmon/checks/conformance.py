@@ -19,7 +19,7 @@ from cfmon.conformance import selectors as sel
 from cfmon.conformance import series as ser
 from cfmon.errors import UserError
 
-CONTRACT_SAMPLE = Path("tests/conformance/application-contract.jsonnet")
+CONTRACT_SAMPLE = Path("jsonnet/metrics-contract.jsonnet")
 # Series Prometheus makes itself from the rules: never scraped, nothing to conform to.
 SYNTHETIC = {"ALERTS", "ALERTS_FOR_STATE"}
 
