@@ -367,6 +367,7 @@ def assert_user_error(res, says: str):
     assert res.code == 2, (res.out, res.err)
     assert "Traceback" not in res.err
     assert says in res.err, res.err
+    assert "fix:" in res.err, res.err
 
 
 def test_cli_unreachable_prometheus_is_a_usage_error(repo):
