@@ -553,3 +553,13 @@ def test_every_exporter_of_the_table_that_cannot_run_here_has_its_sample():
             path = ser.sample_file(REPO, stem)
             assert path is not None, f"{exporter.name}: no sample {stem}-<version>.prom"
             assert path.read_text().startswith("# WRITTEN, NOT RECORDED"), path
+
+
+def test_a_broken_record_names_the_alerts_that_read_it(tmp_path):
+    rules = [
+        {"record": "job:demo_up:max", "expr": 'max by (cluster, environment, job) (demo_up{job="demo"})'},
+        alert("DemoDown", "job:demo_up:max == 0"),
+        alert("DemoFlapping", "changes(job:demo_up:max[10m]) > 3"),
+    ]
+    (f,) = findings_for(tmp_path, rules)
+    assert f.message.endswith("; the record is read by alert DemoDown, alert DemoFlapping")

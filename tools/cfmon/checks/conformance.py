@@ -3,6 +3,7 @@ exporter its job scrapes really exposes (a recorded or written sample, or a live
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -33,6 +34,7 @@ class Result:
     exporter: str  # the exporter (or `-` when the job is not known)
     source: str  # the sample file, the contract, or the live Prometheus
     problem: sel.Problem
+    affected: tuple[str, ...] = ()  # for a recording rule: the alerts and panels that read it
 
     def as_dict(self) -> dict:
         s = self.selector
@@ -45,6 +47,7 @@ class Result:
             "source": self.source,
             "problem": self.problem.kind,
             "detail": self.problem.detail,
+            "affected": list(self.affected),
         }
 
 
@@ -325,7 +328,23 @@ def results(ctx: Context, source) -> list[Result]:
                 f"`{drop.aggregation}`{inside} drops {', '.join(sorted(drop.labels))}, asked for above it"
             )
             out.append(Result(reader, drop, "-", "the expression", sel.Problem("label-dropped", detail)))
-    return out
+    # A record that reads nothing starves the alerts and panels that read it: name them.
+    readers_of: dict[str, set[str]] = {}
+    for reader in ordered:
+        if reader.kind != "record":
+            for s in reader.selectors:
+                for record in s.via:
+                    readers_of.setdefault(record, set()).add(_name(reader))
+    return [
+        dataclasses.replace(r, affected=tuple(sorted(readers_of.get(r.reader.name, ()))))
+        if r.reader.kind == "record"
+        else r
+        for r in out
+    ]
+
+
+def _name(reader: sel.Reader) -> str:
+    return f"{reader.kind} {reader.name}" if reader.kind in ("alert", "record") else reader.name
 
 
 HINTS = {
@@ -341,11 +360,19 @@ HINTS = {
 
 def _where(result: Result) -> str:
     r, s = result.reader, result.selector
-    what = f"{r.kind} {r.name}" if r.kind in ("alert", "record") else r.name
+    what = _name(r)
     if isinstance(s, sel.Drop):
         return f"[{result.exporter}] {what} needs {', '.join(sorted(s.labels))}"
     via = f" (through {' -> '.join(s.via)})" if s.via else ""
     return f"[{result.exporter}] {what} reads {s.describe().split(' via ')[0]}{via}"
+
+
+def _affected(result: Result, shown: int = 4) -> str:
+    if not result.affected:
+        return ""
+    names = ", ".join(result.affected[:shown])
+    more = f" and {len(result.affected) - shown} more" if len(result.affected) > shown else ""
+    return f"; the record is read by {names}{more}"
 
 
 class SelectorConformance(Check):
@@ -378,7 +405,7 @@ class SelectorConformance(Check):
             out.append(
                 self.finding(
                     ctx,
-                    f"{_where(r)}: {r.problem.kind}: {r.problem.detail} (in {r.source})",
+                    f"{_where(r)}: {r.problem.kind}: {r.problem.detail} (in {r.source})" + _affected(r),
                     file=file,
                     line=line,
                     hint=HINTS.get(r.problem.kind),
@@ -461,7 +488,7 @@ def format_text(rep: Report) -> str:
     for r in sorted(rep.results, key=lambda r: (r.exporter, r.reader.kind, r.reader.name)):
         file, line = rep.files[id(r.reader)]
         where = f"{file}:{line}" if line else file
-        lines.append(f"{where}: {_where(r)}: {r.problem.kind}: {r.problem.detail}")
+        lines.append(f"{where}: {_where(r)}: {r.problem.kind}: {r.problem.detail}{_affected(r)}")
     lines.append(f"{len(rep.results)} selectors read nothing")
     return "\n".join(lines) + "\n"
 
