@@ -17,8 +17,13 @@ root down, each node says which labels its operand's series must bring:
   asked for the labels above plus the labels its own matchers test (their values may be made by
   the rule, so only the names are checked); labels the rule sets itself (`labels:`) are dropped.
 
+A label asked for above a `by (...)` (or a bare aggregation) that does not keep it can never be
+there: that is recorded as a Drop, whatever the exporter exposes.
+
 Label values a dashboard gets from Grafana variables are unknown: a matcher on such a value only
-requires the label (see cfmon.grafana.PLACEHOLDER).
+requires the label (see cfmon.grafana.PLACEHOLDER). `check` then matches a selector against a
+set of series; regexes are Python's `re`, anchored like Prometheus's RE2 (the syntax the rules use
+means the same in both).
 """
 
 from __future__ import annotations
