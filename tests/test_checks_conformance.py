@@ -563,3 +563,30 @@ def test_a_broken_record_names_the_alerts_that_read_it(tmp_path):
     ]
     (f,) = findings_for(tmp_path, rules)
     assert f.message.endswith("; the record is read by alert DemoDown, alert DemoFlapping")
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [("1", "1.0"), ("0.005", "0.005"), ("+Inf", "+Inf"), ("100000", "100000.0"), ("1e+06", "1e+06"),
+     ("0.00001", "1e-05"), ("2.5", "2.5"), ("0", "0.0")],
+)  # fmt: skip
+def test_histogram_le_is_seen_as_prometheus_3_stores_it(value, stored):
+    text = f'# TYPE h histogram\nh_bucket{{le="{value}"}} 1\n# TYPE g gauge\ng{{le="{value}"}} 1\n'
+    bucket, gauge = ser.parse_exposition(text, "s.prom")
+    assert bucket["le"] == stored
+    assert gauge["le"] == value  # only a histogram's buckets are normalised
+
+
+def test_a_rule_matching_le_as_prometheus_2_wrote_it_reads_nothing(tmp_path):
+    # 0.1 is stored as written; 1 is stored as 1.0.
+    assert (
+        findings_for(tmp_path, [alert("Fast", 'demo_latency_seconds_bucket{job="demo", le="0.1"} > 0')]) == []
+    )
+    sample = SAMPLE.replace('le="0.1"', 'le="1"')
+    (f,) = findings_for(
+        tmp_path / "b", [alert("Slow", 'demo_latency_seconds_bucket{job="demo", le="1"} > 0')], sample=sample
+    )
+    assert (
+        'matcher-unmatched: no demo_latency_seconds_bucket satisfies le="1" (le is "+Inf", "1.0")'
+        in f.message
+    )

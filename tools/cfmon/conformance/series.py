@@ -22,6 +22,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from cfmon.errors import UserError
@@ -56,8 +57,13 @@ def parse_exposition(text: str, where: str) -> list[Series]:
     """Every series of a text exposition (0.0.4, or OpenMetrics without exemplars); raises
     SampleError naming `where` and the line when a line is neither a comment nor a sample."""
     out: list[Series] = []
+    types: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
+        if line.startswith("# TYPE "):
+            parts = line.split()
+            if len(parts) >= 4:
+                types[parts[2]] = parts[3]
         if not line or line.startswith("#"):
             continue
         m = _LINE.fullmatch(_without_exemplar(line))
@@ -82,12 +88,53 @@ def parse_exposition(text: str, where: str) -> list[Series]:
                 )
             labels[lm.group(1)] = re.sub(r"\\[\\\"n]", lambda e: _UNESCAPE[e.group(0)], lm.group(2))
             pos = lm.end()
-        out.append(labels)
+        out.append(_normalised(labels, types))
     if not out:
         raise SampleError(
             "has no samples", file=where, hint="record it again (`cfmon conformance record`) or write one"
         )
     return out
+
+
+def _normalised(labels: Series, types: dict[str, str]) -> Series:
+    """Prometheus 3 stores the `le` of a classic histogram's buckets and the `quantile` of a
+    summary as floats formatted its way (`le="1"` is stored as `le="1.0"`): a rule matching
+    `le="1"` reads nothing, so the samples are seen as stored."""
+    name = labels["__name__"]
+    if "le" in labels and name.endswith("_bucket") and types.get(name[: -len("_bucket")]) == "histogram":
+        return {**labels, "le": prometheus_float(labels["le"])}
+    if "quantile" in labels and types.get(name) == "summary":
+        return {**labels, "quantile": prometheus_float(labels["quantile"])}
+    return labels
+
+
+def prometheus_float(text: str) -> str:
+    """A float as Prometheus 3 formats `le`/`quantile` values: Go's shortest %g (exponent from
+    1e+06 and below 1e-04), with `.0` added to an integer; +Inf, -Inf, NaN as such."""
+    try:
+        f = float(text)
+    except ValueError:
+        return text
+    if f != f:
+        return "NaN"
+    if f in (float("inf"), float("-inf")):
+        return "+Inf" if f > 0 else "-Inf"
+    if f == 0:
+        return "0.0"
+    sign, digits, exp = Decimal(repr(f)).normalize().as_tuple()
+    mantissa = "".join(map(str, digits))
+    point = len(mantissa) + int(exp)  # the number is 0.<mantissa> x 10^point
+    x = point - 1  # the exponent of d.ddd
+    if x < -4 or x >= 6:
+        body = mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "")
+        out = f"{body}e{'-' if x < 0 else '+'}{abs(x):02d}"
+    elif point <= 0:
+        out = "0." + "0" * -point + mantissa
+    elif point >= len(mantissa):
+        out = mantissa + "0" * (point - len(mantissa)) + ".0"
+    else:
+        out = mantissa[:point] + "." + mantissa[point:]
+    return ("-" if sign else "") + out
 
 
 def _without_exemplar(line: str) -> str:
