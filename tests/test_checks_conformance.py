@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import yaml
@@ -26,6 +27,7 @@ from cfmon.checks.base import Context
 from cfmon.checks.conformance import SelectorConformance
 from cfmon.conformance import selectors as sel
 from cfmon.conformance import series as ser
+from cfmon.errors import UserError
 from cfmon.manifests import Resource
 from cfmon.project import Project
 from cfmon.render import Rendered
@@ -590,3 +592,105 @@ def test_a_rule_matching_le_as_prometheus_2_wrote_it_reads_nothing(tmp_path):
         'matcher-unmatched: no demo_latency_seconds_bucket satisfies le="1" (le is "+Inf", "1.0")'
         in f.message
     )
+
+
+class _Samples(http.server.BaseHTTPRequestHandler):
+    """Serves one exporter's samples (the path names it), comments left out."""
+
+    bodies: ClassVar[dict[str, bytes]] = {}
+
+    def do_GET(self):
+        body = self.bodies.get(self.path.strip("/"), b"")
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.conformance
+def test_the_sample_model_is_what_the_real_prometheus_stores(tmp_path):
+    """Each sample scraped by the real Prometheus under its rendered prod job (relabelling, honour
+    labels, metric relabelling; Kubernetes discovery replaced by static targets with the same target
+    labels) stores exactly the label sets SampleSource models."""
+    from cfmon.checks.conformance import SampleSource, scrape_jobs
+    from cfmon.render import render
+
+    project = Project(copy_repo(tmp_path / "repo"))
+    ctx = Context(project, "prod", render(project, "prod"))
+    source = SampleSource(project.root, scrape_jobs(ctx))
+    rendered = {}  # job name -> its rendered scrape config
+    for res in ctx.objects("ConfigMap"):
+        if (res.obj["metadata"].get("labels") or {}).get("app.kubernetes.io/name") != "prometheus":
+            continue
+        for payload in (res.obj.get("data") or {}).values():
+            if "scrape_configs:" in payload:
+                rendered |= {c["job_name"]: c for c in yaml.safe_load(payload)["scrape_configs"]}
+    server = serve(_Samples)
+    scrape, expected = [], {}
+    for exporter in source.table:
+        raw = source.raw(exporter) if exporter.samples else None
+        if not isinstance(raw, tuple):
+            continue
+        paths = [ser.sample_file(project.root, s) for s in (*exporter.samples, *exporter.supplements)]
+        _Samples.bodies[exporter.name] = "".join(
+            line + "\n" for p in paths if p for line in p.read_text().splitlines() if not line.startswith("#")
+        ).encode()
+        for job in exporter.jobs:
+            if job not in rendered:
+                continue
+            cfg = rendered[job]
+            labels = {name: f"t-{name}" for name in source.jobs[job].target_labels - {"job", "instance"}}
+            scrape.append(
+                {
+                    "job_name": job,
+                    "honor_labels": bool(cfg.get("honor_labels")),
+                    "metrics_path": f"/{exporter.name}",
+                    "static_configs": [
+                        {"targets": [f"127.0.0.1:{server.server_address[1]}"], "labels": labels}
+                    ],
+                    "metric_relabel_configs": cfg.get("metric_relabel_configs") or [],
+                }
+            )
+            expected[job] = {
+                (s["__name__"], frozenset(s))
+                for s in source.jobs[job].store(raw[1])
+                if s["__name__"] not in ser.SCRAPE_SERIES
+            }
+    assert len(expected) >= 10, sorted(expected)  # the written samples of the jobs prod scrapes, at least
+    (tmp_path / "prometheus.yml").write_text(
+        yaml.safe_dump({"global": {"scrape_interval": "1s"}, "scrape_configs": scrape})
+    )
+    port = free_port()
+    args = [f"--config.file={tmp_path / 'prometheus.yml'}", f"--web.listen-address=127.0.0.1:{port}",
+            f"--storage.tsdb.path={tmp_path / 'data'}"]  # fmt: skip
+    proc = tools.start("prometheus", args, log=tmp_path / "prometheus.log")
+    try:
+        stored: dict[str, set] = {}
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and set(stored) != set(expected):
+            time.sleep(1)
+            live = ser.LivePrometheus(f"http://127.0.0.1:{port}", timeout=5)  # its window ends now
+            for job in set(expected) - set(stored):
+                try:
+                    got = live.series(f'{{job="{job}"}}')
+                except UserError:  # not listening yet
+                    continue
+                names = {s["__name__"] for s in got}
+                if names - set(ser.SCRAPE_SERIES):
+                    stored[job] = {
+                        (s["__name__"], frozenset(s)) for s in got if s["__name__"] not in ser.SCRAPE_SERIES
+                    }
+    finally:
+        tools.stop(proc)
+        server.shutdown()
+    assert set(stored) == set(expected), (tmp_path / "prometheus.log").read_text()[-2000:]
+    for job, label_sets in expected.items():
+        assert stored[job] == label_sets, (
+            job,
+            sorted(label_sets - stored[job])[:3],
+            sorted(stored[job] - label_sets)[:3],
+        )

@@ -86,7 +86,9 @@ def parse_exposition(text: str, where: str) -> list[Series]:
                     line=number,
                     hint='labels are name="value" pairs separated by commas',
                 )
-            labels[lm.group(1)] = re.sub(r"\\[\\\"n]", lambda e: _UNESCAPE[e.group(0)], lm.group(2))
+            value = re.sub(r"\\[\\\"n]", lambda e: _UNESCAPE[e.group(0)], lm.group(2))
+            if value:  # Prometheus stores no label with an empty value: it is absent
+                labels[lm.group(1)] = value
             pos = lm.end()
         out.append(_normalised(labels, types))
     if not out:
