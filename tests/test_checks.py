@@ -40,7 +40,16 @@ from cfmon.render import Rendered, render, render_text
 REPO = Path(__file__).resolve().parents[1]
 ENV = "prod"
 # Only what a render and the checks read; build/ is not copied.
-COPIED = ("charts", "values", "jsonnet", "docs/runbooks", "tests/rules", "tests/routing", "pyproject.toml")
+COPIED = (
+    "charts",
+    "values",
+    "jsonnet",
+    "docs/runbooks",
+    "tests/rules",
+    "tests/routing",
+    "tests/conformance",
+    "pyproject.toml",
+)
 
 CHART = "charts/creativeflow-monitoring"
 PROM_CONFIGMAP_TPL = f"{CHART}/charts/prometheus/templates/configmap.yaml"
@@ -194,6 +203,15 @@ COVERED = {
     "logs/agent-schema",
     "logs/agent-labels",
     "logs/agent-push-url",
+    # Failing cases in test_checks_conformance.py.
+    "conformance/selectors",
+}
+
+# The RabbitMQ, edge and MinIO rules still read the end-of-life exporters' names, and the recorded
+# Prometheus/Alertmanager samples lack their rule-group and cluster series: until those land, the
+# selectors of today's prod render do not all conform (strict: XPASS says remove this).
+NOT_YET_CLEAN = {
+    "conformance/selectors": "rabbitmq/edge/minio rules on the old exporters' names; samples re-recorded",
 }
 
 
@@ -226,7 +244,16 @@ def test_render_stays_in_the_temporary_copy(project: Project, rendered: Rendered
     assert {r.kind for r in rendered.resources} >= {"StatefulSet", "ConfigMap", "Service"}
 
 
-@pytest.mark.parametrize("check", REGISTRY, ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "check",
+    [
+        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=NOT_YET_CLEAN[c.id]))
+        if c.id in NOT_YET_CLEAN
+        else c
+        for c in REGISTRY
+    ],
+    ids=lambda c: c.id,
+)
 def test_clean_prod_render_has_no_findings(check: type[Check], run, project: Project):
     # The real re-render (helm again) for render/deterministic; the real tests/rules and tests/routing.
     findings = run(check, rerender=lambda: render_text(project, ENV))

@@ -161,12 +161,17 @@ def test_check_formats(repo, cfmon):
     assert text.code == 1
     assert "error alertmanager/routing [dev] tests/routing/routes.yaml: info goes to e-mail" in text.out
     data = json.loads(cfmon(repo, "check", "--env", "dev", "--format", "json").out)
+    # conformance/selectors also reports dev's RabbitMQ rules and the gaps of the recorded
+    # Prometheus/Alertmanager samples until those land (NOT_YET_CLEAN in test_checks.py); this test
+    # is about the formats.
+    conformance = [f for f in data if f["check"] == "conformance/selectors"]
+    data = [f for f in data if f not in conformance]
     assert [f["check"] for f in data] == ["alertmanager/routing"]
     assert data[0]["file"] == "tests/routing/routes.yaml" and data[0]["env"] == "dev"
     gh = cfmon(repo, "check", "--env", "dev", "--format", "github").out
     assert gh.startswith("::error file=tests/routing/routes.yaml,title=alertmanager/routing [dev]::")
     suite = ET.fromstring(cfmon(repo, "check", "--env", "dev", "--format", "junit").out)
-    assert suite.get("failures") == "1" and int(suite.get("tests")) >= 11
+    assert suite.get("failures") == str(1 + bool(conformance)) and int(suite.get("tests")) >= 11
 
 
 def rendered_rule_file(repo, env: str, name: str) -> dict:

@@ -345,6 +345,61 @@ def doctor():
         raise typer.Exit(2)
 
 
+@conformance_app.command("check")
+def conformance_check(
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment whose render is checked.")] = "prod",
+    prometheus: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus",
+            help="A running Prometheus (base URL): check against its series instead of the samples.",
+        ),
+    ] = None,
+    window: Annotated[
+        str, typer.Option("--window", help="How far back to look for series on --prometheus (e.g. 1h, 6h).")
+    ] = "1h",
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request to --prometheus.")] = 10.0,
+    fmt: Annotated[str, typer.Option("--format", help="Output: text or json.")] = "text",
+    values: ValuesOpt = None,
+):
+    """Which alerts, recording rules and panels read nothing: every selector of the rendered rules
+    and dashboards against the exporter samples, or against a live Prometheus (--prometheus URL).
+    Exit 1 when some selector reads nothing."""
+    from cfmon.checks import conformance as conf
+    from cfmon.checks.base import Context
+    from cfmon.conformance import series as ser
+    from cfmon.timescale import parse_ms
+
+    project = find_root()
+    if fmt not in ("text", "json"):
+        raise UserError(f"unknown format {fmt!r}", key="--format", hint="use text or json")
+    if env == "all" or len(project.select_envs(env)) != 1:
+        raise UserError("conformance check runs one environment", key="--env", hint="e.g. --env prod")
+    try:
+        seconds = parse_ms(window) / 1000
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise UserError(f"{window!r} is not a duration", key="--window", hint="e.g. 1h, 30m, 6h")
+    if timeout <= 0:
+        raise UserError(f"{timeout} is not a timeout", key="--timeout", hint="seconds, e.g. 10")
+    rendered = do_render(project, env, values or [])
+    ctx = Context(project, env, rendered)
+    if prometheus:
+        live = ser.LivePrometheus(prometheus, window_seconds=int(seconds), timeout=timeout)
+        source = conf.LiveSource(live, ser.load_table(project.root), conf.scrape_jobs(ctx))
+        origin = live.url
+    else:
+        source, origin = conf.SampleSource(project.root, conf.scrape_jobs(ctx)), ser.SAMPLES
+    rep = conf.report(ctx, source, origin)
+    if fmt == "json":
+        _out(json.dumps(conf.as_json(rep), indent=2, sort_keys=True) + "\n")
+    else:
+        _out(conf.format_text(rep))
+    if rep.results:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         app()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cfmon.checks.alertmanager import AlertmanagerConfig, AlertmanagerRouting
 from cfmon.checks.alerts import AlertAnnotations, AlertDashboardUrl, AlertLabels, AlertRunbook
 from cfmon.checks.base import Check, Context, Finding
+from cfmon.checks.conformance import SelectorConformance
 from cfmon.checks.dashboards import (
     DashboardDatasource,
     DashboardLogql,
@@ -58,6 +59,7 @@ REGISTRY: tuple[type[Check], ...] = (
     RateInterval,
     RecordedQuantileUsed,
     DashboardLogql,
+    SelectorConformance,
     LokiConfigSchema,
     LokiRetention,
     LokiObjectStorage,
