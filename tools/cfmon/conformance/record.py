@@ -182,14 +182,31 @@ def _get(url: str) -> None:
 def _stack_metrics(workdir: Path, say: Callable[[str], None]) -> list[Sample]:
     """Prometheus (scraping itself, so its scrape and TSDB series exist) and Alertmanager."""
     logs = workdir / "logs"
-    prom_port, am_port = free_port(), free_port()
+    prom_port, am_port, cluster_port = free_port(), free_port(), free_port(udp=True)
     prom_dir, am_dir = workdir / "prometheus", workdir / "alertmanager"
     prom_dir.mkdir()
     am_dir.mkdir()
+    # One rule group, so the rule evaluation series (per rule_group) exist as they do in production.
+    (prom_dir / "rules.yml").write_text(
+        yaml.safe_dump(
+            {
+                "groups": [
+                    {
+                        "name": "conformance",
+                        "rules": [
+                            {"record": "job:up:sum", "expr": "sum by (job) (up)"},
+                            {"alert": "ConformanceNeverFires", "expr": "vector(1) == 0"},
+                        ],
+                    }
+                ]
+            }
+        )
+    )
     (prom_dir / "prometheus.yml").write_text(
         yaml.safe_dump(
             {
                 "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                "rule_files": [str(prom_dir / "rules.yml")],
                 "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
                 "scrape_configs": [
                     {"job_name": "prometheus", "static_configs": [{"targets": [f"127.0.0.1:{prom_port}"]}]}
@@ -209,7 +226,9 @@ def _stack_metrics(workdir: Path, say: Callable[[str], None]) -> list[Sample]:
                     f"--config.file={am_dir / 'alertmanager.yml'}",
                     f"--storage.path={am_dir / 'data'}",
                     f"--web.listen-address=127.0.0.1:{am_port}",
-                    "--cluster.listen-address=",
+                    # Clustered (a cluster of one), so the cluster series exist as in production.
+                    f"--cluster.listen-address=127.0.0.1:{cluster_port}",
+                    f"--cluster.advertise-address=127.0.0.1:{cluster_port}",
                 ],
                 log=logs / "alertmanager.log",
             )
