@@ -36,7 +36,7 @@ BASE = {
     "database_targets.yml": ["postgres-exporter", "redis-exporter"],
     "ingress_nginx_targets.yml": ["ingress-nginx"],
     "kubernetes_targets.yml": KUBERNETES,
-    "message_queue_targets.yml": ["rabbitmq-exporter"],
+    "message_queue_targets.yml": ["rabbitmq", "rabbitmq-queues"],
     "node_exporter_targets.yml": ["node-exporter"],
     "stack_targets.yml": STACK,
 }
@@ -522,10 +522,22 @@ def test_extra_metric_relabel_configs_are_appended(tmp_path):
 
 def test_dev_lists_one_exporter_each_statically():
     j = jobs(rendered("dev"))
-    for name in ("postgres-exporter", "redis-exporter", "rabbitmq-exporter"):
+    for name in ("postgres-exporter", "redis-exporter", "rabbitmq", "rabbitmq-queues"):
         assert len(j[name]["static_configs"]) == 1 and len(j[name]["static_configs"][0]["targets"]) == 1
         assert "file_sd_configs" not in j[name]
     assert "ConfigMap/creativeflow-prometheus-file-sd" not in rendered("dev")
+
+
+def test_rabbitmq_plugin_is_scraped_twice_per_node_node_level_and_per_queue(tmp_path):
+    j = jobs(rendered("prod"))
+    assert j["rabbitmq"]["metrics_path"] == "/metrics"
+    assert "params" not in j["rabbitmq"]
+    # Only the per-queue families, not /metrics/per-object (every family per object).
+    assert j["rabbitmq-queues"]["metrics_path"] == "/metrics/detailed"
+    assert j["rabbitmq-queues"]["params"] == {"family": ["queue_coarse_metrics", "queue_consumer_count"]}
+    assert j["rabbitmq-queues"]["sample_limit"] == 60000
+    off = {"prometheus": {"scrapeConfigs": {"messageQueue": {"rabbitmq": {"queues": {"enabled": False}}}}}}
+    assert "rabbitmq-queues" not in jobs(render("dev", off, tmp_path))
 
 
 def test_prod_discovers_several_exporters_from_file_sd():
@@ -535,7 +547,8 @@ def test_prod_discovers_several_exporters_from_file_sd():
     for name, count in (
         ("postgres-exporter", 3),
         ("redis-exporter", 3),
-        ("rabbitmq-exporter", 2),
+        ("rabbitmq", 3),
+        ("rabbitmq-queues", 3),
         ("minio", 1),
     ):
         assert j[name]["file_sd_configs"] == [

@@ -107,7 +107,14 @@ local scrapeConfigs = obj({
   nodeExporter: toggledJob(),
   applicationServices: toggledJob({ namespaces: namespaces, pathLabels: arrayOf(promLabel) }),
   databases: obj({ enabled: bool, postgres: exporter, redis: exporter }),
-  messageQueue: obj({ enabled: bool, rabbitmq: exporter }),
+  messageQueue: obj({
+    enabled: bool,
+    rabbitmq: obj({
+      discovery: { enum: ['static', 'file'] },
+      targetGroups: arrayOf(targetGroup),
+      queues: obj({ enabled: bool, families: arrayOf(str { pattern: '^[a-z_]+$' }, 1) } + jobSettings),
+    } + jobSettings),
+  }),
   kubernetes: obj({
     enabled: bool,
     apiserver: toggledJob(),

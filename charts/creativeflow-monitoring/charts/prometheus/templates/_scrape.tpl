@@ -197,7 +197,10 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
 {{- $_ := set $jobs "redis-exporter" $s.databases.redis -}}
 {{- end -}}
 {{- if $s.messageQueue.enabled -}}
-{{- $_ := set $jobs "rabbitmq-exporter" $s.messageQueue.rabbitmq -}}
+{{- $_ := set $jobs "rabbitmq" $s.messageQueue.rabbitmq -}}
+{{- if $s.messageQueue.rabbitmq.queues.enabled -}}
+{{- $_ := set $jobs "rabbitmq-queues" $s.messageQueue.rabbitmq -}}
+{{- end -}}
 {{- end -}}
 {{- if $s.minio.enabled -}}
 {{- $_ := set $jobs "minio" $s.minio -}}
@@ -292,7 +295,16 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
 {{- define "prometheus.scrape.message_queue" -}}
 {{- with .Values.scrapeConfigs.messageQueue }}
 {{- if .enabled }}
-{{- include "prometheus.exporterJob" (dict "root" $ "job" "rabbitmq-exporter" "cfg" .rabbitmq) }}
+{{- with .rabbitmq }}
+# RabbitMQ's built-in rabbitmq_prometheus plugin, one target per node: node-level series from
+# /metrics, per-queue series from /metrics/detailed (only the families asked for).
+{{- include "prometheus.exporterJob" (dict "root" $ "job" "rabbitmq" "cfg" . "extra" "metrics_path: /metrics") }}
+{{- if .queues.enabled }}
+{{- $cfg := merge (dict "discovery" .discovery "targetGroups" .targetGroups) (omit .queues "enabled" "families") }}
+{{- $extra := dict "metrics_path" "/metrics/detailed" "params" (dict "family" .queues.families) | toYaml }}
+{{- include "prometheus.exporterJob" (dict "root" $ "job" "rabbitmq-queues" "cfg" $cfg "extra" $extra) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end -}}
