@@ -34,17 +34,23 @@ BASE = {
     "application_service_targets.yml": ["application-services"],
     "custom_ai_model_targets.yml": ["custom-ai-models"],
     "database_targets.yml": ["postgres-exporter", "redis-exporter"],
-    "ingress_nginx_targets.yml": ["ingress-nginx"],
+    "edge_targets.yml": ["envoy-gateway", "ingress-nginx"],
     "kubernetes_targets.yml": KUBERNETES,
     "message_queue_targets.yml": ["rabbitmq", "rabbitmq-queues"],
     "node_exporter_targets.yml": ["node-exporter"],
     "stack_targets.yml": STACK,
 }
-# dev has no GPU nodes and no MinIO credentials; staging and prod scrape everything.
+# dev has no GPU nodes and no MinIO credentials; staging and prod scrape everything else.
 EXPECTED_JOBS = {
     "dev": BASE,
     "staging": {**BASE, "gpu_targets.yml": ["dcgm-exporter"], "minio_targets.yml": ["minio"]},
-    "prod": {**BASE, "gpu_targets.yml": ["dcgm-exporter"], "minio_targets.yml": ["minio"]},
+    "prod": {
+        **BASE,
+        "gpu_targets.yml": ["dcgm-exporter"],
+        "minio_targets.yml": ["minio"],
+        # prod also runs plain NGINX servers for the web app (the edge's nginx adapter).
+        "edge_targets.yml": ["envoy-gateway", "nginx-exporter", "ingress-nginx"],
+    },
 }
 
 
@@ -464,6 +470,9 @@ def test_metric_relabel_drops_bound_cardinality():
     assert not keeps(ne, "node_network_receive_bytes_total", device="veth1a2b3c")
     assert not keeps(ne, "node_filesystem_avail_bytes", fstype="overlay")
     assert keeps(ne, "node_filesystem_avail_bytes", fstype="ext4")
+    envoy = j["envoy-gateway"]
+    assert keeps(envoy, "envoy_http_downstream_rq_time_bucket", le="1000")
+    assert not keeps(envoy, "envoy_cluster_upstream_rq_time_bucket", le="1000")
     nginx = j["ingress-nginx"]
     assert keeps(nginx, "nginx_ingress_controller_request_duration_seconds_bucket", le="1")
     assert not keeps(nginx, "nginx_ingress_controller_response_size_bucket", le="1")

@@ -136,7 +136,11 @@ local scrapeConfigs = obj({
     metricsPath: str { pattern: '^/' },
     bearerToken: obj({ existingSecret: str, key: secretKey }),
   } + jobSettings) + requiresSecret({ properties: { bearerToken: { properties: { existingSecret: secretName }, required: ['existingSecret'] } } }),
-  ingressNginx: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
+  edge: obj({
+    envoyGateway: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
+    nginx: obj({ enabled: bool, discovery: { enum: ['static', 'file'] }, targetGroups: arrayOf(targetGroup) } + jobSettings),
+    ingressNginx: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
+  }),
   extraJobs: {
     type: 'object',
     description: 'team scrape jobs keyed by job name (scrape_config without job_name)',
