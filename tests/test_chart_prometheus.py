@@ -43,11 +43,11 @@ BASE = {
 # dev has no GPU nodes and no MinIO credentials; staging and prod scrape everything else.
 EXPECTED_JOBS = {
     "dev": BASE,
-    "staging": {**BASE, "gpu_targets.yml": ["dcgm-exporter"], "minio_targets.yml": ["minio"]},
+    "staging": {**BASE, "gpu_targets.yml": ["dcgm-exporter"], "minio_targets.yml": ["minio", "minio-api"]},
     "prod": {
         **BASE,
         "gpu_targets.yml": ["dcgm-exporter"],
-        "minio_targets.yml": ["minio"],
+        "minio_targets.yml": ["minio", "minio-api"],
         # prod also runs plain NGINX servers for the web app (the edge's nginx adapter).
         "edge_targets.yml": ["envoy-gateway", "nginx-exporter", "ingress-nginx"],
     },
@@ -591,8 +591,15 @@ def test_file_sd_target_change_does_not_restart_but_a_scrape_change_does(tmp_pat
 def test_minio_reads_its_bearer_token_from_a_secret_file():
     objs = rendered("prod")
     job = jobs(objs)["minio"]
-    assert job["metrics_path"] == "/minio/v2/metrics/cluster"
+    assert job["metrics_path"] == "/minio/metrics/v3/cluster/health"
     assert job["authorization"] == {"credentials_file": "/etc/prometheus/secrets/minio/token"}
+    # The S3 API metrics are per server: every pod is a target, with the same token.
+    api = jobs(objs)["minio-api"]
+    assert api["metrics_path"] == "/minio/metrics/v3/api/requests"
+    assert api["authorization"] == {"credentials_file": "/etc/prometheus/secrets/minio/token"}
+    assert api["kubernetes_sd_configs"] == [
+        {"role": "pod", "namespaces": {"names": ["creativeflow-storage"]}}
+    ]
     vols = {v["name"]: v for v in pod(objs)["volumes"]}
     assert vols["secret-minio"]["secret"]["secretName"] == "creativeflow-minio-prometheus"
     assert vols["secret-minio"]["secret"]["optional"] is True  # a missing Secret fails one job only

@@ -135,6 +135,7 @@ local scrapeConfigs = obj({
     scheme: { enum: ['http', 'https'] },
     metricsPath: str { pattern: '^/' },
     bearerToken: obj({ existingSecret: str, key: secretKey }),
+    api: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
   } + jobSettings) + requiresSecret({ properties: { bearerToken: { properties: { existingSecret: secretName }, required: ['existingSecret'] } } }),
   edge: obj({
     envoyGateway: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),

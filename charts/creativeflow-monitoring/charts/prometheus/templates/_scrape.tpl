@@ -606,10 +606,41 @@ tls_config:
 {{- define "prometheus.scrape.minio" -}}
 {{- with .Values.scrapeConfigs.minio }}
 {{- if .enabled }}
-# MinIO cluster metrics (one target: the cluster endpoint reports every node), bearer token
-# from an existing Secret (`mc admin prometheus generate`).
-{{- $extra := printf "metrics_path: %s\nscheme: %s\nauthorization:\n  credentials_file: /etc/prometheus/secrets/minio/%s" .metricsPath .scheme .bearerToken.key }}
-{{- include "prometheus.exporterJob" (dict "root" $ "job" "minio" "cfg" . "extra" $extra) }}
+{{- $auth := printf "scheme: %s\nauthorization:\n  credentials_file: /etc/prometheus/secrets/minio/%s" .scheme .bearerToken.key }}
+# MinIO cluster health, metrics v3 (one target: any server reports the whole cluster), bearer
+# token from an existing Secret (`mc admin prometheus generate`).
+{{- include "prometheus.exporterJob" (dict "root" $ "job" "minio" "cfg" . "extra" (printf "metrics_path: %s\n%s" .metricsPath $auth)) }}
+{{- with .api }}
+{{- if .enabled }}
+# MinIO S3 API metrics v3, every server pod (each counts only the requests it served).
+- job_name: minio-api
+  {{- include "prometheus.jobSettings" . | indent 2 }}
+  metrics_path: /minio/metrics/v3/api/requests
+  {{- $auth | nindent 2 }}
+  {{- include "prometheus.kubernetesSD" (dict "role" "pod" "namespaces" .namespaces) | nindent 2 }}
+  relabel_configs:
+    {{- include "prometheus.keepPodLabels" .podLabels | indent 4 }}
+    - source_labels: [__meta_kubernetes_pod_phase]
+      action: drop
+      regex: Pending|Succeeded|Failed
+    - source_labels: [__address__]
+      regex: ([^:]+)(?::\d+)?
+      replacement: ${1}:{{ .port }}
+      target_label: __address__
+    - source_labels: [__meta_kubernetes_namespace]
+      target_label: namespace
+    - source_labels: [__meta_kubernetes_pod_name]
+      target_label: pod
+  metric_relabel_configs:
+    # Time-to-first-byte distribution per API call x buckets x servers; not read here.
+    - source_labels: [__name__]
+      action: drop
+      regex: minio_api_requests_ttfb_seconds_distribution
+    {{- with .extraMetricRelabelConfigs }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end -}}
