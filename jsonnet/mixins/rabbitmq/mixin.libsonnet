@@ -103,8 +103,8 @@ local rules = import '../../lib/rules.libsonnet';
           name: 'RabbitmqNodeDown',
           // One node silent while another answers (all silent is RabbitmqDown). The node's name is
           // the last one its target reported.
-          expr: '((up%s == 0) * on (instance, job) group_left (rabbitmq_node, rabbitmq_cluster) max by (instance, job, rabbitmq_node, rabbitmq_cluster) (last_over_time(rabbitmq_identity_info%s[1h]))'
-                % [selector(), selector()]
+          expr: '((up%s == 0) * on (instance, job) group_left (rabbitmq_node, rabbitmq_cluster) max %s (last_over_time(rabbitmq_identity_info%s[1h]))'
+                % [selector(), rules.by(['instance', 'job', 'rabbitmq_node', 'rabbitmq_cluster']), selector()]
                 + ' or on (instance, job) up%s == 0)' % selector()
                 + ' unless on (cluster, environment, job) sum %s (up%s) == 0' % [rules.by(['job']), selector()],
           'for': '2m',
