@@ -16,7 +16,7 @@ local mixins = {
   redis: import 'mixins/redis/mixin.libsonnet',
   rabbitmq: import 'mixins/rabbitmq/mixin.libsonnet',
   minio: import 'mixins/minio/mixin.libsonnet',
-  nginx: import 'mixins/nginx/mixin.libsonnet',
+  edge: import 'mixins/edge/mixin.libsonnet',
   stack: import 'mixins/stack/mixin.libsonnet',
   overview: import 'mixins/overview/mixin.libsonnet',
 };

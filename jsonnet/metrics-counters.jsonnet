@@ -2,6 +2,10 @@
 // name them so). `cfmon check` (dashboards/rate-interval) lets rate(), irate() and increase()
 // read these and the suffixed names only; each must be in the metrics catalog.
 std.set([
+  // Envoy (Envoy Gateway's proxies): Envoy names its counters by its own stat names
+  'envoy_cluster_manager_cds_update_rejected',
+  'envoy_http_downstream_rq_xx',
+  'envoy_listener_manager_lds_update_rejected',
   // ingress-nginx
   'nginx_ingress_controller_requests',
   // node-exporter (/proc/vmstat)

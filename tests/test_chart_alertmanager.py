@@ -389,11 +389,23 @@ def test_a_critical_silences_the_warning_of_its_symptom_on_its_target_only():
         backlog,
         labels("RabbitmqQueueReadyMessagesHigh", **{**queue, "queue": "ai_generation_priority"}),
     )
-    ingress = {"exported_namespace": "creativeflow", "ingress": "api"}
-    ingress_errors = labels("NginxIngressErrorRatioCritical", **ingress)
-    assert silenced(rules, ingress_errors, labels("NginxIngressErrorRatioHigh", **ingress))
+    route = {"edge_adapter": "envoy-gateway", "route": "http-10443"}
+    route_errors = labels("EdgeErrorRatioCritical", **route)
+    assert silenced(rules, route_errors, labels("EdgeErrorRatioHigh", **route))
+    assert not silenced(rules, route_errors, labels("EdgeErrorRatioHigh", **{**route, "route": "http-10080"}))
+    # Every gateway instance down: the critical (raised per instance) silences each instance's warning.
+    proxy = {"edge_adapter": "nginx", "job": "nginx-exporter", "instance": "web-nginx-0:9113"}
+    assert silenced(rules, labels("EdgeGatewayDown", **proxy), labels("EdgeGatewayInstanceDown", **proxy))
     assert not silenced(
-        rules, ingress_errors, labels("NginxIngressErrorRatioHigh", **{**ingress, "ingress": "web"})
+        rules,
+        labels("EdgeGatewayDown", **proxy),
+        labels("EdgeGatewayInstanceDown", **{**proxy, "instance": "web-nginx-1:9113"}),
+    )
+    # The same queue name in another RabbitMQ cluster is another target.
+    assert not silenced(
+        rules,
+        labels("RabbitmqQueueReadyMessagesCritical", **queue, rabbitmq_cluster="a"),
+        labels("RabbitmqQueueReadyMessagesHigh", **queue, rabbitmq_cluster="b"),
     )
     api, ai = {"slo": "api-availability"}, {"slo": "ai-generation-success"}
     assert silenced(

@@ -34,17 +34,23 @@ BASE = {
     "application_service_targets.yml": ["application-services"],
     "custom_ai_model_targets.yml": ["custom-ai-models"],
     "database_targets.yml": ["postgres-exporter", "redis-exporter"],
-    "ingress_nginx_targets.yml": ["ingress-nginx"],
+    "edge_targets.yml": ["envoy-gateway", "ingress-nginx"],
     "kubernetes_targets.yml": KUBERNETES,
-    "message_queue_targets.yml": ["rabbitmq-exporter"],
+    "message_queue_targets.yml": ["rabbitmq", "rabbitmq-queues"],
     "node_exporter_targets.yml": ["node-exporter"],
     "stack_targets.yml": STACK,
 }
-# dev has no GPU nodes and no MinIO credentials; staging and prod scrape everything.
+# dev has no GPU nodes and no MinIO credentials; staging and prod scrape everything else.
 EXPECTED_JOBS = {
     "dev": BASE,
-    "staging": {**BASE, "gpu_targets.yml": ["dcgm-exporter"], "minio_targets.yml": ["minio"]},
-    "prod": {**BASE, "gpu_targets.yml": ["dcgm-exporter"], "minio_targets.yml": ["minio"]},
+    "staging": {**BASE, "gpu_targets.yml": ["dcgm-exporter"], "minio_targets.yml": ["minio", "minio-api"]},
+    "prod": {
+        **BASE,
+        "gpu_targets.yml": ["dcgm-exporter"],
+        "minio_targets.yml": ["minio", "minio-api"],
+        # prod also runs plain NGINX servers for the web app (the edge's nginx adapter).
+        "edge_targets.yml": ["envoy-gateway", "nginx-exporter", "ingress-nginx"],
+    },
 }
 
 
@@ -464,6 +470,9 @@ def test_metric_relabel_drops_bound_cardinality():
     assert not keeps(ne, "node_network_receive_bytes_total", device="veth1a2b3c")
     assert not keeps(ne, "node_filesystem_avail_bytes", fstype="overlay")
     assert keeps(ne, "node_filesystem_avail_bytes", fstype="ext4")
+    envoy = j["envoy-gateway"]
+    assert keeps(envoy, "envoy_http_downstream_rq_time_bucket", le="1000")
+    assert not keeps(envoy, "envoy_cluster_upstream_rq_time_bucket", le="1000")
     nginx = j["ingress-nginx"]
     assert keeps(nginx, "nginx_ingress_controller_request_duration_seconds_bucket", le="1")
     assert not keeps(nginx, "nginx_ingress_controller_response_size_bucket", le="1")
@@ -522,10 +531,22 @@ def test_extra_metric_relabel_configs_are_appended(tmp_path):
 
 def test_dev_lists_one_exporter_each_statically():
     j = jobs(rendered("dev"))
-    for name in ("postgres-exporter", "redis-exporter", "rabbitmq-exporter"):
+    for name in ("postgres-exporter", "redis-exporter", "rabbitmq", "rabbitmq-queues"):
         assert len(j[name]["static_configs"]) == 1 and len(j[name]["static_configs"][0]["targets"]) == 1
         assert "file_sd_configs" not in j[name]
     assert "ConfigMap/creativeflow-prometheus-file-sd" not in rendered("dev")
+
+
+def test_rabbitmq_plugin_is_scraped_twice_per_node_node_level_and_per_queue(tmp_path):
+    j = jobs(rendered("prod"))
+    assert j["rabbitmq"]["metrics_path"] == "/metrics"
+    assert "params" not in j["rabbitmq"]
+    # Only the per-queue families, not /metrics/per-object (every family per object).
+    assert j["rabbitmq-queues"]["metrics_path"] == "/metrics/detailed"
+    assert j["rabbitmq-queues"]["params"] == {"family": ["queue_coarse_metrics", "queue_consumer_count"]}
+    assert j["rabbitmq-queues"]["sample_limit"] == 60000
+    off = {"prometheus": {"scrapeConfigs": {"messageQueue": {"rabbitmq": {"queues": {"enabled": False}}}}}}
+    assert "rabbitmq-queues" not in jobs(render("dev", off, tmp_path))
 
 
 def test_prod_discovers_several_exporters_from_file_sd():
@@ -535,7 +556,8 @@ def test_prod_discovers_several_exporters_from_file_sd():
     for name, count in (
         ("postgres-exporter", 3),
         ("redis-exporter", 3),
-        ("rabbitmq-exporter", 2),
+        ("rabbitmq", 3),
+        ("rabbitmq-queues", 3),
         ("minio", 1),
     ):
         assert j[name]["file_sd_configs"] == [
@@ -569,8 +591,15 @@ def test_file_sd_target_change_does_not_restart_but_a_scrape_change_does(tmp_pat
 def test_minio_reads_its_bearer_token_from_a_secret_file():
     objs = rendered("prod")
     job = jobs(objs)["minio"]
-    assert job["metrics_path"] == "/minio/v2/metrics/cluster"
+    assert job["metrics_path"] == "/minio/metrics/v3/cluster/health"
     assert job["authorization"] == {"credentials_file": "/etc/prometheus/secrets/minio/token"}
+    # The S3 API metrics are per server: every pod is a target, with the same token.
+    api = jobs(objs)["minio-api"]
+    assert api["metrics_path"] == "/minio/metrics/v3/api/requests"
+    assert api["authorization"] == {"credentials_file": "/etc/prometheus/secrets/minio/token"}
+    assert api["kubernetes_sd_configs"] == [
+        {"role": "pod", "namespaces": {"names": ["creativeflow-storage"]}}
+    ]
     vols = {v["name"]: v for v in pod(objs)["volumes"]}
     assert vols["secret-minio"]["secret"]["secretName"] == "creativeflow-minio-prometheus"
     assert vols["secret-minio"]["secret"]["optional"] is True  # a missing Secret fails one job only

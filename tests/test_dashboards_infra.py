@@ -31,7 +31,7 @@ DASHBOARDS = {
     "Infrastructure/rabbitmq.json": ["vhost", "queue"],
     "Infrastructure/gpus.json": ["node"],
     "Infrastructure/minio.json": ["job"],
-    "Infrastructure/ingress-nginx.json": ["namespace", "ingress"],
+    "Edge/edge-gateway.json": ["edge_adapter", "route"],
     "Stack/prometheus-alertmanager.json": ["instance"],
     "Stack/loki-log-agents.json": ["node"],
     "Logs/ai-model-logs.json": ["model_name", "model_version", "pod", "log_level", "search"],
@@ -39,7 +39,7 @@ DASHBOARDS = {
 }
 LOG_DASHBOARDS = ["Logs/ai-model-logs.json", "Logs/service-logs.json"]
 # The mixins whose alerts these dashboards mirror.
-AREAS = {"platform", "kubernetes", "postgres", "redis", "rabbitmq", "gpu", "minio", "nginx", "stack", "logs"}
+AREAS = {"platform", "kubernetes", "postgres", "redis", "rabbitmq", "gpu", "minio", "edge", "stack", "logs"}
 # Alerts whose parameters draw no line: NodeFilesystemFillingUp's parameters gate a prediction
 # (free share below 40% and full within 24 h); its panel draws the space thresholds instead.
 NO_LINE = {"NodeFilesystemFillingUp"}

@@ -107,7 +107,14 @@ local scrapeConfigs = obj({
   nodeExporter: toggledJob(),
   applicationServices: toggledJob({ namespaces: namespaces, pathLabels: arrayOf(promLabel) }),
   databases: obj({ enabled: bool, postgres: exporter, redis: exporter }),
-  messageQueue: obj({ enabled: bool, rabbitmq: exporter }),
+  messageQueue: obj({
+    enabled: bool,
+    rabbitmq: obj({
+      discovery: { enum: ['static', 'file'] },
+      targetGroups: arrayOf(targetGroup),
+      queues: obj({ enabled: bool, families: arrayOf(str { pattern: '^[a-z_]+$' }, 1) } + jobSettings),
+    } + jobSettings),
+  }),
   kubernetes: obj({
     enabled: bool,
     apiserver: toggledJob(),
@@ -128,8 +135,13 @@ local scrapeConfigs = obj({
     scheme: { enum: ['http', 'https'] },
     metricsPath: str { pattern: '^/' },
     bearerToken: obj({ existingSecret: str, key: secretKey }),
+    api: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
   } + jobSettings) + requiresSecret({ properties: { bearerToken: { properties: { existingSecret: secretName }, required: ['existingSecret'] } } }),
-  ingressNginx: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
+  edge: obj({
+    envoyGateway: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
+    nginx: obj({ enabled: bool, discovery: { enum: ['static', 'file'] }, targetGroups: arrayOf(targetGroup) } + jobSettings),
+    ingressNginx: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
+  }),
   extraJobs: {
     type: 'object',
     description: 'team scrape jobs keyed by job name (scrape_config without job_name)',
