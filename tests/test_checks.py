@@ -207,14 +207,6 @@ COVERED = {
     "conformance/selectors",
 }
 
-# The RabbitMQ, edge and MinIO rules still read the end-of-life exporters' names, and the recorded
-# Prometheus/Alertmanager samples lack their rule-group and cluster series: until those land, the
-# selectors of today's prod render do not all conform (strict: XPASS says remove this).
-NOT_YET_CLEAN = {
-    "conformance/selectors": "rabbitmq/edge/minio rules on the old exporters' names; samples re-recorded",
-}
-
-
 def test_registry_ids_are_unique_and_well_formed():
     check_ids = [c.id for c in REGISTRY]
     assert len(check_ids) == len(set(check_ids)), check_ids
@@ -244,16 +236,7 @@ def test_render_stays_in_the_temporary_copy(project: Project, rendered: Rendered
     assert {r.kind for r in rendered.resources} >= {"StatefulSet", "ConfigMap", "Service"}
 
 
-@pytest.mark.parametrize(
-    "check",
-    [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=NOT_YET_CLEAN[c.id]))
-        if c.id in NOT_YET_CLEAN
-        else c
-        for c in REGISTRY
-    ],
-    ids=lambda c: c.id,
-)
+@pytest.mark.parametrize("check", REGISTRY, ids=lambda c: c.id)
 def test_clean_prod_render_has_no_findings(check: type[Check], run, project: Project):
     # The real re-render (helm again) for render/deterministic; the real tests/rules and tests/routing.
     findings = run(check, rerender=lambda: render_text(project, ENV))
