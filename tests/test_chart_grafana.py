@@ -260,7 +260,7 @@ def test_extra_ini_overrides_and_config_change_rolls_the_pods(tmp_path):
 def test_pod_is_hardened(env):
     objs = base(env)
     spec = pod(objs)
-    assert spec["securityContext"]["runAsUser"] == 472 and spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["runAsUser"] == 10472 and spec["securityContext"]["runAsNonRoot"] is True
     assert spec["automountServiceAccountToken"] is False
     assert objs[f"ServiceAccount/{NAME}"]["automountServiceAccountToken"] is False
     (c,) = spec["containers"]

@@ -89,6 +89,14 @@ local remoteWrite = obj({
   },
   basicAuth: obj({ username: str { minLength: 1 }, existingSecret: secretName, passwordKey: secretKey }, ['username', 'existingSecret']),
   bearerToken: obj({ existingSecret: secretName, key: secretKey }, ['existingSecret']),
+  tls: obj({
+    existingSecret: secretName,
+    caKey: secretKey,
+    certKey: secretKey,
+    keyKey: secretKey,
+    serverName: str,
+    insecureSkipVerify: bool,
+  }),
   queueConfig: obj({
     capacity: { type: 'integer', minimum: 1 },
     maxShards: { type: 'integer', minimum: 1 },
@@ -165,7 +173,18 @@ local scrapeConfigs = obj({
       maxUnavailable: { type: ['integer', 'string'], minimum: 1, pattern: '^[0-9]+%$' },
     }),
     networkPolicy: obj({ ingressFrom: arrayOf(peer), egressTo: arrayOf(peer) }),
-    alerting: obj({ enabled: { type: 'boolean' }, port: { type: 'integer' } }),
+    alerting: obj({
+      enabled: { type: 'boolean' },
+      port: { type: 'integer' },
+      basicAuth: obj({
+        enabled: bool,
+        username: str { minLength: 1 },
+        existingSecret: str,
+        passwordKey: secretKey,
+      }) + requiresSecret({ properties: { existingSecret: secretName } }),
+      tls: obj({ enabled: bool, caSecret: str, caKey: secretKey, serverName: str })
+           + requiresSecret({ properties: { caSecret: secretName } }),
+    }),
     remoteWrite: {
       type: 'object',
       propertyNames: { pattern: '^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$' },
@@ -174,7 +193,7 @@ local scrapeConfigs = obj({
     webConfig: obj({
       enabled: bool,
       existingSecret: str,
-      key: secretKey,
+      usersKey: secretKey,
       scrapeUsername: str { minLength: 1 },
       scrapePasswordKey: secretKey,
       tls: obj({ enabled: bool, existingSecret: str }) + requiresSecret({ properties: { existingSecret: secretName } }),

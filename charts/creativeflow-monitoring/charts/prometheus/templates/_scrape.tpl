@@ -508,6 +508,9 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
   {{- if and (eq $component "prometheus") $root.Values.webConfig.enabled }}
   {{- include "prometheus.selfScrapeAuth" $root | nindent 2 }}
   {{- end }}
+  {{- if and (eq $component "alertmanager") $root.Values.alerting.enabled }}
+  {{- include "prometheus.alertmanagerClient" $root | trim | nindent 2 }}
+  {{- end }}
   {{- include "prometheus.kubernetesSD" (dict "role" "endpointslice" "namespaces" (list $root.Release.Namespace)) | nindent 2 }}
   relabel_configs:
     - source_labels: [__meta_kubernetes_service_name, __meta_kubernetes_endpointslice_port]
@@ -578,7 +581,7 @@ the scrape job and the NetworkPolicy. Argument: the root context.
 {{- define "prometheus.selfScrapeAuth" -}}
 basic_auth:
   username: {{ .Values.webConfig.scrapeUsername | quote }}
-  password_file: /etc/prometheus/web-config/{{ .Values.webConfig.scrapePasswordKey }}
+  password_file: /etc/prometheus/web-auth/{{ .Values.webConfig.scrapePasswordKey }}
 {{- if .Values.webConfig.tls.enabled }}
 scheme: https
 tls_config:
