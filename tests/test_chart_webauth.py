@@ -84,3 +84,68 @@ def test_prod_clients_are_all_authenticated():
         in am["containers"][0]["args"]
     )
     assert am["containers"][0]["readinessProbe"] == {"tcpSocket": {"port": "http"}, "periodSeconds": 10}
+
+
+MTLS = {
+    "prometheus": {
+        "scrapeConfigs": {
+            "databases": {
+                "postgres": {
+                    "tls": {
+                        "existingSecret": "pg-scrape-tls",
+                        "caKey": "ca.crt",
+                        "certKey": "tls.crt",
+                        "keyKey": "tls.key",
+                        "serverName": "postgres-exporter.creativeflow-data.svc",
+                    }
+                }
+            }
+        },
+        "remoteWrite": {
+            "vm": {
+                "url": "https://vm.example.com/api/v1/write",
+                "tls": {"existingSecret": "vm-ca", "caKey": "ca.crt"},
+            }
+        },
+    }
+}
+
+
+def test_exporter_mtls_and_remote_write_tls_per_job(tmp_path):
+    import yaml
+
+    objs = render("prod", MTLS, tmp_path)
+    files = objs["ConfigMap/creativeflow-prometheus-scrape-configs"]["data"]
+    jobs = {j["job_name"]: j for j in yaml.safe_load(files["database_targets.yml"])["scrape_configs"]}
+    pg = jobs["postgres-exporter"]
+    d = "/etc/prometheus/secrets/scrape-postgres-exporter-tls"
+    assert pg["scheme"] == "https"
+    assert pg["tls_config"] == {
+        "ca_file": f"{d}/ca.crt",
+        "cert_file": f"{d}/tls.crt",
+        "key_file": f"{d}/tls.key",
+        "server_name": "postgres-exporter.creativeflow-data.svc",
+        "insecure_skip_verify": False,
+    }
+    assert "tls_config" not in jobs["redis-exporter"]  # per job: only where asked
+    prom = yaml.safe_load(objs["ConfigMap/creativeflow-prometheus-config"]["data"]["prometheus.yml"])
+    (rw,) = prom["remote_write"]
+    assert rw["tls_config"]["ca_file"] == "/etc/prometheus/secrets/remote-write-vm-tls/ca.crt"
+    spec = objs["StatefulSet/creativeflow-prometheus"]["spec"]["template"]["spec"]
+    vols = {v["name"]: v for v in spec["volumes"]}
+    assert vols["scrape-postgres-exporter-tls"]["secret"]["secretName"] == "pg-scrape-tls"
+    assert vols["remote-write-vm-tls"]["secret"]["secretName"] == "vm-ca"
+    mounts = {m["name"]: m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
+    assert mounts["scrape-postgres-exporter-tls"] == d
+
+
+def test_exporter_tls_needs_its_secret(tmp_path):
+    with pytest.raises(UserError) as err:
+        render(
+            "prod",
+            {"prometheus": {"scrapeConfigs": {"databases": {"postgres": {"tls": {"caKey": "ca.crt"}}}}}},
+            tmp_path,
+        )
+    assert "prometheus.scrapeConfigs.databases.postgres.tls" in str(err.value) and "existingSecret" in str(
+        err.value
+    )

@@ -60,9 +60,20 @@ local targetGroup = obj({
   targets: arrayOf(str { pattern: '^[^\\s/:]+:[0-9]{1,5}$' }, 1),
   labels: { type: 'object', propertyNames: promLabel, additionalProperties: str },
 }, ['targets']);
+// TLS towards an endpoint (remote write, an exporter): files of an existing Secret; certKey and
+// keyKey add a client certificate (mutual TLS).
+local tlsFiles = obj({
+  existingSecret: secretName,
+  caKey: secretKey,
+  certKey: secretKey,
+  keyKey: secretKey,
+  serverName: str,
+  insecureSkipVerify: bool,
+}, ['existingSecret']);
 local exporter = obj({
   discovery: { enum: ['static', 'file'] },
   targetGroups: arrayOf(targetGroup),
+  tls: tlsFiles { description: 'scrape over https (mutual TLS with certKey/keyKey) with files of an existing Secret' },
 } + jobSettings);
 local toggledJob(extra={}) = obj({ enabled: bool } + jobSettings + extra);
 local stackComponent = obj({ enabled: bool, port: port });
@@ -89,14 +100,7 @@ local remoteWrite = obj({
   },
   basicAuth: obj({ username: str { minLength: 1 }, existingSecret: secretName, passwordKey: secretKey }, ['username', 'existingSecret']),
   bearerToken: obj({ existingSecret: secretName, key: secretKey }, ['existingSecret']),
-  tls: obj({
-    existingSecret: secretName,
-    caKey: secretKey,
-    certKey: secretKey,
-    keyKey: secretKey,
-    serverName: str,
-    insecureSkipVerify: bool,
-  }),
+  tls: tlsFiles,
   queueConfig: obj({
     capacity: { type: 'integer', minimum: 1 },
     maxShards: { type: 'integer', minimum: 1 },

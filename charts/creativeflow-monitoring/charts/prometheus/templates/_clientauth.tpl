@@ -21,23 +21,51 @@ scheme: https
 {{- include "creativeflow.httpClientConfig" (dict "auth" $a.basicAuth "tls" $a.tls "dir" (include "prometheus.alertmanagerClientDir" .) "serverName" (include "prometheus.alertmanagerServerName" .)) }}
 {{- end -}}
 
-{{/* tls_config of one remote write endpoint (its `tls` values). Argument: dict "name" "tls". */}}
-{{- define "prometheus.remoteWriteTls" -}}
-{{- $dir := printf "/etc/prometheus/secrets/remote-write-%s-tls" .name -}}
+{{/*
+tls_config from a `tls` values block (remote write, exporter jobs): files of an existing Secret
+mounted at `dir`; certKey/keyKey add a client certificate (mutual TLS). Argument: dict "dir" "tls".
+*/}}
+{{- define "prometheus.tlsFiles" -}}
 tls_config:
-  {{- with .tls.existingSecret }}
-  {{- if $.tls.caKey }}
-  ca_file: {{ $dir }}/{{ $.tls.caKey }}
+  {{- if .tls.caKey }}
+  ca_file: {{ .dir }}/{{ .tls.caKey }}
   {{- end }}
-  {{- if $.tls.certKey }}
-  cert_file: {{ $dir }}/{{ $.tls.certKey }}
-  key_file: {{ $dir }}/{{ $.tls.keyKey | default "tls.key" }}
-  {{- end }}
+  {{- if .tls.certKey }}
+  cert_file: {{ .dir }}/{{ .tls.certKey }}
+  key_file: {{ .dir }}/{{ .tls.keyKey | default "tls.key" }}
   {{- end }}
   {{- with .tls.serverName }}
   server_name: {{ . }}
   {{- end }}
   insecure_skip_verify: {{ .tls.insecureSkipVerify | default false }}
+{{- end -}}
+
+{{/* tls_config of one remote write endpoint (its `tls` values). Argument: dict "name" "tls". */}}
+{{- define "prometheus.remoteWriteTls" -}}
+{{- include "prometheus.tlsFiles" (dict "dir" (printf "/etc/prometheus/secrets/remote-write-%s-tls" .name) "tls" .tls) -}}
+{{- end -}}
+
+{{/*
+Exporter jobs scraped over (mutual) TLS: job name -> its `tls` values, for the jobs whose values
+set tls.existingSecret (postgres, redis and RabbitMQ exporters; each supports a TLS web config).
+*/}}
+{{- define "prometheus.exporterTlsJobs" -}}
+{{- $s := .Values.scrapeConfigs -}}
+{{- $jobs := dict -}}
+{{- if $s.databases.enabled -}}
+{{- $_ := set $jobs "postgres-exporter" $s.databases.postgres -}}
+{{- $_ := set $jobs "redis-exporter" $s.databases.redis -}}
+{{- end -}}
+{{- if $s.messageQueue.enabled -}}
+{{- $_ := set $jobs "rabbitmq-exporter" $s.messageQueue.rabbitmq -}}
+{{- end -}}
+{{- $out := dict -}}
+{{- range $job, $cfg := $jobs -}}
+{{- if and $cfg.targetGroups $cfg.tls $cfg.tls.existingSecret -}}
+{{- $_ := set $out $job $cfg.tls -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $out -}}
 {{- end -}}
 
 {{/* Volume mounts of the client Secrets. Argument: the root context. */}}
@@ -59,6 +87,11 @@ tls_config:
   mountPath: /etc/prometheus/secrets/remote-write-{{ $name }}-tls
   readOnly: true
 {{- end }}
+{{- end }}
+{{- range $job, $_ := include "prometheus.exporterTlsJobs" . | fromYaml }}
+- name: scrape-{{ $job }}-tls
+  mountPath: /etc/prometheus/secrets/scrape-{{ $job }}-tls
+  readOnly: true
 {{- end }}
 {{- end -}}
 
@@ -90,5 +123,13 @@ tls_config:
     optional: true
     defaultMode: 288  # 0440: owner and the fsGroup may read
 {{- end }}
+{{- end }}
+{{- range $job, $tls := include "prometheus.exporterTlsJobs" . | fromYaml }}
+- name: scrape-{{ $job }}-tls
+  secret:
+    secretName: {{ $tls.existingSecret }}
+    # A missing Secret fails this one job (its targets go down), not the whole Prometheus.
+    optional: true
+    defaultMode: 288  # 0440: owner and the fsGroup may read
 {{- end }}
 {{- end -}}

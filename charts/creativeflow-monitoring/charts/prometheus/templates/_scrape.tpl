@@ -172,6 +172,10 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
   {{- with .extra }}
   {{- . | nindent 2 }}
   {{- end }}
+  {{- if and $cfg.tls $cfg.tls.existingSecret }}
+  scheme: https
+  {{- include "prometheus.tlsFiles" (dict "dir" (printf "/etc/prometheus/secrets/scrape-%s-tls" .job) "tls" $cfg.tls) | nindent 2 }}
+  {{- end }}
   {{- if eq ($cfg.discovery | default "static") "file" }}
   file_sd_configs:
     - files:
