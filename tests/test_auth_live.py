@@ -340,3 +340,96 @@ def test_prod_auth_and_tls_live(prod, tmp_path):
         capture.server.shutdown()
         for log in sorted(tmp_path.glob("*.log")):
             print(f"--- {log.name}\n{sandbox._tail(log)}")
+
+
+def test_exporter_job_mutual_tls_live(tmp_path):
+    """The rendered postgres-exporter job with `tls` (client certificate) scrapes the real
+    postgres_exporter that requires one; the same job without the certificate is refused."""
+    tls = {"existingSecret": "pg-scrape-tls", "caKey": "ca.crt", "certKey": "tls.crt", "keyKey": "tls.key"}
+    overlay = {"prometheus": {"scrapeConfigs": {"databases": {"postgres": {"tls": tls}}}}}
+    objs = render("prod", overlay, tmp_path)
+    pki = _pki(tmp_path)
+    secrets = tmp_path / "prometheus" / "secrets" / "scrape-postgres-exporter-tls"
+    secrets.mkdir(parents=True)
+    for name in ("tls.crt", "tls.key", "ca.crt"):
+        shutil.copy(pki / name, secrets / name)
+    files = _cm(objs, f"{RELEASE}-prometheus-scrape-configs")
+    moved = files["database_targets.yml"].replace("/etc/prometheus/", f"{tmp_path / 'prometheus'}/")
+    (job,) = [j for j in yaml.safe_load(moved)["scrape_configs"] if j["job_name"] == "postgres-exporter"]
+    exporter_port, prom_port = sandbox.free_port(), sandbox.free_port()
+    web = tmp_path / "exporter-web.yml"
+    web.write_text(
+        yaml.safe_dump(
+            {
+                "tls_server_config": {
+                    "cert_file": str(pki / "tls.crt"),
+                    "key_file": str(pki / "tls.key"),
+                    "client_ca_file": str(pki / "ca.crt"),
+                    "client_auth_type": "RequireAndVerifyClientCert",
+                }
+            }
+        )
+    )
+    job = {k: v for k, v in job.items() if k not in ("file_sd_configs", "static_configs")}
+    job.update(
+        scrape_interval="1s",
+        scrape_timeout="1s",
+        static_configs=[{"targets": [f"127.0.0.1:{exporter_port}"]}],
+    )
+    no_cert = {**job, "job_name": "no-client-cert", "tls_config": {"ca_file": job["tls_config"]["ca_file"]}}
+    config = tmp_path / "prometheus.yml"
+    config.write_text(yaml.safe_dump({"global": {"scrape_interval": "1s"}, "scrape_configs": [job, no_cert]}))
+    exporter_bin = Path(tools.require("prometheus")).with_name("prometheus-postgres-exporter")
+    procs = []
+    try:
+        with (tmp_path / "exporter.log").open("ab") as log:
+            procs.append(
+                subprocess.Popen(
+                    [
+                        str(exporter_bin),
+                        f"--web.listen-address=127.0.0.1:{exporter_port}",
+                        f"--web.config.file={web}",
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env={"DATA_SOURCE_NAME": "postgresql://nobody@127.0.0.1:1/none?sslmode=disable"},
+                    start_new_session=True,
+                )
+            )
+        procs.append(
+            tools.start(
+                "prometheus",
+                [
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={tmp_path / 'data'}",
+                    f"--web.listen-address=127.0.0.1:{prom_port}",
+                ],
+                log=tmp_path / "prometheus.log",
+            )
+        )
+
+        def targets() -> dict | None:
+            url = f"http://127.0.0.1:{prom_port}/api/v1/targets"
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                active = json.loads(resp.read())["data"]["activeTargets"]
+            got = {t["labels"]["job"]: (t["health"], t["lastError"]) for t in active}
+            seen.append(got)
+            return (
+                got
+                if got.get("postgres-exporter", ("",))[0] == "up" and got["no-client-cert"][0] == "down"
+                else None
+            )
+
+        seen: list[dict] = []
+        try:
+            got = _until("the job with the client certificate up, the one without down", targets)
+        except AssertionError as err:
+            raise AssertionError(f"{err}; targets: {seen[-1:]}") from None
+        print("mTLS scrape:", got)
+        assert "certificate" in got["no-client-cert"][1], got
+    finally:
+        for proc in procs:
+            tools.stop(proc)
+        for log in sorted(tmp_path.glob("*.log")):
+            print(f"--- {log.name}\n{sandbox._tail(log)}")
