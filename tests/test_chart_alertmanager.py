@@ -1032,28 +1032,31 @@ def test_external_url(tmp_path):
     assert schema_error(tmp_path, {"externalUrl": "alertmanager.example"}).key == "alertmanager.externalUrl"
 
 
-def test_web_config_is_off_by_default_and_read_from_a_secret_when_on(tmp_path):
-    off = render("prod")
+def test_web_config_off_in_dev_on_in_prod(tmp_path):
+    off = render("dev")
     assert not any(a.startswith("--web.config.file") for a in container(off)["args"])
-    assert container(off)["readinessProbe"] == {"httpGet": {"path": "/-/ready", "port": "http"}}
+    assert container(off)["readinessProbe"]["httpGet"] == {"path": "/-/ready", "port": "http"}
     assert not any(v["name"] == "web-config" for v in pod(off)["volumes"])
 
-    web = {"alertmanager": {"web": {"enabled": True, "existingSecret": "am-web"}}}
-    on = render("prod", web, tmp_path)
+    on = render("prod")
     c = container(on)
-    assert "--web.config.file=/etc/alertmanager/web/web-config.yml" in c["args"]
-    assert {"name": "web-config", "mountPath": "/etc/alertmanager/web", "readOnly": True} in c["volumeMounts"]
-    assert {
-        "name": "web-config",
-        "secret": {"secretName": "am-web", "items": [{"key": "web-config.yml", "path": "web-config.yml"}]},
-    } in pod(on)["volumes"]
+    assert "--web.config.file=/etc/alertmanager/web-config/web-config.yml" in c["args"]
+    assert {"name": "web-config", "mountPath": "/etc/alertmanager/web-config", "readOnly": True} in c[
+        "volumeMounts"
+    ]
+    vols = {v["name"]: v for v in pod(on)["volumes"]}
+    assert vols["web-auth"]["secret"]["secretName"] == "creativeflow-alertmanager-web"
+    assert vols["web-tls"]["secret"]["secretName"] == "creativeflow-alertmanager-tls"
+    assert vols["web-config"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "1Mi"}
     # basic auth guards /-/ready too: the probes only check the port
-    assert c["readinessProbe"] == {"tcpSocket": {"port": "http"}}
-    assert c["livenessProbe"] == {"tcpSocket": {"port": "http"}}
+    assert c["readinessProbe"] == {"tcpSocket": {"port": "http"}, "periodSeconds": 10}
+    assert c["livenessProbe"] == {"tcpSocket": {"port": "http"}, "periodSeconds": 30, "failureThreshold": 6}
+    # The peers gossip over mutual TLS with the same certificate.
+    assert "--cluster.tls-config=/etc/alertmanager/web-template/cluster-tls-config.yml" in c["args"]
 
     with pytest.raises(UserError) as err:
-        render("prod", {"alertmanager": {"web": {"enabled": True}}}, tmp_path)
-    assert "alertmanager.web.existingSecret" in f"{err.value.key}: {err.value}"
+        render("prod", {"alertmanager": {"webConfig": {"enabled": True, "existingSecret": ""}}}, tmp_path)
+    assert "alertmanager.webConfig" in f"{err.value.key}: {err.value}"
 
 
 def test_persistence_per_environment():
@@ -1174,7 +1177,7 @@ def test_network_policy_is_configurable_and_follows_the_global_switch(tmp_path):
         ({"podAntiAffinity": "always"}, "alertmanager.podAntiAffinity"),
         ({"podDisruptionBudget": {"minAvailable": "half"}}, "alertmanager.podDisruptionBudget.minAvailable"),
         ({"persistence": {"size": 2}}, "alertmanager.persistence.size"),
-        ({"web": {"enabled": "yes"}}, "alertmanager.web.enabled"),
+        ({"webConfig": {"enabled": "yes"}}, "alertmanager.webConfig.enabled"),
         ({"logLevel": "verbose"}, "alertmanager.logLevel"),
         ({"route": {"group_wait": "5 minutes"}}, "alertmanager.route.group_wait"),
         ({"routes": {"x": {"receiver": "heartbeat", "matcher": ['a="b"']}}}, "alertmanager.routes.x.matcher"),

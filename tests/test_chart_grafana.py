@@ -82,17 +82,26 @@ def egress_ports(objs: dict) -> dict[int, list]:
 @pytest.mark.parametrize("env", ENVS)
 def test_datasources_point_at_this_release(env):
     ds = datasources(base(env))
+    # dev is open (plain HTTP); staging and prod reach Prometheus and Alertmanager over HTTPS.
+    scheme = "http" if env == "dev" else "https"
     assert list(ds) == ["prometheus", "loki", "alertmanager"]
     assert ds["prometheus"]["name"] == "Prometheus-Main"
-    assert ds["prometheus"]["url"] == "http://creativeflow-prometheus.monitoring.svc:9090"
+    assert ds["prometheus"]["url"] == f"{scheme}://creativeflow-prometheus.monitoring.svc:9090"
     assert ds["loki"]["name"] == "Loki-Main"
     assert ds["loki"]["url"] == "http://creativeflow-loki.monitoring.svc:3100"
     assert ds["loki"]["jsonData"] == {"maxLines": 1000}
     am = ds["alertmanager"]
     assert (
-        am["type"] == "alertmanager" and am["url"] == "http://creativeflow-alertmanager.monitoring.svc:9093"
+        am["type"] == "alertmanager"
+        and am["url"] == f"{scheme}://creativeflow-alertmanager.monitoring.svc:9093"
     )
-    assert am["jsonData"] == {"implementation": "prometheus", "handleGrafanaManagedAlerts": False}
+    tls = (
+        {}
+        if env == "dev"
+        else {"tlsAuthWithCACert": True, "serverName": "creativeflow-alertmanager.monitoring.svc"}
+    )
+    assert am["jsonData"] == {"implementation": "prometheus", "handleGrafanaManagedAlerts": False, **tls}
+    assert ("basicAuth" in am) is (env != "dev")
     assert all(d["editable"] is False and d["access"] == "proxy" for d in ds.values())
 
 
@@ -260,7 +269,7 @@ def test_extra_ini_overrides_and_config_change_rolls_the_pods(tmp_path):
 def test_pod_is_hardened(env):
     objs = base(env)
     spec = pod(objs)
-    assert spec["securityContext"]["runAsUser"] == 472 and spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["runAsUser"] == 10472 and spec["securityContext"]["runAsNonRoot"] is True
     assert spec["automountServiceAccountToken"] is False
     assert objs[f"ServiceAccount/{NAME}"]["automountServiceAccountToken"] is False
     (c,) = spec["containers"]

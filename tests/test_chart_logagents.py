@@ -493,14 +493,14 @@ def test_runs_on_every_node_with_the_node_name(agent):
 
 
 @pytest.mark.parametrize("agent", AGENTS)
-def test_root_but_otherwise_hardened(agent):
+def test_not_root_reads_logs_through_groups(agent):
     name, _ = AGENTS[agent]
     spec = pod(objs_of(agent), name)
     assert spec["securityContext"] == {
-        "runAsNonRoot": False,
-        "runAsUser": 0,
-        "runAsGroup": 0,
-        "fsGroup": 0,
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
+        "supplementalGroups": [0, 4],
         "seccompProfile": {"type": "RuntimeDefault"},
     }
     assert spec["containers"][0]["securityContext"] == {
@@ -508,6 +508,18 @@ def test_root_but_otherwise_hardened(agent):
         "readOnlyRootFilesystem": True,
         "capabilities": {"drop": ["ALL"]},
     }
+    assert "livenessProbe" in spec["containers"][0]
+    # Only the init container is root, with CAP_CHOWN alone, to hand the state directory over.
+    (init,) = spec["initContainers"]
+    assert init["command"][:3] == ["chown", "-R", "10001:10001"]
+    assert init["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["CHOWN"]}
+    assert init["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+def test_log_agent_uid_zero_is_refused(tmp_path):
+    with pytest.raises(UserError) as err:
+        render("prod", {"global": {"logs": {"runAsUser": 0}}}, tmp_path)
+    assert "global.logs.runAsUser" in str(err.value), str(err.value)
 
 
 @pytest.mark.parametrize("agent", AGENTS)

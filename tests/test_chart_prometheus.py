@@ -690,10 +690,11 @@ WEB = {
 }
 
 
-def test_web_config_switch(tmp_path):
-    off = rendered("prod")
+def test_web_config_on_in_prod_off_in_dev(tmp_path):
+    off = rendered("dev")
     assert not any(a.startswith("--web.config.file") for a in container(off)["args"])
     assert container(off)["readinessProbe"]["httpGet"]["path"] == "/-/ready"
+    assert "initContainers" not in pod(off)
     on = render("prod", {"prometheus": {"webConfig": WEB}}, tmp_path)
     c = container(on)
     assert "--web.config.file=/etc/prometheus/web-config/web-config.yml" in c["args"]
@@ -701,14 +702,21 @@ def test_web_config_switch(tmp_path):
     assert c["readinessProbe"]["tcpSocket"] == {"port": "http"} and "httpGet" not in c["readinessProbe"]
     assert c["livenessProbe"]["tcpSocket"] == {"port": "http"}
     vols = {v["name"]: v for v in pod(on)["volumes"]}
-    assert vols["web-config"]["secret"]["secretName"] == "prometheus-web"
+    assert vols["web-auth"]["secret"]["secretName"] == "prometheus-web"
     assert vols["web-tls"]["secret"]["secretName"] == "prometheus-tls"
-    assert "optional" not in vols["web-config"]["secret"]  # no web config: no start, never unauthenticated
+    assert vols["web-template"]["configMap"]["name"] == "creativeflow-prometheus-web-config"
+    assert "optional" not in vols["web-auth"]["secret"]  # no users file: no start, never unauthenticated
+    # The init container joins the rendered TLS part and the Secret's bcrypt hashes.
+    (init,) = pod(on)["initContainers"]
+    assert "/etc/prometheus/web-config/web-config.yml" in init["args"][0]
+    web = yaml.safe_load(on["ConfigMap/creativeflow-prometheus-web-config"]["data"]["web-config.yml"])
+    assert web["tls_server_config"]["cert_file"] == "/etc/prometheus/web-tls/tls.crt"
+    assert "basic_auth_users" not in web  # hashes never in the render
     # Prometheus scrapes itself and its peer with the credentials, over TLS.
     job = jobs(on)["prometheus"]
     assert job["basic_auth"] == {
         "username": "prometheus",
-        "password_file": "/etc/prometheus/web-config/scrape-password",
+        "password_file": "/etc/prometheus/web-auth/scrape-password",
     }
     assert job["scheme"] == "https"
     assert job["tls_config"] == {
@@ -719,10 +727,16 @@ def test_web_config_switch(tmp_path):
 
 
 def test_web_config_needs_its_secret(tmp_path):
-    err = schema_error({"webConfig": {"enabled": True}}, tmp_path)
+    err = schema_error({"webConfig": {"enabled": True, "existingSecret": ""}}, tmp_path)
     assert err.key == "prometheus.webConfig" and "webConfig.existingSecret" in str(err), str(err)
-    err = schema_error({"webConfig": {**WEB, "tls": {"enabled": True}}}, tmp_path)
+    err = schema_error({"webConfig": {**WEB, "tls": {"enabled": True, "existingSecret": ""}}}, tmp_path)
     assert err.key == "prometheus.webConfig.tls" and "tls.existingSecret" in str(err), str(err)
+
+
+def test_no_values_field_takes_a_password_hash(tmp_path):
+    """Hashes live in the Secret only: a users map in values is refused by the schema, with its path."""
+    err = schema_error({"webConfig": {"basicAuthUsers": {"admin": "hunter2"}}}, tmp_path)
+    assert err.key == "prometheus.webConfig.basicAuthUsers" and "not allowed" in str(err), (err.key, str(err))
 
 
 # ---- restarts ----------------------------------------------------------------------------------------

@@ -760,6 +760,64 @@ def test_secret_literal_points_at_the_values_file_that_holds_it(run, rendered, t
     assert (finding.file, finding.line) == ("values/team.yaml", 3)
 
 
+@pytest.mark.parametrize(
+    ("values", "key", "line"),
+    [
+        # A key the chart copies nowhere still leaks from git: refused where it is written.
+        ("grafana:\n  smtp:\n    password: hunter2\n", "grafana.smtp.password", 3),
+        (
+            "prometheus:\n  externalLabels:\n    hook: https://hooks.slack.com/services/T0/B0/abc\n",
+            "prometheus.externalLabels.hook",
+            3,
+        ),
+        (
+            "alertmanager:\n  receivers:\n    x:\n      slack_configs:\n        - api_url: https://example.com/x\n",
+            "alertmanager.receivers.x.slack_configs[0].api_url",
+            5,
+        ),
+    ],
+)
+def test_secret_in_any_values_file_is_refused_with_file_and_key(run, rendered, tmp_path, values, key, line):
+    overlay = tmp_path / "repo" / "values" / "teams" / "leaky.yaml"
+    overlay.parent.mkdir(parents=True)
+    overlay.write_text(values)
+    broken = dataclasses.replace(rendered, values_files=[*rendered.values_files, overlay])
+    findings = run(SecretLiterals, rendered=broken, project=Project(tmp_path / "repo"))
+    finding = one(findings, "security/secret-literal")
+    assert (finding.file, finding.line) == ("values/teams/leaky.yaml", line)
+    assert f"{key} holds a literal credential" in finding.message
+
+
+def test_secret_references_in_values_are_fine(run, rendered, tmp_path):
+    overlay = tmp_path / "repo" / "values" / "ok.yaml"
+    overlay.parent.mkdir(parents=True)
+    overlay.write_text(
+        "grafana:\n  admin:\n    existingSecret: x\n    passwordKey: admin-password\n"
+        "alertmanager:\n  globalConfig:\n    smtp_auth_password_file: /etc/alertmanager/secrets/p\n"
+    )
+    broken = dataclasses.replace(rendered, values_files=[*rendered.values_files, overlay])
+    assert run(SecretLiterals, rendered=broken, project=Project(tmp_path / "repo")) == []
+
+
+@pytest.mark.parametrize(
+    ("rel", "text", "line"),
+    [
+        (f"tests/golden/{ENV}/charts/x/templates/cm.yaml", "data:\n  password: hunter2\n", 2),
+        ("docs/runbooks/Leak.md", "# Leak\n\nPost to https://hooks.slack.com/services/T0/B0/abc\n", 3),
+        (f"{CHART}/charts/grafana/files/dashboards/x.json", '{"token": "xoxb-1234567890-abcdef"}\n', 1),
+    ],
+    ids=["golden", "doc", "generated"],
+)
+def test_secret_in_a_committed_file_is_found(run, rendered, tmp_path, rel, text, line):
+    path = tmp_path / "repo" / rel
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    finding = one(
+        run(SecretLiterals, rendered=rendered, project=Project(tmp_path / "repo")), "security/secret-literal"
+    )
+    assert (finding.file, finding.line) == (rel, line)
+
+
 @pytest.mark.parametrize("field", ["data", "stringData"])
 def test_rendered_secret_with_data(run, rendered, field):
     secret = {

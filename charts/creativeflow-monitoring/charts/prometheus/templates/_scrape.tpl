@@ -172,6 +172,10 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
   {{- with .extra }}
   {{- . | nindent 2 }}
   {{- end }}
+  {{- if and $cfg.tls $cfg.tls.existingSecret }}
+  scheme: https
+  {{- include "prometheus.tlsFiles" (dict "dir" (printf "/etc/prometheus/secrets/scrape-%s-tls" .job) "tls" $cfg.tls) | nindent 2 }}
+  {{- end }}
   {{- if eq ($cfg.discovery | default "static") "file" }}
   file_sd_configs:
     - files:
@@ -523,6 +527,9 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
   {{- if and (eq $component "prometheus") $root.Values.webConfig.enabled }}
   {{- include "prometheus.selfScrapeAuth" $root | nindent 2 }}
   {{- end }}
+  {{- if and (eq $component "alertmanager") $root.Values.alerting.enabled }}
+  {{- include "prometheus.alertmanagerClient" $root | trim | nindent 2 }}
+  {{- end }}
   {{- include "prometheus.kubernetesSD" (dict "role" "endpointslice" "namespaces" (list $root.Release.Namespace)) | nindent 2 }}
   relabel_configs:
     - source_labels: [__meta_kubernetes_service_name, __meta_kubernetes_endpointslice_port]
@@ -593,7 +600,7 @@ the scrape job and the NetworkPolicy. Argument: the root context.
 {{- define "prometheus.selfScrapeAuth" -}}
 basic_auth:
   username: {{ .Values.webConfig.scrapeUsername | quote }}
-  password_file: /etc/prometheus/web-config/{{ .Values.webConfig.scrapePasswordKey }}
+  password_file: /etc/prometheus/web-auth/{{ .Values.webConfig.scrapePasswordKey }}
 {{- if .Values.webConfig.tls.enabled }}
 scheme: https
 tls_config:
