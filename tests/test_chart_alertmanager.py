@@ -742,7 +742,7 @@ QUEUE_DASHBOARD = (
 
 
 def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
-    """Alertmanager 0.28 with the prod config (waits shortened, endpoints local): the Watchdog reaches
+    """Alertmanager 0.33 with the prod config (waits shortened, endpoints local): the Watchdog reaches
     only the heartbeat, a critical pages with its priority and links, the warning it covers is
     inhibited (the same alert name, or the same symptom on the same target: a warning of that
     symptom on another mountpoint or queue still notifies), and a team alert reaches the team
@@ -1256,7 +1256,7 @@ def _sample(schema: dict, definitions: dict, name: str = ""):
 
 
 def test_every_field_the_schema_allows_is_one_alertmanager_accepts(tmp_path):
-    """The schema lists receiver and global fields by hand: each must exist in Alertmanager 0.28."""
+    """The schema lists receiver and global fields by hand: each must exist in Alertmanager 0.33."""
     schema = json.loads((CHART / "values.schema.json").read_text())
     defs = schema["definitions"]
     http = _sample(defs["httpConfig"], defs)
