@@ -91,7 +91,7 @@ def test_components_are_toggled(tmp_path):
         "dev",
         {
             "loki": {"enabled": False},
-            "promtail": {
+            "alloy": {
                 "loki": {"url": "http://loki.example:3100/loki/api/v1/push"},
                 "networkPolicy": {
                     "lokiEgress": [{"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}], "ports": [{"port": 3100}]}]
@@ -103,7 +103,7 @@ def test_components_are_toggled(tmp_path):
     assert not any(
         k.startswith(("StatefulSet/creativeflow-loki", "ConfigMap/creativeflow-loki")) for k in objs
     )
-    assert "DaemonSet/creativeflow-promtail" in objs
+    assert "DaemonSet/creativeflow-alloy" in objs
 
 
 def test_persistence_switch(tmp_path):
@@ -128,12 +128,12 @@ def test_latest_image_tag_is_refused(tmp_path):
 @pytest.mark.parametrize("env", ENVS)
 def test_every_container_is_hardened_and_has_resources(env, tmp_path):
     workloads = {k: o for k, o in render(env).items() if k.split("/")[0] in WORKLOADS}
-    # Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics, Loki and Promtail.
+    # Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics, Loki and Alloy (default agent).
     assert len(workloads) == 7, sorted(workloads)
-    # The other log agent, selected by global.logs.agent, is held to the same rules.
-    alloy = render(env, {"global": {"logs": {"agent": "alloy"}}}, tmp_path)
-    assert "DaemonSet/creativeflow-promtail" not in alloy
-    workloads["DaemonSet/creativeflow-alloy"] = alloy["DaemonSet/creativeflow-alloy"]
+    # The deprecated agent, still selectable by global.logs.agent, is held to the same rules.
+    promtail = render(env, {"global": {"logs": {"agent": "promtail"}}}, tmp_path)
+    assert "DaemonSet/creativeflow-alloy" not in promtail
+    workloads["DaemonSet/creativeflow-promtail"] = promtail["DaemonSet/creativeflow-promtail"]
     for key, obj in workloads.items():
         pod = obj["spec"]["template"]["spec"]
         # Every pod runs as a non-root uid above 10000, the log agents included (they read the

@@ -354,7 +354,7 @@ def agent_egress(objs) -> list[dict]:
 
 
 def test_log_agent_is_one_job_per_node_for_the_agent_global_logs_selects(tmp_path):
-    job = jobs(rendered("prod"))["log-agent"]
+    job = jobs(render("prod", {"global": {"logs": {"agent": "promtail"}}}, tmp_path))["log-agent"]
     assert target(job, AGENT_META) == {
         "job": "log-agent",
         "__address__": "10.0.7.3:3101",
@@ -367,10 +367,10 @@ def test_log_agent_is_one_job_per_node_for_the_agent_global_logs_selects(tmp_pat
     }
     assert target(job, {**AGENT_META, "__meta_kubernetes_endpointslice_port_name": "http"}) is None
     alloy = {**AGENT_META, "__meta_kubernetes_service_name": "creativeflow-alloy"}
-    assert target(job, alloy) is None  # promtail is the default agent
-    switched = jobs(render("prod", {"global": {"logs": {"agent": "alloy"}}}, tmp_path))["log-agent"]
-    assert target(switched, alloy)["instance"] == "node-a"
-    assert target(switched, AGENT_META) is None
+    assert target(job, alloy) is None  # only the selected agent is scraped
+    default = jobs(rendered("prod"))["log-agent"]  # alloy is the default agent
+    assert target(default, alloy)["instance"] == "node-a"
+    assert target(default, AGENT_META) is None
     assert "log-agent" not in jobs(render("prod", {"global": {"logs": {"agent": "none"}}}, tmp_path))
     off = {"prometheus": {"scrapeConfigs": {"stack": {"logAgent": {"enabled": False}}}}}
     assert "log-agent" not in jobs(render("prod", off, tmp_path))
@@ -422,9 +422,9 @@ def test_network_policy_lets_prometheus_reach_the_agent_metrics_port_only(tmp_pa
             "ports": [{"port": port, "protocol": "TCP"}],
         }
 
-    assert agent_egress(rendered("prod")) == [rule("promtail", 3101)]
-    alloy = render("prod", {"global": {"logs": {"agent": "alloy"}}}, tmp_path)
-    assert agent_egress(alloy) == [rule("alloy", 12345)]
+    assert agent_egress(rendered("prod")) == [rule("alloy", 12345)]  # the default agent
+    promtail = render("prod", {"global": {"logs": {"agent": "promtail"}}}, tmp_path)
+    assert agent_egress(promtail) == [rule("promtail", 3101)]
     assert agent_egress(render("prod", {"global": {"logs": {"agent": "none"}}}, tmp_path)) == []
 
 

@@ -225,7 +225,7 @@ def server_argv(name: str, args: list[str]) -> list[str]:
         raise ToolMissing(
             f"Debian's alertmanager needs {DEBIAN_AM_TEMPLATES}",
             hint=f"run as root with unshare available (it overlays {share} privately), "
-            "or install an upstream alertmanager 0.28 on PATH",
+            "or install an upstream alertmanager 0.33 on PATH",
         )
     script = (
         "mount --make-rprivate / && "

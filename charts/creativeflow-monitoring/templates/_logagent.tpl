@@ -24,7 +24,7 @@ so Helm does not evaluate them.
 {{/* Whether the agent named by the argument (dict "ctx" . "agent" "promtail") renders: global.logs.agent names it. */}}
 {{- define "creativeflow.logs.selected" -}}
 {{- $logs := (.ctx.Values.global | default dict).logs | default dict -}}
-{{- if eq ($logs.agent | default "promtail") .agent }}true{{ end -}}
+{{- if eq ($logs.agent | default "alloy") .agent }}true{{ end -}}
 {{- end -}}
 
 {{/*
