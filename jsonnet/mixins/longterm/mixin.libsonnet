@@ -180,6 +180,11 @@ local chunks(xs) = [
 {
   _config+:: config,
 
+  dashboardFolder:: 'Capacity',
+  grafanaDashboards+:: {
+    'capacity-trends.json': import 'capacity-trends.libsonnet',
+  },
+
   // The remote write's keep regex (anchored by Prometheus): every tier record, nothing else.
   tierRegex:: '[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+:[a-z0-9_]+_tier(5m|1h|1d)',
   tierWindows:: tierNames,
