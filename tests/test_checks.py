@@ -194,6 +194,8 @@ COVERED = {
     "logs/agent-schema",
     "logs/agent-labels",
     "logs/agent-push-url",
+    # Failing cases in test_checks_longterm.py.
+    "longterm/store",
 }
 
 
