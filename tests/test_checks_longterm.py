@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -207,3 +209,33 @@ def test_the_render_refuses_values_that_cannot_work(tmp_path, overlay, expected)
     with pytest.raises(UserError) as exc:
         _rendered("dev", tmp_path, overlay)
     assert expected in str(exc.value)
+
+
+def _days(duration: str) -> float:
+    value, unit = re.fullmatch(r"(\d+)([hdwy])", duration).groups()
+    return int(value) * {"h": 1 / 24, "d": 1, "w": 7, "y": 365}[unit]
+
+
+def test_dashboards_past_local_retention_say_which_datasource_they_read(renders):
+    # The shortest raw retention of any environment (dev's): a dashboard whose default range (or a
+    # panel's own) goes further must tell its reader where the data comes from.
+    retentions = []
+    for rendered in renders.values():
+        for r in rendered.resources:
+            if r.kind == "StatefulSet" and r.name.endswith("-prometheus"):
+                args = r.obj["spec"]["template"]["spec"]["containers"][0]["args"]
+                retentions += [
+                    _days(a.split("=", 1)[1]) for a in args if a.startswith("--storage.tsdb.retention.time=")
+                ]
+    shortest = min(retentions)
+    folder = ROOT / "charts/creativeflow-monitoring/charts/grafana/files/dashboards"
+    long_ones = []
+    for path in sorted(folder.glob("*/*.json")):
+        dashboard = json.loads(path.read_text())
+        ranges = [dashboard["time"]["from"].removeprefix("now-")] + [
+            p["timeFrom"] for p in dashboard["panels"] if p.get("timeFrom")
+        ]
+        if max(_days(r) for r in ranges) > shortest:
+            long_ones.append(path.name)
+            assert re.search(r"Reads Prometheus|long-term store", dashboard["description"]), path.name
+    assert "capacity-trends.json" in long_ones

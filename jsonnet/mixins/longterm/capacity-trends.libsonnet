@@ -1,7 +1,7 @@
 // Capacity / Capacity & trends: months and years of the aggregate tiers, read from the long-term
 // store (datasource VictoriaMetrics-LongTerm, uid `longterm`), since Prometheus keeps raw data for
-// 15-30 days only. The 90-day rows read the 1h tier; the 1-year row reads the 1d tier (each of
-// its panels shows the last year whatever the dashboard's range).
+// days or weeks only (3 days in dev, 30 in prod). The 90-day rows read the 1h tier; the 1-year
+// row reads the 1d tier (each of its panels shows the last year whatever the dashboard's range).
 local d = import '../../lib/dashboards.libsonnet';
 
 local s = d.selector();
