@@ -12,6 +12,7 @@ import yaml
 
 from cfmon import tools
 from cfmon.checks.base import Check, Context, Finding
+from cfmon.checks.rules import catalog
 from cfmon.manifests import Resource
 
 FLAGS_FILE = Path(__file__).with_name("victoriametrics_flags.yaml")
@@ -19,8 +20,9 @@ CHART_VALUES = "charts/creativeflow-monitoring/charts/victoria-metrics/values.ya
 PROM_TEMPLATE = "charts/creativeflow-monitoring/charts/prometheus/templates/configmap.yaml"
 # The tier records' names (jsonnet/mixins/longterm): the only series the store may receive.
 TIER_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+:[a-z0-9_]+_tier(5m|1h|1d)")
-# Names a keep regex must never let through: raw series of every kind the rules read.
-RAW_SAMPLES = ("up", "http_requests_total", "node_cpu_seconds_total", "DCGM_FI_DEV_GPU_UTIL", "ALERTS")
+# Raw names a keep regex must never let through, besides every metric of the contract and the
+# exporter lists (rules.catalog): Prometheus' own series and the ones every target has.
+RAW_SAMPLES = ("up", "ALERTS", "ALERTS_FOR_STATE", "scrape_samples_scraped", "prometheus_tsdb_head_series")
 WRITE_PATHS = {
     "single": re.compile(r"/api/v1/write"),
     "vminsert": re.compile(r"/insert/\d+/prometheus/api/v1/write"),
@@ -388,7 +390,8 @@ class LongTermStore(Check):
         def kept(name: str) -> bool:
             return all(rx.fullmatch(name) for rx in regexes)
 
-        leaks = [n for n in RAW_SAMPLES if kept(n)] + sorted(
+        raw = sorted(set(RAW_SAMPLES) | catalog(ctx.project.root.resolve()))
+        leaks = [n for n in raw if kept(n)] + sorted(
             n for n in records if kept(n) and not TIER_NAME.fullmatch(n)
         )
         if leaks:
