@@ -19,6 +19,7 @@ local mixins = {
   edge: import 'mixins/edge/mixin.libsonnet',
   stack: import 'mixins/stack/mixin.libsonnet',
   overview: import 'mixins/overview/mixin.libsonnet',
+  longterm: import 'mixins/longterm/mixin.libsonnet',
 };
 
 local areas = std.objectFields(mixins);
@@ -88,6 +89,13 @@ local withDashboardUrl(rule) =
     [std.get(mixins[area], 'dashboardFolder', area) + '/' + file]: mixins[area].grafanaDashboards[file]
     for area in areas
     for file in std.objectFields(std.get(mixins[area], 'grafanaDashboards', {}))
+  },
+
+  // The long-term tiers (mixins/longterm): the remote write's keep regex and, per tier, its
+  // evaluation interval and record count (read by the chart).
+  longterm: {
+    keepRegex: mixins.longterm.tierRegex,
+    tiers: mixins.longterm.tierSummary,
   },
 
   // Declared threshold parameters and their defaults, per alert (read by the chart).

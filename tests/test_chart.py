@@ -128,8 +128,9 @@ def test_latest_image_tag_is_refused(tmp_path):
 @pytest.mark.parametrize("env", ENVS)
 def test_every_container_is_hardened_and_has_resources(env, tmp_path):
     workloads = {k: o for k, o in render(env).items() if k.split("/")[0] in WORKLOADS}
-    # Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics, Loki and Alloy (default agent).
-    assert len(workloads) == 7, sorted(workloads)
+    # Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics, Loki, Alloy (the default
+    # agent) and the long-term store: one victoria-metrics, or vmstorage, vminsert and vmselect in prod.
+    assert len(workloads) == (10 if env == "prod" else 8), sorted(workloads)
     # The deprecated agent, still selectable by global.logs.agent, is held to the same rules.
     promtail = render(env, {"global": {"logs": {"agent": "promtail"}}}, tmp_path)
     assert "DaemonSet/creativeflow-alloy" not in promtail

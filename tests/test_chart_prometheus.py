@@ -652,7 +652,9 @@ def test_remote_write_reads_credentials_from_mounted_secrets(tmp_path):
     assert mounts["/etc/prometheus/secrets/remote-write-mimir"]["readOnly"] is True
     text = json.dumps(prom_config(objs))
     assert '"password"' not in text and '"credentials"' not in text
-    assert "remote_write" not in prom_config(rendered("prod"))
+    # Without remoteWrite entries only the long-term store's write remains (global.longTerm).
+    assert [r["name"] for r in prom_config(rendered("prod"))["remote_write"]] == ["longterm"]
+    assert [r["name"] for r in prom_config(objs)["remote_write"]] == ["longterm", "mimir", "thanos"]
 
 
 @pytest.mark.parametrize(

@@ -205,6 +205,8 @@ COVERED = {
     "logs/agent-push-url",
     # Failing cases in test_checks_conformance.py.
     "conformance/selectors",
+    # Failing cases in test_checks_longterm.py.
+    "longterm/store",
 }
 
 def test_registry_ids_are_unique_and_well_formed():

@@ -29,6 +29,7 @@ from cfmon.checks.loki import (
     LokiRetentionSelectors,
     LokiSchemaPeriods,
 )
+from cfmon.checks.longterm import LongTermStore
 from cfmon.checks.prometheus import PrometheusConfig, PrometheusRules, PrometheusRuleTests
 from cfmon.checks.rules import AggregationLabels, MetricsKnown, RuleGroupSize, RuleNaming
 from cfmon.checks.secrets import SecretLiterals
@@ -69,6 +70,7 @@ REGISTRY: tuple[type[Check], ...] = (
     AgentSchema,
     AgentLabels,
     AgentPushUrl,
+    LongTermStore,
     RenderTwice,
     ForbiddenFunctions,
     SecretLiterals,
