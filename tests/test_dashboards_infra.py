@@ -24,6 +24,7 @@ from cfmon import grafana, logql, tools
 # folder/uid.json -> the dashboard's own variables, after datasource, environment and cluster.
 DASHBOARDS = {
     "Infrastructure/nodes.json": ["instance"],
+    "Infrastructure/node-health.json": ["instance"],
     "Infrastructure/kubernetes-cluster.json": [],
     "Infrastructure/kubernetes-workloads.json": ["namespace", "workload_type", "workload"],
     "Infrastructure/postgresql.json": ["instance", "datname"],
