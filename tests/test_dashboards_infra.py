@@ -34,6 +34,7 @@ DASHBOARDS = {
     "Infrastructure/minio.json": ["job"],
     "Infrastructure/ingress-nginx.json": ["namespace", "ingress"],
     "Stack/prometheus-alertmanager.json": ["instance"],
+    "Stack/stack-health.json": [],
     "Stack/loki-log-agents.json": ["node"],
     "Logs/ai-model-logs.json": ["model_name", "model_version", "pod", "log_level", "search"],
     "Logs/service-logs.json": ["namespace", "app", "pod", "log_level", "search", "trace_id"],
