@@ -114,6 +114,7 @@ local scrapeConfigs = obj({
     kubelet: toggledJob({ insecureSkipVerify: bool }),
     cadvisor: toggledJob({ insecureSkipVerify: bool }),
     kubeStateMetrics: toggledJob(),
+    coredns: toggledJob({ namespace: str { minLength: 1 }, podLabels: labelMap { minProperties: 1 }, port: port }),
   }),
   gpu: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
   customAiModels: toggledJob({ namespaces: namespaces, modelNameLabel: labelName, modelVersionLabel: labelName }),

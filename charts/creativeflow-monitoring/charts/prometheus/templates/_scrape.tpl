@@ -415,6 +415,25 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
 {{- end }}
 {{- end }}
 {{- end }}
+{{- with .coredns }}
+{{- if .enabled }}
+# The cluster DNS: CoreDNS pods picked by their labels, on the port of CoreDNS' prometheus plugin.
+- job_name: coredns
+  {{- include "prometheus.jobSettings" . | indent 2 }}
+  {{- include "prometheus.kubernetesSD" (dict "role" "pod" "namespaces" (list .namespace)) | nindent 2 }}
+  relabel_configs:
+    {{- include "prometheus.keepPodLabels" .podLabels | nindent 4 }}
+    - source_labels: [__meta_kubernetes_pod_container_port_number]
+      action: keep
+      regex: {{ .port | quote }}
+    - source_labels: [__meta_kubernetes_pod_name]
+      target_label: pod
+  {{- with .extraMetricRelabelConfigs }}
+  metric_relabel_configs:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end -}}
 
