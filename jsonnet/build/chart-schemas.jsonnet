@@ -115,6 +115,13 @@ local scrapeConfigs = obj({
     cadvisor: toggledJob({ insecureSkipVerify: bool }),
     kubeStateMetrics: toggledJob(),
     coredns: toggledJob({ namespace: str { minLength: 1 }, podLabels: labelMap { minProperties: 1 }, port: port }),
+    controlPlane: toggledJob({
+      nodeLabel: str { minLength: 1 },
+      schedulerPort: port,
+      controllerManagerPort: port,
+      etcdPort: port,
+      insecureSkipVerify: bool,
+    }),
   }),
   gpu: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
   customAiModels: toggledJob({ namespaces: namespaces, modelNameLabel: labelName, modelVersionLabel: labelName }),
