@@ -10,6 +10,8 @@ local mixins = {
   business: import 'mixins/business/mixin.libsonnet',
   slo: import 'mixins/slo/mixin.libsonnet',
   kubernetes: import 'mixins/kubernetes/mixin.libsonnet',
+  // Self-managed clusters only: the chart ships this rule file with scrapeConfigs.kubernetes.controlPlane.
+  'kubernetes-control-plane': import 'mixins/kubernetes/control-plane.libsonnet',
   logs: import 'mixins/logs/mixin.libsonnet',
   platform: import 'mixins/platform/mixin.libsonnet',
   postgres: import 'mixins/postgres/mixin.libsonnet',

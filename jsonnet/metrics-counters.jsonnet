@@ -8,6 +8,9 @@ std.set([
   'envoy_listener_manager_lds_update_rejected',
   // ingress-nginx
   'nginx_ingress_controller_requests',
+  // kubelet (certificate manager)
+  'kubelet_certificate_manager_client_expiration_renew_errors',
+  'kubelet_server_expiration_renew_errors',
   // node-exporter (/proc/vmstat)
   'node_vmstat_oom_kill',
   'node_vmstat_pgmajfault',

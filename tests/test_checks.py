@@ -433,6 +433,16 @@ def test_rule_tests_name_rule_files_that_are_not_rendered(run, tmp_path):
     assert finding.file == "tests/rules/x.yaml"
 
 
+def test_rule_tests_of_a_switched_rule_file_run_only_where_it_is_rendered(run, tmp_path):
+    """`cfmon: {whenRendered: true}`: a file the chart ships behind a values switch is tested where
+    it is rendered and skipped elsewhere; without the key its absence is a finding."""
+    test = "cfmon:\n  whenRendered: true\nrule_files: [kubernetes-control-plane.yaml]\ntests: []\n"
+    skipped = temp_project(tmp_path / "a", {"tests/rules/x.yaml": test})
+    assert [f for f in run(PrometheusRuleTests, project=skipped) if f.file == "tests/rules/x.yaml"] == []
+    strict = temp_project(tmp_path / "b", {"tests/rules/x.yaml": test.split("\n", 2)[2]})
+    assert one(run(PrometheusRuleTests, project=strict), "prometheus/rule-tests").file == "tests/rules/x.yaml"
+
+
 def test_rule_tests_report_invalid_yaml(run, tmp_path):
     broken = temp_project(tmp_path / "repo", {"tests/rules/x.yaml": "rule_files: [applications.yaml\n"})
     finding = one(run(PrometheusRuleTests, project=broken), "prometheus/rule-tests")

@@ -24,8 +24,12 @@ from cfmon import grafana, logql, tools
 # folder/uid.json -> the dashboard's own variables, after datasource, environment and cluster.
 DASHBOARDS = {
     "Infrastructure/nodes.json": ["instance"],
+    "Infrastructure/node-health.json": ["instance"],
     "Infrastructure/kubernetes-cluster.json": [],
     "Infrastructure/kubernetes-workloads.json": ["namespace", "workload_type", "workload"],
+    "Infrastructure/kubernetes-kubelet.json": ["node"],
+    "Infrastructure/kubernetes-namespace.json": ["namespace"],
+    "Infrastructure/kubernetes-apiserver.json": [],
     "Infrastructure/postgresql.json": ["instance", "datname"],
     "Infrastructure/redis.json": ["instance"],
     "Infrastructure/rabbitmq.json": ["vhost", "queue"],
@@ -33,6 +37,7 @@ DASHBOARDS = {
     "Infrastructure/minio.json": ["job"],
     "Edge/edge-gateway.json": ["edge_adapter", "route"],
     "Stack/prometheus-alertmanager.json": ["instance"],
+    "Stack/stack-health.json": [],
     "Stack/loki-log-agents.json": ["node"],
     "Logs/ai-model-logs.json": ["model_name", "model_version", "pod", "log_level", "search"],
     "Logs/service-logs.json": ["namespace", "app", "pod", "log_level", "search", "trace_id"],

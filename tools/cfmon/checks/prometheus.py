@@ -151,9 +151,11 @@ class PrometheusRuleTests(Check):
 
     Why: a rule that parses can still never fire, or fire on healthy data.
     A test file lists `rule_files` by basename (the CLI substitutes the rendered file) and may
-    carry `cfmon: {environments: [..]}` to run only where its thresholds apply. `${grafanaUrl}`
-    in a test (the start of an expected dashboard_url) stands for the environment's Grafana URL,
-    as the rendered rule ConfigMaps declare it (annotation creativeflow.ai/grafana-url).
+    carry `cfmon: {environments: [..]}` to run only where its thresholds apply, and
+    `cfmon: {whenRendered: true}` to run only where its rule files are rendered (a file the chart
+    ships behind a values switch). `${grafanaUrl}` in a test (the start of an expected
+    dashboard_url) stands for the environment's Grafana URL, as the rendered rule ConfigMaps
+    declare it (annotation creativeflow.ai/grafana-url).
     Bad: a test whose expected alert does not fire. Good: every case passes.
     """
 
@@ -175,10 +177,15 @@ class PrometheusRuleTests(Check):
             if problem:
                 findings.append(problem)
                 continue
-            envs = (doc.pop("cfmon", None) or {}).get("environments")
+            meta = doc.pop("cfmon", None) or {}
+            envs = meta.get("environments")
             if envs is not None and ctx.env not in envs:
                 continue
             missing = [f for f in doc.get("rule_files") or [] if f not in rendered]
+            # A rule file the chart ships only behind a values switch (the control plane's) is
+            # tested wherever the render has it: `cfmon: {whenRendered: true}`.
+            if missing and meta.get("whenRendered"):
+                continue
             if missing:
                 findings.append(
                     self.finding(

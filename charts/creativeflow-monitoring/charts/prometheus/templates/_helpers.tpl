@@ -39,7 +39,10 @@ Returns a YAML dict: file name -> rule file content.
 {{- end -}}
 {{- end -}}
 {{- $files := dict -}}
+{{- /* Rule files for components only some clusters expose ship with the switch of their scrape jobs. */ -}}
+{{- $gated := dict "kubernetes-control-plane.yaml" (dig "kubernetes" "controlPlane" "enabled" false .Values.scrapeConfigs) -}}
 {{- range $path, $_ := .Files.Glob "files/rules/*.yaml" -}}
+{{- if or (not (hasKey $gated (base $path))) (get $gated (base $path)) -}}
 {{- $doc := $.Files.Get $path | fromYaml -}}
 {{- $groups := list -}}
 {{- range $group := $doc.groups -}}
@@ -73,6 +76,7 @@ Returns a YAML dict: file name -> rule file content.
 {{- end -}}
 {{- end -}}
 {{- $_ := set $files (base $path) (dict "groups" $groups) -}}
+{{- end -}}
 {{- end -}}
 {{- toYaml $files -}}
 {{- end -}}

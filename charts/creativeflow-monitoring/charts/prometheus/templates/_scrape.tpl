@@ -434,6 +434,51 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
 {{- end }}
 {{- end }}
 {{- end }}
+{{- with .controlPlane }}
+{{- if .enabled }}
+{{- $cp := . }}
+{{- range $job := list (dict "name" "kube-scheduler" "port" .schedulerPort "scheme" "https") (dict "name" "kube-controller-manager" "port" .controllerManagerPort "scheme" "https") (dict "name" "etcd" "port" .etcdPort "scheme" "http") }}
+# {{ $job.name }} on the control-plane nodes (self-managed clusters).
+- job_name: {{ $job.name }}
+  {{- include "prometheus.jobSettings" $cp | indent 2 }}
+  {{- if eq $job.scheme "https" }}
+  {{- include "prometheus.serviceAccountAuth" $cp | nindent 2 }}
+  {{- else }}
+  scheme: http
+  {{- end }}
+  kubernetes_sd_configs:
+    - role: node
+  relabel_configs:
+    - source_labels: [{{ printf "__meta_kubernetes_node_labelpresent_%s" (regexReplaceAll "[^a-zA-Z0-9_]" $cp.nodeLabel "_") }}]
+      action: keep
+      regex: "true"
+    - source_labels: [__meta_kubernetes_node_address_InternalIP]
+      target_label: __address__
+      replacement: {{ printf "$1:%v" $job.port | quote }}
+    - source_labels: [__meta_kubernetes_node_name]
+      target_label: node
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with .coredns }}
+{{- if .enabled }}
+# The cluster DNS: CoreDNS pods picked by their labels, on the port of CoreDNS' prometheus plugin.
+- job_name: coredns
+  {{- include "prometheus.jobSettings" . | indent 2 }}
+  {{- include "prometheus.kubernetesSD" (dict "role" "pod" "namespaces" (list .namespace)) | nindent 2 }}
+  relabel_configs:
+    {{- include "prometheus.keepPodLabels" .podLabels | nindent 4 }}
+    - source_labels: [__meta_kubernetes_pod_container_port_number]
+      action: keep
+      regex: {{ .port | quote }}
+    - source_labels: [__meta_kubernetes_pod_name]
+      target_label: pod
+  {{- with .extraMetricRelabelConfigs }}
+  metric_relabel_configs:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end -}}
 
