@@ -31,25 +31,32 @@ local p = {
     [d.target('max by (service) (service:http_request_duration_seconds:p99_tier1h%s)' % s, '{{service}}')],
     min=0,
   ),
+  // The AI generation tiers carry model_provider, model_name and generation_type (no model type):
+  // these panels sum them per generation type.
   aiThroughput: d.timeseries(
-    'AI generations per model type',
-    'AI generation requests per second per model type, hourly means.' + store + ' Good: within what the GPU pool was sized for.',
+    'AI generations per generation type',
+    'AI generation requests per second per generation type (every provider and model), hourly means.' + store + ' Good: within what the GPU pool was sized for.',
     'reqps',
-    [d.target(by('model_type', 'model_type:creativeflow_ai_generation_requests:rate_tier1h'), '{{model_type}}')],
+    [d.target(by('generation_type', 'model_type:creativeflow_ai_generation_requests:rate_tier1h'), '{{generation_type}}')],
   ),
   aiSuccess: d.timeseries(
-    'AI generation success per model type',
-    'Share of AI generation requests that succeeded per model type, per hour.' + store + ' Good: at or above the 98% objective.',
+    'AI generation success per generation type',
+    'Share of AI generation requests that succeeded per generation type (every provider and model, weighted by requests), per hour.' + store + ' Good: at or above the 98% objective.',
     'percentunit',
-    [d.target('1 - max by (model_type) (model_type:creativeflow_ai_generation_requests_failure:ratio_tier1h%s)' % s, '{{model_type}}')],
+    // No failure series until a first failure: count it as none rather than hide the type.
+    [d.target('1 - (%s or %s * 0) / %s' % [
+      by('generation_type', 'model_type:creativeflow_ai_generation_requests_failure:rate_tier1h'),
+      by('generation_type', 'model_type:creativeflow_ai_generation_requests:rate_tier1h'),
+      by('generation_type', 'model_type:creativeflow_ai_generation_requests:rate_tier1h'),
+    ], '{{generation_type}}')],
     thresholds=d.below([0.98]),
     max=1,
   ),
   aiLatency: d.timeseries(
-    'AI generation p90 duration per model type',
-    'The 90th percentile generation time per model type over each hour.' + store + ' Good: flat.',
+    'AI generation p90 duration per generation type (slowest model)',
+    'The 90th percentile generation time over each hour of the slowest provider and model of each generation type.' + store + ' Good: flat.',
     's',
-    [d.target('max by (model_type) (model_type:creativeflow_ai_generation_duration_seconds:p90_tier1h%s)' % s, '{{model_type}}')],
+    [d.target('max by (generation_type) (model_type:creativeflow_ai_generation_duration_seconds:p90_tier1h%s)' % s, '{{generation_type}}')],
     min=0,
   ),
   cpu: d.timeseries(

@@ -37,7 +37,9 @@ local tierNames = ['5m', '1h', '1d'];
 // `metric` renames the tier records when the source's own metric part would collide.
 local src(name, ops, metric=null) = { name: name, ops: ops, metric: metric };
 // A weighted ratio of two rate sources (both must be listed with the `rate` op in the family).
-local ratio(level, metric, num, den) = { ratio: true, level: level, metric: metric, num: num, den: den };
+// `only` ({label: value}) keeps one value of a label the numerator has and the denominator lacks,
+// and sums that label away so both sides carry the same labels.
+local ratio(level, metric, num, den, only=null) = { ratio: true, level: level, metric: metric, num: num, den: den, only: only };
 // Quantiles of a bucket-rate rule (`<level>_le:<metric>_bucket:rate5m`); the 5m tier reads the
 // existing `<level>:<metric>:p<q>_rate5m` rules.
 local quantiles(level, metric, qs) = { quantiles: true, level: level, metric: metric, qs: qs };
@@ -50,10 +52,18 @@ local over = { avg: 'avg_over_time', max: 'max_over_time', min: 'min_over_time',
 // Records of one entry in one tier.
 local recordsOf(entry, w) =
   if std.objectHas(entry, 'ratio') then [
+    local num = tierName(parts(entry.num)[0], parts(entry.num)[1], 'rate', w);
+    local only = if entry.only == null then {} else entry.only;
+    local l = std.objectFields(only);
     rules.record(
       tierName(entry.level, entry.metric, 'ratio', w),
       '%s / %s' % [
-        tierName(parts(entry.num)[0], parts(entry.num)[1], 'rate', w),
+        if l == [] then num
+        else 'sum without (%s) (%s{%s})' % [
+          std.join(', ', l),
+          num,
+          std.join(', ', ['%s="%s"' % [k, only[k]] for k in l]),
+        ],
         tierName(parts(entry.den)[0], parts(entry.den)[1], 'rate', w),
       ],
     ),
@@ -89,11 +99,17 @@ local families = {
     ratio('service', 'http_requests_errors', 'service:http_requests_errors:rate5m', 'service:http_requests:rate5m'),
     quantiles('service', 'http_request_duration_seconds', [0.5, 0.95, 0.99]),
   ],
-  'red-ingress': [
-    src('ingress:nginx_ingress_controller_requests:rate5m', ['rate']),
-    src('ingress:nginx_ingress_controller_requests_errors:rate5m', ['rate']),
-    ratio('ingress', 'nginx_ingress_controller_requests_errors', 'ingress:nginx_ingress_controller_requests_errors:rate5m', 'ingress:nginx_ingress_controller_requests:rate5m'),
-    quantiles('ingress', 'nginx_ingress_controller_request_duration_seconds', [0.99]),
+  // The edge's normalised contract (whichever gateway adapter records it). Errors stay per
+  // code_class (4xx and 5xx); the ratio counts 5xx only, like edge:requests_errors:ratio_rate5m.
+  'red-edge': [
+    src('edge:requests:rate5m', ['rate']),
+    src('edge:requests_errors:rate5m', ['rate']),
+    ratio('edge', 'requests_errors', 'edge:requests_errors:rate5m', 'edge:requests:rate5m', only={ code_class: '5xx' }),
+    // The adapters record the p99 itself, not a normalised bucket rate (Envoy's buckets are in
+    // milliseconds, ingress-nginx's in seconds), so these tiers are the mean and the worst of the
+    // 5-minute p99s in the window: a mean of quantiles, not the window's quantile.
+    src('edge:request_duration_seconds:p99', ['avg', 'max'], metric='request_duration_seconds_p99'),
+    src('edge:connections_active:sum', ['avg', 'max']),
   ],
   'ai-generation': [
     src('model_type:creativeflow_ai_generation_requests:rate5m', ['rate']),
@@ -137,12 +153,15 @@ local families = {
   'data-stores': [
     src('instance:pg_stat_activity_count:ratio_max_connections', ['max']),
     src('instance:redis_memory_used_bytes:ratio_maxmemory', ['max']),
-    src('job:minio_cluster_capacity_usable_bytes:used_ratio', ['max']),
+    src('job:minio_cluster_health_capacity_usable_bytes:used_ratio', ['max']),
   ],
   queues: [
     src('queue:rabbitmq_queue_messages_ready:max', ['avg', 'max']),
-    src('queue:rabbitmq_queue_messages_unacknowledged:max', ['max']),
-    src('queue:rabbitmq_queue_messages_published:rate5m', ['rate']),
+    src('queue:rabbitmq_queue_messages_unacked:max', ['max']),
+    // Per-queue publish counters do not exist on the built-in exporter: throughput is per cluster,
+    // messages in (received) and out (delivered to consumers).
+    src('rabbitmq_cluster:rabbitmq_global_messages_received:rate5m', ['rate']),
+    src('rabbitmq_cluster:rabbitmq_global_messages_delivered:rate5m', ['rate']),
     src('channel:creativeflow_notification_queue_depth:sum', ['max']),
     src('state:creativeflow_odoo_job_queue_jobs:sum', ['max']),
     src('workflow:n8n_workflow_running_executions:sum', ['max']),
