@@ -133,9 +133,12 @@ def _print_findings(findings, fmt: str, envs: list[str], checks: list[str]) -> N
     _out(report.render(findings, fmt, checks=checks, envs=envs))
     if fmt == "text":
         errors = sum(f.severity == "error" for f in findings)
+        infos = sum(f.severity == "info" for f in findings)
         _out(
             f"{len(checks)} checks x {len(envs)} environments: {errors} errors, "
-            f"{len(findings) - errors} warnings\n"
+            f"{len(findings) - errors - infos} warnings"
+            + (f", {infos} replaced (info)" if infos else "")
+            + "\n"
         )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from cfmon import logql
+from cfmon import logql, valuesfile
 from cfmon.checks.base import Check, Context, Finding, locate_text
 from cfmon.manifests import Resource
 
@@ -191,14 +191,29 @@ def values_location(ctx: Context, path: str) -> tuple[str, int | None, str | Non
 
 
 def stream_location(ctx: Context, stream: dict[str, Any]) -> tuple[str, int | None]:
-    """The values file and line that define a retention class (found by its selector; the last
-    file that has it wins, as in helm)."""
+    """The values file and line that set a retention class's period: the class is found by its
+    selector (wherever that is set), its period in the last file that sets it, as in helm (an
+    environment may change the period of a class the subchart defines)."""
     selector = str(stream.get("selector", ""))
+    subchart = ctx.project.path(SUBCHART_VALUES)
+    files = [(valuesfile.load(subchart, SUBCHART_VALUES), ())]
+    files += [(vf, ("loki",)) for vf in ctx.rendered.loaded]
+    names = set()
+    for vf, prefix in files:
+        streams = vf.get((*prefix, "retention", "streams"))
+        if isinstance(streams, dict):
+            names |= {
+                str(n)
+                for n, spec in streams.items()
+                if isinstance(spec, dict) and spec.get("selector") == selector
+            }
     found: tuple[str | None, int | None] = (None, None)
-    for file in [ctx.project.path(SUBCHART_VALUES), *ctx.rendered.values_files]:
-        hit = locate_text(ctx.project, [file], selector, key="selector")
-        if hit[0]:
-            found = hit
+    for key in ((), ("period",)):  # the class, then (winning) its period
+        for name in sorted(names):
+            for vf, prefix in files:
+                keypath = (*prefix, "retention", "streams", name, *key)
+                if vf.has(keypath):
+                    found = (vf.rel, vf.line(keypath))
     if found[0]:
         return found[0], found[1]
     file, line, _ = values_location(ctx, "limits_config.retention_stream")
