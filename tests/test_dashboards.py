@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 import promql_parser
-import yaml
 import pytest
+import yaml
 from conftest import ROOT, promtool_expr_test
 
 from cfmon import tools
