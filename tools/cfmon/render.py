@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,15 +99,25 @@ def render(
 ) -> Rendered:
     text, files = helm_output(project, env, overlays)
     out = out or project.render_dir(env)
-    if out.exists():
-        shutil.rmtree(out)
     split = split_by_source(text)
-    for rel, body in split.items():
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body)
-    stamp = {"values": [project.rel(f) for f in files], "digest": digest(project, files)}
-    (out / STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
+    # Written beside the old render, then swapped in: a failed or concurrent run never leaves a
+    # half-written directory (or one whose stamp does not match its files).
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        for rel, body in split.items():
+            path = new / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(body)
+        stamp = {"values": [project.rel(f) for f in files], "digest": digest(project, files)}
+        (new / STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+        if out.exists():
+            out.rename(old / "render")
+        new.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(new, ignore_errors=True)
     return Rendered(env, out, canonical(split), files, load_dir(out), load_values(project, files))
 
 

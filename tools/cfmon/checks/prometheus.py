@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -144,6 +145,10 @@ def _team_job(ctx: Context, output: str) -> tuple[str, int | None, str] | None:
             continue
         named = [j for j in jobs if f'"{j}"' in output or f"'{j}'" in output or f" {j}:" in output]
         job = str((named or list(jobs))[0])
+        # "field scrape_intervall not found in type config.ScrapeConfig": the line of that field.
+        field = re.search(r"field (\w+) not found", output)
+        if field and isinstance(jobs.get(job), dict) and field.group(1) in jobs[job]:
+            return vf.rel, vf.line((*keypath, job, field.group(1))), job
         return vf.rel, vf.line((*keypath, job)), job
     return None
 
