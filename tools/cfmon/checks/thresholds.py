@@ -9,7 +9,6 @@ from typing import Any
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.dashboards import valid_dashboards
 from cfmon.checks.rules import rendered_rules
-from cfmon.docs import source_alerts, thresholds
 
 # A threshold step of a generated dashboard that stands for an alert parameter (dashboards.libsonnet).
 TOKEN = re.compile(r"^\$\{([A-Z][A-Za-z0-9]*)\.([A-Za-z0-9]+)\}$")
@@ -41,6 +40,9 @@ class PanelThresholds(Check):
     id = "dashboards/thresholds"
 
     def run(self, ctx: Context) -> list[Finding]:
+        # cfmon.docs reads the checks' rule helpers: imported here, not at load (a cycle).
+        from cfmon.docs import source_alerts, thresholds
+
         findings: list[Finding] = []
         sources = source_alerts(ctx.project)
         rules = {r["alert"]: r for _, _, r in rendered_rules(ctx.rendered.resources) if "alert" in r}
