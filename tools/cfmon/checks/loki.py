@@ -190,10 +190,10 @@ def values_location(ctx: Context, path: str) -> tuple[str, int | None, str | Non
     return rel or ctx.project.rel(setter), line, f"loki.{key}"
 
 
-def stream_location(ctx: Context, stream: dict[str, Any]) -> tuple[str, int | None]:
-    """The values file and line that set a retention class's period: the class is found by its
-    selector (wherever that is set), its period in the last file that sets it, as in helm (an
-    environment may change the period of a class the subchart defines)."""
+def stream_location(ctx: Context, stream: dict[str, Any], field: str = "selector") -> tuple[str, int | None]:
+    """The values file and line that set one field (selector, period) of a retention class: the
+    class is found by its selector (wherever that is set), the field in the last file that sets
+    it, as in helm (an environment may change the period of a class the subchart defines)."""
     selector = str(stream.get("selector", ""))
     subchart = ctx.project.path(SUBCHART_VALUES)
     files = [(valuesfile.load(subchart, SUBCHART_VALUES), ())]
@@ -208,7 +208,7 @@ def stream_location(ctx: Context, stream: dict[str, Any]) -> tuple[str, int | No
                 if isinstance(spec, dict) and spec.get("selector") == selector
             }
     found: tuple[str | None, int | None] = (None, None)
-    for key in ((), ("period",)):  # the class, then (winning) its period
+    for key in ((), (field,)):  # the class, then (winning) the field
         for name in sorted(names):
             for vf, prefix in files:
                 keypath = (*prefix, "retention", "streams", name, *key)
@@ -221,9 +221,16 @@ def stream_location(ctx: Context, stream: dict[str, Any]) -> tuple[str, int | No
 
 
 def _stream_finding(
-    check: Check, ctx: Context, cfg: LokiConfig, i: int, stream: dict, message: str, hint: str
+    check: Check,
+    ctx: Context,
+    cfg: LokiConfig,
+    i: int,
+    stream: dict,
+    message: str,
+    hint: str,
+    field: str = "selector",
 ):
-    file, line = stream_location(ctx, stream)
+    file, line = stream_location(ctx, stream, field)
     return check.finding(
         ctx,
         f"{cfg.name}: limits_config.retention_stream[{i}] {stream.get('selector')!r}: {message}",
@@ -430,6 +437,7 @@ class LokiRetention(Check):
                         stream,
                         f"period {stream.get('period')} is under 24h, which Loki refuses",
                         "set the class's period to 24h or more (loki.retention.streams.<class>.period)",
+                        "period",
                     )
                 )
         return findings
@@ -690,6 +698,7 @@ class LokiAuditRetention(Check):
                             f"the audit class keeps logs {stream.get('period')}: security audit logs "
                             f"stay at least {AUDIT_MIN_DAYS}d (seeds 002/003)",
                             f"set loki.retention.streams.<audit class>.period to {AUDIT_MIN_DAYS}d or more",
+                            "period",
                         )
                     )
             if not audits:
