@@ -149,7 +149,9 @@ def check(
     values: ValuesOpt = None,
     only: Annotated[list[str] | None, typer.Option("--only", help="Run only this check id.")] = None,
 ):
-    """Run every registered check on the rendered output (run `cfmon render` first)."""
+    """Run every registered check on the rendered output (rendered again first when
+    build/rendered/<env> was made from other values, overlays or chart files); without -f, also
+    every team overlay in values/teams/<team>/ on top of each environment."""
     project = find_root()
     fmt = _format(fmt)
     envs = project.select_envs(env)
