@@ -194,6 +194,8 @@ COVERED = {
     "logs/agent-schema",
     "logs/agent-labels",
     "logs/agent-push-url",
+    # Failing case in test_team_overlay.py.
+    "dashboards/thresholds",
 }
 
 

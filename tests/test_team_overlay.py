@@ -255,7 +255,7 @@ def test_a_rule_test_file_that_runs_nowhere_is_an_error(project, tmp_path, envs)
         rendered = render(project, "dev", out=tmp_path / "render")
         findings = PrometheusRuleTests().run(Context(project, "dev", rendered, scratch=tmp_path / "s"))
         mine = [f for f in findings if f.file == "tests/rules/nowhere.yaml"]
-        assert len(mine) == 1 and mine[0].severity == "error" and "run nowhere" in mine[0].message
+        assert len(mine) == 1 and mine[0].severity == "error" and "nowhere" in mine[0].message
         assert mine[0].line == 2
     finally:
         path.unlink()

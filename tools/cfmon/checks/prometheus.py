@@ -216,13 +216,19 @@ class PrometheusRuleTests(Check):
                 continue
             envs = (doc.pop("cfmon", None) or {}).get("environments")
             if envs is not None:
+                # Judged against values/<env>.yaml (a test table without values/ cannot be).
                 unknown = [e for e in envs if e not in known_envs] if isinstance(envs, list) else [envs]
-                if unknown or not envs:
+                if (unknown and known_envs) or not envs:
                     findings.append(
                         self.finding(
                             ctx,
-                            f"cfmon.environments {envs!r} names no known environment "
-                            f"({', '.join(map(str, unknown)) or 'empty list'}): the file would run nowhere",
+                            f"cfmon.environments {envs!r}: "
+                            + (
+                                f"no environment is named {', '.join(map(str, unknown))}"
+                                if unknown
+                                else "an empty list"
+                            )
+                            + " (the file would not run there, or nowhere)",
                             file=rel,
                             line=_line_of(test, "environments"),
                             hint=f"list some of: {', '.join(known_envs)} "
@@ -232,16 +238,6 @@ class PrometheusRuleTests(Check):
                     continue
                 if ctx.env not in envs:
                     continue
-            if not doc.get("tests"):
-                findings.append(
-                    self.finding(
-                        ctx,
-                        "no `tests`: the file checks nothing",
-                        file=rel,
-                        hint="add test groups (input_series, alert_rule_test), or delete the file",
-                    )
-                )
-                continue
             if is_team:
                 team_tested |= _alerts_tested(doc)
             elif overridden:
@@ -267,6 +263,16 @@ class PrometheusRuleTests(Check):
                         f"rule_files {missing} are not rendered in {ctx.env} (rendered: {sorted(rendered)})",
                         file=rel,
                         hint="name rule files by their basename, e.g. applications.yaml",
+                    )
+                )
+                continue
+            if not doc.get("tests"):
+                findings.append(
+                    self.finding(
+                        ctx,
+                        "no `tests`: the file checks nothing",
+                        file=rel,
+                        hint="add test groups (input_series, alert_rule_test), or delete the file",
                     )
                 )
                 continue
