@@ -207,6 +207,8 @@ COVERED = {
     "conformance/selectors",
     # Failing cases in test_checks_longterm.py.
     "longterm/store",
+    # Failing case in test_team_overlay.py.
+    "dashboards/thresholds",
 }
 
 

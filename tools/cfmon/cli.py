@@ -154,9 +154,12 @@ def _print_findings(findings, fmt: str, envs: list[str], checks: list[str]) -> N
     _out(report.render(findings, fmt, checks=checks, envs=envs))
     if fmt == "text":
         errors = sum(f.severity == "error" for f in findings)
+        infos = sum(f.severity == "info" for f in findings)
         _out(
             f"{len(checks)} checks x {len(envs)} environments: {errors} errors, "
-            f"{len(findings) - errors} warnings\n"
+            f"{len(findings) - errors - infos} warnings"
+            + (f", {infos} replaced (info)" if infos else "")
+            + "\n"
         )
 
 
@@ -168,7 +171,9 @@ def check(
     only: Annotated[list[str] | None, typer.Option("--only", help="Run only this check id.")] = None,
     no_cache: NoCacheOpt = False,
 ):
-    """Run every registered check on the rendered output (run `cfmon render` first)."""
+    """Run every registered check on the rendered output (rendered again first when
+    build/rendered/<env> was made from other values, overlays or chart files); without -f, also
+    every team overlay in values/teams/<team>/ on top of each environment."""
     project = find_root()
     _use_cache(project, no_cache)
     fmt = _format(fmt)

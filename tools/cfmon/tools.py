@@ -305,17 +305,52 @@ def _gojsonnet_version() -> str:
 
 
 def _jsonnet_error(path: Path, text: str) -> UserError:
-    # go-jsonnet: "jsonnet/x.libsonnet:12:5-9 Unexpected: ..." (also "STATIC ERROR: file:line:col: msg")
+    """go-jsonnet's error at the line a user edits: the first frame in a mixin (else in a library,
+    else anywhere), repository-relative. An assertion about an alert names the alert, not a frame
+    in the mixin (lib/rules.libsonnet asserts, jsonnet/main.libsonnet calls it): then the mixin
+    line that defines the alert."""
+    root = Path(__file__).resolve().parents[2]
     first = text.strip().splitlines()[0] if text.strip() else "evaluation failed"
-    m = re.search(r"([\w./-]+\.(?:jsonnet|libsonnet)):(\d+):(\d+)", text)
-    where_file, line = (m.group(1), int(m.group(2))) if m else (str(path), None)
-    root = str(Path(__file__).resolve().parents[2]) + "/"
-    where_file = where_file.removeprefix(root)
     message = re.sub(r"^(STATIC ERROR|RUNTIME ERROR):\s*", "", first)
     message = re.sub(r"^[\w./-]+\.(?:jsonnet|libsonnet):[\d:()-]+\s*", "", message)
+    # "file:12:5-9", "file:(74:7)-(75:100)" and "STATIC ERROR: file:12:5: msg"
+    frames = [
+        (_repo_relative(m.group(1), root), int(m.group(2) or m.group(3)))
+        for m in re.finditer(r"([\w./-]+\.(?:jsonnet|libsonnet)):(?:(\d+):\d+|\((\d+):\d+\))", text)
+    ]
+    where: tuple[str, int | None] = (_repo_relative(str(path), root), None)
+    alert = re.search(r"\balert (\w+):", message)
+    located = _alert_definition(root, alert.group(1)) if alert else None
+    for prefix in ("jsonnet/mixins/", "jsonnet/lib/", ""):
+        hit = next((f for f in frames if f[0].startswith(prefix)), None)
+        if hit:
+            where = hit
+            break
+    if located and not where[0].startswith("jsonnet/mixins/"):
+        where = located
     return UserError(
         f"Jsonnet error: {message}",
-        file=where_file,
-        line=line,
+        file=where[0],
+        line=where[1],
         hint="fix the Jsonnet at that line, then run `cfmon generate`",
     )
+
+
+def _repo_relative(name: str, root: Path) -> str:
+    path = Path(name)
+    if not path.is_absolute():
+        path = (root / path) if (root / path).exists() else path.resolve()
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return name
+
+
+def _alert_definition(root: Path, alert: str) -> tuple[str, int] | None:
+    """The mixin file and line that names this alert (`name: 'Alert'`)."""
+    pattern = re.compile(rf"""name:\s*['"]{re.escape(alert)}['"]""")
+    for path in sorted((root / "jsonnet/mixins").rglob("*.libsonnet")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if pattern.search(line):
+                return path.relative_to(root).as_posix(), number
+    return None

@@ -34,6 +34,7 @@ from cfmon.checks.prometheus import PrometheusConfig, PrometheusRules, Prometheu
 from cfmon.checks.rules import AggregationLabels, MetricsKnown, RuleGroupSize, RuleNaming
 from cfmon.checks.secrets import SecretLiterals
 from cfmon.checks.size import AnnotationSize, ConfigMapSize
+from cfmon.checks.thresholds import PanelThresholds
 
 REGISTRY: tuple[type[Check], ...] = (
     KubernetesSchema,
@@ -59,6 +60,7 @@ REGISTRY: tuple[type[Check], ...] = (
     DashboardMetricsKnown,
     RateInterval,
     RecordedQuantileUsed,
+    PanelThresholds,
     DashboardLogql,
     SelectorConformance,
     LokiConfigSchema,
