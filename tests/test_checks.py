@@ -209,6 +209,7 @@ COVERED = {
     "longterm/store",
 }
 
+
 def test_registry_ids_are_unique_and_well_formed():
     check_ids = [c.id for c in REGISTRY]
     assert len(check_ids) == len(set(check_ids)), check_ids
