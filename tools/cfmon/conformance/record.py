@@ -73,6 +73,10 @@ DEFAULT_PORTS = {
     "epmd": 4369,
     "prometheus": 9090,
     "alertmanager": 9093,
+    # Nothing listens on the recording Prometheus's remote-write and HTTP SD endpoints (below): shown
+    # as the ports of the production remote-write receiver (vminsert) and of a plain web server.
+    "remote-write": 8480,
+    "http-sd": 8080,
 }
 RABBITMQ_DEFAULT_PORTS = {"amqp": 5672, "management": 15672}
 
@@ -180,9 +184,15 @@ def _get(url: str) -> None:
 
 
 def _stack_metrics(workdir: Path, say: Callable[[str], None]) -> list[Sample]:
-    """Prometheus (scraping itself, so its scrape and TSDB series exist) and Alertmanager."""
+    """Prometheus (scraping itself, so its scrape and TSDB series exist) and Alertmanager.
+
+    Prometheus also gets a remote write and an HTTP service discovery, each aimed at a loopback
+    port nothing listens on: the remote-storage queue series (per remote_name and url) and the
+    SD refresh series (per mechanism) exist only when such a configuration does, as in production;
+    their sends and refreshes fail, which is what the failure counters are there for."""
     logs = workdir / "logs"
     prom_port, am_port, cluster_port = free_port(), free_port(), free_port(udp=True)
+    rw_port, sd_port = free_port(), free_port()
     prom_dir, am_dir = workdir / "prometheus", workdir / "alertmanager"
     prom_dir.mkdir()
     am_dir.mkdir()
@@ -208,8 +218,20 @@ def _stack_metrics(workdir: Path, say: Callable[[str], None]) -> list[Sample]:
                 "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
                 "rule_files": [str(prom_dir / "rules.yml")],
                 "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
+                "remote_write": [
+                    {
+                        "name": "longterm",
+                        "url": f"http://127.0.0.1:{rw_port}/insert/0/prometheus/api/v1/write",
+                    }
+                ],
                 "scrape_configs": [
-                    {"job_name": "prometheus", "static_configs": [{"targets": [f"127.0.0.1:{prom_port}"]}]}
+                    {"job_name": "prometheus", "static_configs": [{"targets": [f"127.0.0.1:{prom_port}"]}]},
+                    {
+                        "job_name": "discovered",
+                        "http_sd_configs": [
+                            {"url": f"http://127.0.0.1:{sd_port}/targets", "refresh_interval": "1s"}
+                        ],
+                    },
                 ],
             }
         )
@@ -240,6 +262,9 @@ def _stack_metrics(workdir: Path, say: Callable[[str], None]) -> list[Sample]:
                     f"--config.file={prom_dir / 'prometheus.yml'}",
                     f"--storage.tsdb.path={prom_dir / 'data'}",
                     f"--web.listen-address=127.0.0.1:{prom_port}",
+                    # The remote write never succeeds: give up flushing it at shutdown at once
+                    # (the default minute would outlast the stop's grace period).
+                    "--storage.remote.flush-deadline=1s",
                 ],
                 log=logs / "prometheus.log",
             )
@@ -260,6 +285,18 @@ def _stack_metrics(workdir: Path, say: Callable[[str], None]) -> list[Sample]:
             lambda: (
                 "prometheus_target_interval_length_seconds{"
                 in scrape(f"http://127.0.0.1:{prom_port}/metrics")
+            ),
+        )
+        _until(
+            "Prometheus's remote write and HTTP SD failing",
+            lambda: (
+                re.search(
+                    r"^prometheus_sd_refresh_failures_total\{.*\} [1-9]",
+                    text := scrape(f"http://127.0.0.1:{prom_port}/metrics"),
+                    re.M,
+                )
+                is not None
+                and "\nprometheus_remote_storage_samples_total{" in text
             ),
         )
         time.sleep(2)
@@ -283,6 +320,10 @@ def _stack_metrics(workdir: Path, say: Callable[[str], None]) -> list[Sample]:
             ),
         ]
         ports = {str(prom_port): "9090", str(am_port): "9093"}
+        ports |= {
+            str(rw_port): str(DEFAULT_PORTS["remote-write"]),
+            str(sd_port): str(DEFAULT_PORTS["http-sd"]),
+        }
         return [_with_ports(s, ports) for s in samples]
     finally:
         for proc in procs:
