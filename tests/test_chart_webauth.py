@@ -129,7 +129,8 @@ def test_exporter_mtls_and_remote_write_tls_per_job(tmp_path):
     }
     assert "tls_config" not in jobs["redis-exporter"]  # per job: only where asked
     prom = yaml.safe_load(objs["ConfigMap/creativeflow-prometheus-config"]["data"]["prometheus.yml"])
-    (rw,) = prom["remote_write"]
+    # The long-term store's write comes first (global.longTerm); the team's own follows with its TLS.
+    rw = next(w for w in prom["remote_write"] if w.get("name") != "longterm")
     assert rw["tls_config"]["ca_file"] == "/etc/prometheus/secrets/remote-write-vm-tls/ca.crt"
     spec = objs["StatefulSet/creativeflow-prometheus"]["spec"]["template"]["spec"]
     vols = {v["name"]: v for v in spec["volumes"]}

@@ -433,7 +433,6 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
       target_label: pod
 {{- end }}
 {{- end }}
-{{- end }}
 {{- with .controlPlane }}
 {{- if .enabled }}
 {{- $cp := . }}
@@ -477,6 +476,7 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
   metric_relabel_configs:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}
