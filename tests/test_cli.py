@@ -117,8 +117,8 @@ def test_golden_reports_configmap_payload_fields(repo, cfmon):
 def test_rule_changes_are_named_by_group_and_alert(repo, cfmon):
     edit(
         repo / "values/prod.yaml",
-        "prometheus:\n  alerts:\n",
-        "prometheus:\n  alerts:\n    ApiGatewayErrorRatioHigh:\n      params: {threshold: 0.1}\n",
+        "\n  alerts:\n",  # prometheus.alerts, the only `alerts:` key of the file
+        "\n  alerts:\n    ApiGatewayErrorRatioHigh:\n      params: {threshold: 0.1}\n",
     )
     assert cfmon(repo, "render", "--env", "prod").code == 0
     res = cfmon(repo, "golden", "--env", "prod")
