@@ -166,6 +166,8 @@ NOT_GIVEN_HERE = {
     "of the edge adapters only NGINX runs here (not Envoy Gateway, not the ingress-nginx controller), "
     "and nginx-prometheus-exporter reads stub_status: connections and request counts, no status "
     "codes, latency, upstream health or reload status",
+    re.compile(r":[a-z0-9_]+_tier1d$"):
+    "the long-term 1d tier is evaluated once an hour, and the tier runs for less than a (scaled) hour",
 }  # fmt: skip
 
 
