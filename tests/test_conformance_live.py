@@ -99,9 +99,15 @@ def _explain(alert: dict) -> str | None:
         # The rule also fires when the job has no target at all (a missing component must alert).
         return f"{name}: no {name.removesuffix('Down')} runs in this tier, its scrape job keeps no target"
     if name.startswith("NodeCpuUsage"):
+        # The alert averages minutes (scaled to seconds here); a one-second sample can fall in a
+        # lull, so the load average over the last minute counts too.
         busy = _cpu_busy()
-        if busy > 0.5:
-            return f"{name}: this machine is busy ({busy:.0%} CPU over 1 s, from /proc/stat)"
+        load = os.getloadavg()[0] / (os.cpu_count() or 1)
+        if busy > 0.5 or load > 0.5:
+            return (
+                f"{name}: this machine is busy ({busy:.0%} CPU over 1 s from /proc/stat, "
+                f"load average {load:.2f} per core)"
+            )
     if name.startswith("NodeMemoryUsage"):
         used = _memory_used()
         if used > 0.8:
