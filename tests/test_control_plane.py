@@ -47,7 +47,17 @@ def test_control_plane_rule_tests_pass_with_the_switch(repo, cfmon, tmp_path):
     overlay = tmp_path / "control-plane.yaml"
     overlay.write_text(yaml.safe_dump(SWITCH))
     assert cfmon(repo, "render", "--env", "prod", "-f", str(overlay)).code == 0
-    args = ("check", "--env", "prod", "-f", str(overlay), "--only", "prometheus/rule-tests", "--format", "json")
+    args = (
+        "check",
+        "--env",
+        "prod",
+        "-f",
+        str(overlay),
+        "--only",
+        "prometheus/rule-tests",
+        "--format",
+        "json",
+    )
     res = cfmon(repo, *args)
     assert res.code == 0 and yaml.safe_load(res.out) == [], res.out + res.err
     # It ran: a broken expectation is reported.
