@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,6 +86,33 @@ def _cpu_busy(seconds: float = 1.0) -> float:
     return 1 - (i2 - i1) / max(t2 - t1, 1)
 
 
+class _CpuSampler:
+    """/proc/stat once a second in a daemon thread, for the last ten minutes."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, int, int]] = []
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+            self.samples = [*self.samples[-600:], (time.monotonic(), sum(values), values[3] + values[4])]
+            time.sleep(1)
+
+    def busiest(self, window_s: float) -> float:
+        """The highest CPU share over any `window_s` seconds in the samples."""
+        best, samples = 0.0, list(self.samples)
+        for i, (t0, total0, idle0) in enumerate(samples):
+            for t1, total1, idle1 in samples[i + 1 :]:
+                if t1 - t0 >= window_s:
+                    best = max(best, 1 - (idle1 - idle0) / max(total1 - total0, 1))
+                    break
+        return best
+
+
+CPU = _CpuSampler()
+
+
 def _memory_used() -> float:
     info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
     kb = {k: int(v.split()[0]) for k, v in info.items() if k in ("MemTotal", "MemAvailable")}
@@ -99,15 +127,12 @@ def _explain(alert: dict) -> str | None:
         # The rule also fires when the job has no target at all (a missing component must alert).
         return f"{name}: no {name.removesuffix('Down')} runs in this tier, its scrape job keeps no target"
     if name.startswith("NodeCpuUsage"):
-        # The alert averages minutes (scaled to seconds here); a one-second sample can fall in a
-        # lull, so the load average over the last minute counts too.
-        busy = _cpu_busy()
-        load = os.getloadavg()[0] / (os.cpu_count() or 1)
-        if busy > 0.5 or load > 0.5:
-            return (
-                f"{name}: this machine is busy ({busy:.0%} CPU over 1 s from /proc/stat, "
-                f"load average {load:.2f} per core)"
-            )
+        # node-exporter-0 measures this machine, which runs the whole tier at speed 25: the alert
+        # averages 5 scaled minutes (12 real seconds), so compare with the busiest 12 s this
+        # machine had lately (sampled from /proc/stat every second), not with one instant.
+        busy = max(CPU.busiest(window_s=12), _cpu_busy())
+        if busy > 0.5:
+            return f"{name}: this machine was busy ({busy:.0%} CPU over 12 s, from /proc/stat)"
     if name.startswith("NodeMemoryUsage"):
         used = _memory_used()
         if used > 0.8:
