@@ -55,10 +55,13 @@ def parse_timings(stderr: str) -> tuple[dict[str, float], float | None, int | No
     return steps, (float(m.group(1)) if m else None), (int(m.group(2)) if m else None)
 
 
-def timed_runs(runs: int) -> dict:
+def timed_runs(runs: int, cold: bool) -> dict:
+    """Warm: the tool-result cache filled by the warm-up run (nothing changed since); cold: every
+    run with the cache off (CFMON_NO_CACHE=1), as on a fresh clone."""
     verify = [str(ROOT / "tools/verify")]
+    env = {**os.environ, "CFMON_NO_CACHE": "1"} if cold else None
     log("warm-up run")
-    subprocess.run(verify, cwd=ROOT, capture_output=True)
+    subprocess.run(verify, cwd=ROOT, capture_output=True, env=env)
     walls: list[float] = []
     steps: dict[str, list[float]] = defaultdict(list)
     ext: list[float] = []
@@ -66,7 +69,7 @@ def timed_runs(runs: int) -> dict:
     codes = []
     for i in range(runs):
         began = time.perf_counter()
-        proc = subprocess.run(verify, cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(verify, cwd=ROOT, capture_output=True, text=True, env=env)
         walls.append(time.perf_counter() - began)
         codes.append(proc.returncode)
         if proc.returncode not in (0, 1):
@@ -223,12 +226,13 @@ def main() -> int:
     ap.add_argument("runs", nargs="?", type=int, default=5, help="timed runs (default 5)")
     ap.add_argument("--replays", type=int, default=3, help="bare replays per tool call (default 3; 0: none)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--cold", action="store_true", help="every run without the tool-result cache")
     args = ap.parse_args()
     if args.runs < 0 or args.replays < 0 or args.runs + args.replays == 0:
         ap.error("N and --replays must be at least 0, and not both 0")
     res: dict = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     if args.runs:
-        res["timed"] = timed_runs(args.runs)
+        res["timed"] = timed_runs(args.runs, args.cold)
     if args.replays:
         log("capture run: every tool call replayed bare")
         res["capture"] = capture_and_replay(args.replays)

@@ -157,3 +157,15 @@ def test_project_allows_every_cluster_scoped_kind_the_chart_renders(env):
             continue
         group = doc["apiVersion"].rpartition("/")[0]
         assert (group, doc["kind"]) in allowed, f"{doc['kind']} {doc['metadata']['name']} is cluster-scoped"
+
+
+@pytest.mark.parametrize("team", ["ai-models", "gateway"])
+def test_an_application_with_a_team_value_file_renders_what_cfmon_checks(team):
+    """A team's overlay is one more entry in valueFiles, after values/<env>.yaml."""
+    import copy
+
+    app = copy.deepcopy(applications()["prod"])
+    app["spec"]["source"]["helm"]["valueFiles"].append(f"../../values/teams/{team}/values.yaml")
+    overlay = PROJECT.path(f"values/teams/{team}/values.yaml")
+    ours = canonical(split_by_source(helm_output(PROJECT, "prod", [overlay])[0]))
+    assert canonical(split_by_source(argo_render(app))) == ours

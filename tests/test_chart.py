@@ -91,7 +91,7 @@ def test_components_are_toggled(tmp_path):
         "dev",
         {
             "loki": {"enabled": False},
-            "promtail": {
+            "alloy": {
                 "loki": {"url": "http://loki.example:3100/loki/api/v1/push"},
                 "networkPolicy": {
                     "lokiEgress": [{"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}], "ports": [{"port": 3100}]}]
@@ -103,7 +103,7 @@ def test_components_are_toggled(tmp_path):
     assert not any(
         k.startswith(("StatefulSet/creativeflow-loki", "ConfigMap/creativeflow-loki")) for k in objs
     )
-    assert "DaemonSet/creativeflow-promtail" in objs
+    assert "DaemonSet/creativeflow-alloy" in objs
 
 
 def test_persistence_switch(tmp_path):
@@ -128,32 +128,36 @@ def test_latest_image_tag_is_refused(tmp_path):
 @pytest.mark.parametrize("env", ENVS)
 def test_every_container_is_hardened_and_has_resources(env, tmp_path):
     workloads = {k: o for k, o in render(env).items() if k.split("/")[0] in WORKLOADS}
-    # Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics, Loki and Promtail.
-    assert len(workloads) == 7, sorted(workloads)
-    # The other log agent, selected by global.logs.agent, is held to the same rules.
-    alloy = render(env, {"global": {"logs": {"agent": "alloy"}}}, tmp_path)
-    assert "DaemonSet/creativeflow-promtail" not in alloy
-    workloads["DaemonSet/creativeflow-alloy"] = alloy["DaemonSet/creativeflow-alloy"]
+    # Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics, Loki, Alloy (the default
+    # agent) and the long-term store: one victoria-metrics, or vmstorage, vminsert and vmselect in prod.
+    assert len(workloads) == (10 if env == "prod" else 8), sorted(workloads)
+    # The deprecated agent, still selectable by global.logs.agent, is held to the same rules.
+    promtail = render(env, {"global": {"logs": {"agent": "promtail"}}}, tmp_path)
+    assert "DaemonSet/creativeflow-alloy" not in promtail
+    workloads["DaemonSet/creativeflow-promtail"] = promtail["DaemonSet/creativeflow-promtail"]
     for key, obj in workloads.items():
         pod = obj["spec"]["template"]["spec"]
-        # The log agents read root-owned 0640 files (/var/log/pods, the journal) as uid 0: they
-        # are exempt from runAsNonRoot only; the rest below (no privilege escalation, read-only
-        # root filesystem, every capability dropped) holds for them too.
-        if key in ROOT_LOG_AGENTS:
-            assert pod["securityContext"]["runAsNonRoot"] is False, key
-            assert pod["securityContext"]["runAsUser"] == 0, key
-        else:
-            assert pod["securityContext"]["runAsNonRoot"] is True, key
+        # Every pod runs as a non-root uid above 10000, the log agents included (they read the
+        # node's logs through group ownership).
+        assert pod["securityContext"]["runAsNonRoot"] is True, key
+        assert pod["securityContext"]["runAsUser"] >= 10000, key
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, key
         for c in pod["containers"] + pod.get("initContainers", []):
             where = f"{key} container {c['name']}"
             assert c["securityContext"]["allowPrivilegeEscalation"] is False, where
             assert c["securityContext"]["readOnlyRootFilesystem"] is True, where
             assert c["securityContext"]["capabilities"]["drop"] == ["ALL"], where
+            # The one exception: the log agents' init container, root with CAP_CHOWN alone, hands
+            # the node's state directory to the agent's uid.
+            if c["securityContext"].get("runAsUser") == 0:
+                assert key in LOG_AGENTS and c["name"] == "state-owner", where
+                assert c["securityContext"]["capabilities"]["add"] == ["CHOWN"], where
+            else:
+                assert "add" not in c["securityContext"]["capabilities"], where
             assert c["resources"]["requests"] and c["resources"]["limits"]["memory"], where
             tag = c["image"].rsplit(":", 1)[-1]
             assert "/" not in tag and tag != "latest", where
 
 
 WORKLOADS = {"StatefulSet", "Deployment", "DaemonSet"}
-ROOT_LOG_AGENTS = {"DaemonSet/creativeflow-promtail", "DaemonSet/creativeflow-alloy"}
+LOG_AGENTS = {"DaemonSet/creativeflow-promtail", "DaemonSet/creativeflow-alloy"}

@@ -62,12 +62,19 @@ def test_daemonset_reads_the_host_through_read_only_mounts():
     pod = ds_pod(default())
     assert pod["hostNetwork"] is True and pod["hostPID"] is True
     volumes = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"]}
-    assert volumes == {"proc": "/proc", "sys": "/sys", "root": "/"}
+    # The text-file collector's directory: where node-local jobs drop their .prom files.
+    assert volumes == {
+        "proc": "/proc",
+        "sys": "/sys",
+        "root": "/",
+        "textfile": "/var/lib/node-exporter/textfile",
+    }
     mounts = {m["name"]: m for m in pod["containers"][0]["volumeMounts"]}
     assert {n: m["mountPath"] for n, m in mounts.items()} == {
         "proc": "/host/proc",
         "sys": "/host/sys",
         "root": "/host/root",
+        "textfile": "/host/textfile",
     }
     assert all(m.get("readOnly") is True for m in mounts.values())
     assert mounts["root"]["mountPropagation"] == "HostToContainer"
@@ -77,8 +84,15 @@ def test_daemonset_reads_the_host_through_read_only_mounts():
     assert flag(args, "path.rootfs") == "/host/root"
     # Bound to the node's own address (hostNetwork), on the port the scrape job expects.
     assert flag(args, "web.listen-address") == "[$(HOST_IP)]:9100"
-    env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in pod["containers"][0]["env"]}
-    assert env == {"HOST_IP": "status.hostIP"}
+    env = {
+        e["name"]: e.get("value") or e["valueFrom"]["fieldRef"]["fieldPath"]
+        for e in pod["containers"][0]["env"]
+    }
+    # The systemd collector talks to the host's D-Bus through the read-only root mount.
+    assert env == {
+        "HOST_IP": "status.hostIP",
+        "DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/host/root/run/dbus/system_bus_socket",
+    }
     assert pod["containers"][0]["ports"] == [
         {"name": "http-metrics", "containerPort": 9100, "protocol": "TCP"}
     ]

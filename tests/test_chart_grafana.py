@@ -82,17 +82,31 @@ def egress_ports(objs: dict) -> dict[int, list]:
 @pytest.mark.parametrize("env", ENVS)
 def test_datasources_point_at_this_release(env):
     ds = datasources(base(env))
-    assert list(ds) == ["prometheus", "loki", "alertmanager"]
+    # dev is open (plain HTTP); staging and prod reach Prometheus and Alertmanager over HTTPS.
+    scheme = "http" if env == "dev" else "https"
+    assert list(ds) == ["prometheus", "loki", "longterm", "alertmanager"]
+    # The long-term store (global.longTerm): the single server, or vmselect in prod's cluster.
+    assert ds["longterm"]["name"] == "VictoriaMetrics-LongTerm" and ds["longterm"]["type"] == "prometheus"
+    assert ds["longterm"]["url"] == {
+        "prod": "http://creativeflow-victoria-metrics-vmselect.monitoring.svc:8481/select/0/prometheus"
+    }.get(env, "http://creativeflow-victoria-metrics.monitoring.svc:8428")
     assert ds["prometheus"]["name"] == "Prometheus-Main"
-    assert ds["prometheus"]["url"] == "http://creativeflow-prometheus.monitoring.svc:9090"
+    assert ds["prometheus"]["url"] == f"{scheme}://creativeflow-prometheus.monitoring.svc:9090"
     assert ds["loki"]["name"] == "Loki-Main"
     assert ds["loki"]["url"] == "http://creativeflow-loki.monitoring.svc:3100"
     assert ds["loki"]["jsonData"] == {"maxLines": 1000}
     am = ds["alertmanager"]
     assert (
-        am["type"] == "alertmanager" and am["url"] == "http://creativeflow-alertmanager.monitoring.svc:9093"
+        am["type"] == "alertmanager"
+        and am["url"] == f"{scheme}://creativeflow-alertmanager.monitoring.svc:9093"
     )
-    assert am["jsonData"] == {"implementation": "prometheus", "handleGrafanaManagedAlerts": False}
+    tls = (
+        {}
+        if env == "dev"
+        else {"tlsAuthWithCACert": True, "serverName": "creativeflow-alertmanager.monitoring.svc"}
+    )
+    assert am["jsonData"] == {"implementation": "prometheus", "handleGrafanaManagedAlerts": False, **tls}
+    assert ("basicAuth" in am) is (env != "dev")
     assert all(d["editable"] is False and d["access"] == "proxy" for d in ds.values())
 
 
@@ -113,7 +127,7 @@ def test_dashboard_provider_per_environment(env, ui_updates):
 
 def test_loki_datasource_toggle(tmp_path):
     objs = render("prod", {"grafana": {"datasources": {"loki": {"enabled": False}}}}, tmp_path)
-    assert list(datasources(objs)) == ["prometheus", "alertmanager"]
+    assert list(datasources(objs)) == ["prometheus", "longterm", "alertmanager"]
     assert 3100 not in egress_ports(objs)
     assert 3100 in egress_ports(base("prod"))
 
@@ -260,7 +274,7 @@ def test_extra_ini_overrides_and_config_change_rolls_the_pods(tmp_path):
 def test_pod_is_hardened(env):
     objs = base(env)
     spec = pod(objs)
-    assert spec["securityContext"]["runAsUser"] == 472 and spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["runAsUser"] == 10472 and spec["securityContext"]["runAsNonRoot"] is True
     assert spec["automountServiceAccountToken"] is False
     assert objs[f"ServiceAccount/{NAME}"]["automountServiceAccountToken"] is False
     (c,) = spec["containers"]
@@ -337,10 +351,13 @@ def test_network_policy(env):
                 }
             }
         ]
+    # The long-term datasource: the single server (8428), vmselect (8481) in prod.
+    store = 8481 if env == "prod" else 8428
+    assert ports[store][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "victoria-metrics"
     if env == "dev":
-        assert set(ports) == {9090, 3100, 9093}
+        assert set(ports) == {9090, 3100, 9093, store}
     else:
-        assert set(ports) == {9090, 3100, 9093, 5432}
+        assert set(ports) == {9090, 3100, 9093, store, 5432}
         assert ports[5432][0]["namespaceSelector"]["matchLabels"] == {
             "kubernetes.io/metadata.name": "creativeflow-data"
         }

@@ -19,6 +19,8 @@ PROMTAIL = "creativeflow-promtail"
 ALLOY = "creativeflow-alloy"
 AGENTS = {"promtail": (PROMTAIL, 3101), "alloy": (ALLOY, 12345)}
 ALLOY_OVERLAY = {"global": {"logs": {"agent": "alloy"}}}
+# Promtail is deprecated but still selectable: every promtail test selects it explicitly.
+PROMTAIL_OVERLAY = {"global": {"logs": {"agent": "promtail"}}}
 PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "creativeflow"}
 LOKI_PODS = {"app.kubernetes.io/name": "loki", "app.kubernetes.io/instance": "creativeflow"}
 PUSH_URL = "http://creativeflow-loki.monitoring.svc:3100/loki/api/v1/push"
@@ -34,8 +36,9 @@ KINDS = (
 
 
 @functools.cache
-def _render(env: str, agent: str) -> dict:
-    if agent == "promtail":
+def _render(env: str, agent: str | None) -> dict:
+    """The render with `agent` selected explicitly, or with the chart's default (None)."""
+    if agent is None:
         return render(env)
     with tempfile.TemporaryDirectory() as tmp:
         return render(env, {"global": {"logs": {"agent": agent}}}, Path(tmp))
@@ -75,11 +78,11 @@ def attrs(block: alloy.Block) -> dict:
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
-def test_promtail_renders_by_default_and_alloy_does_not(env):
-    objs = objs_of("promtail", env)
+def test_alloy_renders_by_default_and_promtail_does_not(env):
+    objs = _render(env, None)
     for kind in KINDS:
-        assert f"{kind}/{PROMTAIL}" in objs, kind
-    assert not [k for k in objs if "alloy" in k]
+        assert f"{kind}/{ALLOY}" in objs, kind
+    assert not [k for k in objs if "promtail" in k]
 
 
 def test_alloy_renders_when_selected_and_promtail_does_not():
@@ -87,6 +90,14 @@ def test_alloy_renders_when_selected_and_promtail_does_not():
     for kind in KINDS:
         assert f"{kind}/{ALLOY}" in objs, kind
     assert not [k for k in objs if "promtail" in k]
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_promtail_still_renders_when_selected_and_alloy_does_not(env):
+    objs = objs_of("promtail", env)
+    for kind in KINDS:
+        assert f"{kind}/{PROMTAIL}" in objs, kind
+    assert not [k for k in objs if "alloy" in k]
 
 
 def test_no_agent_renders_with_none(tmp_path):
@@ -319,7 +330,7 @@ def test_push_url_defaults_to_the_release_loki_and_is_overridable(agent, tmp_pat
 
 
 def _select(agent: str) -> dict:
-    return ALLOY_OVERLAY if agent == "alloy" else {}
+    return ALLOY_OVERLAY if agent == "alloy" else PROMTAIL_OVERLAY
 
 
 @pytest.mark.parametrize("agent", AGENTS)
@@ -493,14 +504,14 @@ def test_runs_on_every_node_with_the_node_name(agent):
 
 
 @pytest.mark.parametrize("agent", AGENTS)
-def test_root_but_otherwise_hardened(agent):
+def test_not_root_reads_logs_through_groups(agent):
     name, _ = AGENTS[agent]
     spec = pod(objs_of(agent), name)
     assert spec["securityContext"] == {
-        "runAsNonRoot": False,
-        "runAsUser": 0,
-        "runAsGroup": 0,
-        "fsGroup": 0,
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
+        "supplementalGroups": [0, 4],
         "seccompProfile": {"type": "RuntimeDefault"},
     }
     assert spec["containers"][0]["securityContext"] == {
@@ -508,6 +519,18 @@ def test_root_but_otherwise_hardened(agent):
         "readOnlyRootFilesystem": True,
         "capabilities": {"drop": ["ALL"]},
     }
+    assert "livenessProbe" in spec["containers"][0]
+    # Only the init container is root, with CAP_CHOWN alone, to hand the state directory over.
+    (init,) = spec["initContainers"]
+    assert init["command"][:3] == ["chown", "-R", "10001:10001"]
+    assert init["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["CHOWN"]}
+    assert init["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+def test_log_agent_uid_zero_is_refused(tmp_path):
+    with pytest.raises(UserError) as err:
+        render("prod", {"global": {"logs": {"runAsUser": 0}}}, tmp_path)
+    assert "global.logs.runAsUser" in str(err.value), str(err.value)
 
 
 @pytest.mark.parametrize("agent", AGENTS)
@@ -574,7 +597,8 @@ def test_network_policy_prometheus_in_loki_and_api_server_out(agent):
 
 
 def test_api_server_cidrs_narrow_the_egress(tmp_path):
-    objs = render("prod", {"promtail": {"networkPolicy": {"apiServerCIDRs": ["10.0.0.1/32"]}}}, tmp_path)
+    narrowed = {"promtail": {"networkPolicy": {"apiServerCIDRs": ["10.0.0.1/32"]}}}
+    objs = render("prod", {**PROMTAIL_OVERLAY, **narrowed}, tmp_path)
     egress = objs[f"NetworkPolicy/{PROMTAIL}"]["spec"]["egress"][1]
     assert egress["to"] == [{"ipBlock": {"cidr": "10.0.0.1/32"}}]
 

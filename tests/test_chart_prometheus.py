@@ -28,23 +28,36 @@ STS = "StatefulSet/creativeflow-prometheus"
 RULES_DIR = ROOT / "charts/creativeflow-monitoring/charts/prometheus/files/rules"
 COMMON = {"dev": "creativeflow-dev", "staging": "creativeflow-staging", "prod": "creativeflow-prod"}
 
-KUBERNETES = ["apiserver", "kubelet", "cadvisor", "kube-state-metrics", "kube-state-metrics-telemetry"]
+KUBERNETES = [
+    "apiserver",
+    "kubelet",
+    "cadvisor",
+    "kube-state-metrics",
+    "kube-state-metrics-telemetry",
+    "coredns",
+]
 STACK = ["prometheus", "alertmanager", "grafana", "loki", "log-agent"]
 BASE = {
     "application_service_targets.yml": ["application-services"],
     "custom_ai_model_targets.yml": ["custom-ai-models"],
     "database_targets.yml": ["postgres-exporter", "redis-exporter"],
-    "ingress_nginx_targets.yml": ["ingress-nginx"],
+    "edge_targets.yml": ["envoy-gateway", "ingress-nginx"],
     "kubernetes_targets.yml": KUBERNETES,
-    "message_queue_targets.yml": ["rabbitmq-exporter"],
+    "message_queue_targets.yml": ["rabbitmq", "rabbitmq-queues"],
     "node_exporter_targets.yml": ["node-exporter"],
     "stack_targets.yml": STACK,
 }
-# dev has no GPU nodes and no MinIO credentials; staging and prod scrape everything.
+# dev has no GPU nodes and no MinIO credentials; staging and prod scrape everything else.
 EXPECTED_JOBS = {
     "dev": BASE,
-    "staging": {**BASE, "gpu_targets.yml": ["dcgm-exporter"], "minio_targets.yml": ["minio"]},
-    "prod": {**BASE, "gpu_targets.yml": ["dcgm-exporter"], "minio_targets.yml": ["minio"]},
+    "staging": {**BASE, "gpu_targets.yml": ["dcgm-exporter"], "minio_targets.yml": ["minio", "minio-api"]},
+    "prod": {
+        **BASE,
+        "gpu_targets.yml": ["dcgm-exporter"],
+        "minio_targets.yml": ["minio", "minio-api"],
+        # prod also runs plain NGINX servers for the web app (the edge's nginx adapter).
+        "edge_targets.yml": ["envoy-gateway", "nginx-exporter", "ingress-nginx"],
+    },
 }
 
 
@@ -348,7 +361,7 @@ def agent_egress(objs) -> list[dict]:
 
 
 def test_log_agent_is_one_job_per_node_for_the_agent_global_logs_selects(tmp_path):
-    job = jobs(rendered("prod"))["log-agent"]
+    job = jobs(render("prod", {"global": {"logs": {"agent": "promtail"}}}, tmp_path))["log-agent"]
     assert target(job, AGENT_META) == {
         "job": "log-agent",
         "__address__": "10.0.7.3:3101",
@@ -361,10 +374,10 @@ def test_log_agent_is_one_job_per_node_for_the_agent_global_logs_selects(tmp_pat
     }
     assert target(job, {**AGENT_META, "__meta_kubernetes_endpointslice_port_name": "http"}) is None
     alloy = {**AGENT_META, "__meta_kubernetes_service_name": "creativeflow-alloy"}
-    assert target(job, alloy) is None  # promtail is the default agent
-    switched = jobs(render("prod", {"global": {"logs": {"agent": "alloy"}}}, tmp_path))["log-agent"]
-    assert target(switched, alloy)["instance"] == "node-a"
-    assert target(switched, AGENT_META) is None
+    assert target(job, alloy) is None  # only the selected agent is scraped
+    default = jobs(rendered("prod"))["log-agent"]  # alloy is the default agent
+    assert target(default, alloy)["instance"] == "node-a"
+    assert target(default, AGENT_META) is None
     assert "log-agent" not in jobs(render("prod", {"global": {"logs": {"agent": "none"}}}, tmp_path))
     off = {"prometheus": {"scrapeConfigs": {"stack": {"logAgent": {"enabled": False}}}}}
     assert "log-agent" not in jobs(render("prod", off, tmp_path))
@@ -416,9 +429,9 @@ def test_network_policy_lets_prometheus_reach_the_agent_metrics_port_only(tmp_pa
             "ports": [{"port": port, "protocol": "TCP"}],
         }
 
-    assert agent_egress(rendered("prod")) == [rule("promtail", 3101)]
-    alloy = render("prod", {"global": {"logs": {"agent": "alloy"}}}, tmp_path)
-    assert agent_egress(alloy) == [rule("alloy", 12345)]
+    assert agent_egress(rendered("prod")) == [rule("alloy", 12345)]  # the default agent
+    promtail = render("prod", {"global": {"logs": {"agent": "promtail"}}}, tmp_path)
+    assert agent_egress(promtail) == [rule("promtail", 3101)]
     assert agent_egress(render("prod", {"global": {"logs": {"agent": "none"}}}, tmp_path)) == []
 
 
@@ -464,6 +477,9 @@ def test_metric_relabel_drops_bound_cardinality():
     assert not keeps(ne, "node_network_receive_bytes_total", device="veth1a2b3c")
     assert not keeps(ne, "node_filesystem_avail_bytes", fstype="overlay")
     assert keeps(ne, "node_filesystem_avail_bytes", fstype="ext4")
+    envoy = j["envoy-gateway"]
+    assert keeps(envoy, "envoy_http_downstream_rq_time_bucket", le="1000")
+    assert not keeps(envoy, "envoy_cluster_upstream_rq_time_bucket", le="1000")
     nginx = j["ingress-nginx"]
     assert keeps(nginx, "nginx_ingress_controller_request_duration_seconds_bucket", le="1")
     assert not keeps(nginx, "nginx_ingress_controller_response_size_bucket", le="1")
@@ -522,10 +538,22 @@ def test_extra_metric_relabel_configs_are_appended(tmp_path):
 
 def test_dev_lists_one_exporter_each_statically():
     j = jobs(rendered("dev"))
-    for name in ("postgres-exporter", "redis-exporter", "rabbitmq-exporter"):
+    for name in ("postgres-exporter", "redis-exporter", "rabbitmq", "rabbitmq-queues"):
         assert len(j[name]["static_configs"]) == 1 and len(j[name]["static_configs"][0]["targets"]) == 1
         assert "file_sd_configs" not in j[name]
     assert "ConfigMap/creativeflow-prometheus-file-sd" not in rendered("dev")
+
+
+def test_rabbitmq_plugin_is_scraped_twice_per_node_node_level_and_per_queue(tmp_path):
+    j = jobs(rendered("prod"))
+    assert j["rabbitmq"]["metrics_path"] == "/metrics"
+    assert "params" not in j["rabbitmq"]
+    # Only the per-queue families, not /metrics/per-object (every family per object).
+    assert j["rabbitmq-queues"]["metrics_path"] == "/metrics/detailed"
+    assert j["rabbitmq-queues"]["params"] == {"family": ["queue_coarse_metrics", "queue_consumer_count"]}
+    assert j["rabbitmq-queues"]["sample_limit"] == 60000
+    off = {"prometheus": {"scrapeConfigs": {"messageQueue": {"rabbitmq": {"queues": {"enabled": False}}}}}}
+    assert "rabbitmq-queues" not in jobs(render("dev", off, tmp_path))
 
 
 def test_prod_discovers_several_exporters_from_file_sd():
@@ -535,7 +563,8 @@ def test_prod_discovers_several_exporters_from_file_sd():
     for name, count in (
         ("postgres-exporter", 3),
         ("redis-exporter", 3),
-        ("rabbitmq-exporter", 2),
+        ("rabbitmq", 3),
+        ("rabbitmq-queues", 3),
         ("minio", 1),
     ):
         assert j[name]["file_sd_configs"] == [
@@ -569,8 +598,15 @@ def test_file_sd_target_change_does_not_restart_but_a_scrape_change_does(tmp_pat
 def test_minio_reads_its_bearer_token_from_a_secret_file():
     objs = rendered("prod")
     job = jobs(objs)["minio"]
-    assert job["metrics_path"] == "/minio/v2/metrics/cluster"
+    assert job["metrics_path"] == "/minio/metrics/v3/cluster/health"
     assert job["authorization"] == {"credentials_file": "/etc/prometheus/secrets/minio/token"}
+    # The S3 API metrics are per server: every pod is a target, with the same token.
+    api = jobs(objs)["minio-api"]
+    assert api["metrics_path"] == "/minio/metrics/v3/api/requests"
+    assert api["authorization"] == {"credentials_file": "/etc/prometheus/secrets/minio/token"}
+    assert api["kubernetes_sd_configs"] == [
+        {"role": "pod", "namespaces": {"names": ["creativeflow-storage"]}}
+    ]
     vols = {v["name"]: v for v in pod(objs)["volumes"]}
     assert vols["secret-minio"]["secret"]["secretName"] == "creativeflow-minio-prometheus"
     assert vols["secret-minio"]["secret"]["optional"] is True  # a missing Secret fails one job only
@@ -623,7 +659,9 @@ def test_remote_write_reads_credentials_from_mounted_secrets(tmp_path):
     assert mounts["/etc/prometheus/secrets/remote-write-mimir"]["readOnly"] is True
     text = json.dumps(prom_config(objs))
     assert '"password"' not in text and '"credentials"' not in text
-    assert "remote_write" not in prom_config(rendered("prod"))
+    # Without remoteWrite entries only the long-term store's write remains (global.longTerm).
+    assert [r["name"] for r in prom_config(rendered("prod"))["remote_write"]] == ["longterm"]
+    assert [r["name"] for r in prom_config(objs)["remote_write"]] == ["longterm", "mimir", "thanos"]
 
 
 @pytest.mark.parametrize(
@@ -661,10 +699,11 @@ WEB = {
 }
 
 
-def test_web_config_switch(tmp_path):
-    off = rendered("prod")
+def test_web_config_on_in_prod_off_in_dev(tmp_path):
+    off = rendered("dev")
     assert not any(a.startswith("--web.config.file") for a in container(off)["args"])
     assert container(off)["readinessProbe"]["httpGet"]["path"] == "/-/ready"
+    assert "initContainers" not in pod(off)
     on = render("prod", {"prometheus": {"webConfig": WEB}}, tmp_path)
     c = container(on)
     assert "--web.config.file=/etc/prometheus/web-config/web-config.yml" in c["args"]
@@ -672,14 +711,21 @@ def test_web_config_switch(tmp_path):
     assert c["readinessProbe"]["tcpSocket"] == {"port": "http"} and "httpGet" not in c["readinessProbe"]
     assert c["livenessProbe"]["tcpSocket"] == {"port": "http"}
     vols = {v["name"]: v for v in pod(on)["volumes"]}
-    assert vols["web-config"]["secret"]["secretName"] == "prometheus-web"
+    assert vols["web-auth"]["secret"]["secretName"] == "prometheus-web"
     assert vols["web-tls"]["secret"]["secretName"] == "prometheus-tls"
-    assert "optional" not in vols["web-config"]["secret"]  # no web config: no start, never unauthenticated
+    assert vols["web-template"]["configMap"]["name"] == "creativeflow-prometheus-web-config"
+    assert "optional" not in vols["web-auth"]["secret"]  # no users file: no start, never unauthenticated
+    # The init container joins the rendered TLS part and the Secret's bcrypt hashes.
+    (init,) = pod(on)["initContainers"]
+    assert "/etc/prometheus/web-config/web-config.yml" in init["args"][0]
+    web = yaml.safe_load(on["ConfigMap/creativeflow-prometheus-web-config"]["data"]["web-config.yml"])
+    assert web["tls_server_config"]["cert_file"] == "/etc/prometheus/web-tls/tls.crt"
+    assert "basic_auth_users" not in web  # hashes never in the render
     # Prometheus scrapes itself and its peer with the credentials, over TLS.
     job = jobs(on)["prometheus"]
     assert job["basic_auth"] == {
         "username": "prometheus",
-        "password_file": "/etc/prometheus/web-config/scrape-password",
+        "password_file": "/etc/prometheus/web-auth/scrape-password",
     }
     assert job["scheme"] == "https"
     assert job["tls_config"] == {
@@ -690,10 +736,16 @@ def test_web_config_switch(tmp_path):
 
 
 def test_web_config_needs_its_secret(tmp_path):
-    err = schema_error({"webConfig": {"enabled": True}}, tmp_path)
+    err = schema_error({"webConfig": {"enabled": True, "existingSecret": ""}}, tmp_path)
     assert err.key == "prometheus.webConfig" and "webConfig.existingSecret" in str(err), str(err)
-    err = schema_error({"webConfig": {**WEB, "tls": {"enabled": True}}}, tmp_path)
+    err = schema_error({"webConfig": {**WEB, "tls": {"enabled": True, "existingSecret": ""}}}, tmp_path)
     assert err.key == "prometheus.webConfig.tls" and "tls.existingSecret" in str(err), str(err)
+
+
+def test_no_values_field_takes_a_password_hash(tmp_path):
+    """Hashes live in the Secret only: a users map in values is refused by the schema, with its path."""
+    err = schema_error({"webConfig": {"basicAuthUsers": {"admin": "hunter2"}}}, tmp_path)
+    assert err.key == "prometheus.webConfig.basicAuthUsers" and "not allowed" in str(err), (err.key, str(err))
 
 
 # ---- restarts ----------------------------------------------------------------------------------------
@@ -839,9 +891,13 @@ def test_network_policy_allows_grafana_in_and_alertmanager_out(tmp_path):
 # ---- rules: one ConfigMap per rule file ----------------------------------------------------------
 
 
+# Rule files that ship only behind a values switch (off by default; tests/test_control_plane.py).
+GATED_RULE_FILES = {"kubernetes-control-plane.yaml"}
+
+
 def test_one_rules_configmap_per_rule_file_projected_together():
     objs = rendered("prod")
-    files = sorted(p.name for p in RULES_DIR.glob("*.yaml"))
+    files = sorted(p.name for p in RULES_DIR.glob("*.yaml") if p.name not in GATED_RULE_FILES)
     assert len(files) > 1
     names = [f"creativeflow-prometheus-rules-{Path(f).stem}" for f in files]
     for name, file in zip(names, files, strict=True):
@@ -867,7 +923,7 @@ def test_the_checked_layout_has_every_rule_file_and_scrape_file(tmp_path):
     ]
     layout = materialize(resources, "prometheus", tmp_path)
     rules = sorted(p.name for p in (tmp_path / "etc/prometheus/rules").iterdir())
-    assert rules == sorted(p.name for p in RULES_DIR.glob("*.yaml"))
+    assert rules == sorted(p.name for p in RULES_DIR.glob("*.yaml") if p.name not in GATED_RULE_FILES)
     assert layout.mounts["/etc/prometheus/rules"].startswith("configMap/creativeflow-prometheus-rules-")
     assert (tmp_path / "etc/prometheus/scrape_configs/gpu_targets.yml").is_file()
     # The MinIO token (a Secret) is an empty placeholder, referenced by its re-rooted path.

@@ -32,13 +32,14 @@ from cfmon.checks.dashboards import (
     RecordedQuantileUsed,
 )
 from cfmon.checks.size import CONFIGMAP_BUDGET, DASHBOARD_BUDGET, ConfigMapSize
+from cfmon.checks.thresholds import PanelThresholds
 from cfmon.manifests import Resource
 from cfmon.project import Project
 from cfmon.render import Rendered
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests/fixtures/dashboards/fixture-overview.json"
-DASHBOARD_TPL = "charts/creativeflow-monitoring/charts/grafana/templates/dashboards-configmap.yaml"
+DASHBOARD_TPL = "charts/creativeflow-monitoring/templates/grafana-dashboards.yaml"
 GENERATED = "charts/creativeflow-monitoring/charts/grafana/files/dashboards/fixture/fixture-overview.json"
 MIXIN = "jsonnet/mixins/fixture/dashboards.libsonnet"
 # The Jsonnet a dashboard's findings point at: the uid and each panel title on a line of their own.
@@ -74,6 +75,7 @@ DASHBOARD_CHECKS = (
     RateInterval,
     RecordedQuantileUsed,
     DashboardLogql,
+    PanelThresholds,
 )
 
 RULES = {

@@ -25,12 +25,9 @@ CHECKS = (AgentSchema, AgentLabels, AgentPushUrl)
 
 
 def _rendered(agent: str, tmp: Path) -> Rendered:
-    overlays = []
-    if agent != "promtail":
-        overlay = tmp / f"{agent}.yaml"
-        overlay.write_text(yaml.safe_dump({"global": {"logs": {"agent": agent}}}))
-        overlays.append(overlay)
-    text, files = helm_output(PROJECT, ENV, overlays)
+    overlay = tmp / f"{agent}.yaml"  # every agent selected explicitly, the chart default included
+    overlay.write_text(yaml.safe_dump({"global": {"logs": {"agent": agent}}}))
+    text, files = helm_output(PROJECT, ENV, [overlay])
     resources = []
     for rel, body in split_by_source(text).items():
         resources += parse_documents(body, source=str(CHART / rel), origin=rel)

@@ -470,10 +470,10 @@ def test_audit_class_under_a_year_fails_and_points_at_the_env_that_set_it(render
     finding = one(run(LokiAuditRetention, edited(renders["dev"], change), project), LokiAuditRetention)
     assert "the audit class keeps logs 90d" in finding.message and "365d" in finding.message
     assert finding.file == CHART_VALUES  # dev keeps the chart's audit class
-    assert (
-        "selector: '{retention=\"audit\"}'"
-        in (project.root / CHART_VALUES).read_text().splitlines()[finding.line - 1]
-    )
+    lines = (project.root / CHART_VALUES).read_text().splitlines()
+    # The line of the class's period (the value to change), right under its selector.
+    assert lines[finding.line - 1].strip() == "period: 365d"
+    assert "selector: '{retention=\"audit\"}'" in lines[finding.line - 2]
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import promql_parser
 import pytest
+import yaml
 from conftest import ROOT, promtool_expr_test
 
 from cfmon import tools
@@ -140,8 +141,19 @@ def runbook_alerts(panel: dict) -> list[str]:
 
 
 def step_values(panel: dict) -> list[float]:
+    """The threshold steps, a `${Alert.param}` token (the chart fills it) read as its default."""
     steps = panel.get("fieldConfig", {}).get("defaults", {}).get("thresholds", {}).get("steps", [])
-    return [s["value"] for s in steps if s.get("value") is not None]
+    return [_param_default(s["value"]) for s in steps if s.get("value") is not None]
+
+
+def _param_default(value):
+    m = re.fullmatch(r"\$\{([A-Za-z0-9]+)\.([A-Za-z0-9]+)\}", value) if isinstance(value, str) else None
+    if not m:
+        return value
+    params = yaml.safe_load(
+        (ROOT / "charts/creativeflow-monitoring/charts/prometheus/files/alert-params.yaml").read_text()
+    )
+    return params[m.group(1)][m.group(2)]
 
 
 def promql_problems(where: str, expr: str, catalog: Catalog) -> list[str]:

@@ -4,11 +4,12 @@
 The shape follows what the rules and dashboards read: node-exporter on every node, cAdvisor and
 kube-state-metrics for every pod, the application metrics contract (jsonnet/lib/metrics.libsonnet)
 on every service pod with its histograms' buckets, AI generation and custom-model metrics per model,
-DCGM per GPU, and the postgres, redis, rabbitmq, MinIO, ingress-nginx, apiserver and monitoring-stack
-exporters at a realistic size. Labels are the ones the scrape configs attach (cluster, environment,
-job, instance, namespace, pod, service). Values are deterministic (no randomness, no clock): counters
-grow with a daily load curve, histogram buckets are a log-normal split of their `_count`, gauges
-follow the same curve around a level. There is no pod churn: every series lives the whole range.
+DCGM per GPU, and the postgres, redis, rabbitmq (built-in plugin), MinIO (v3), ingress-nginx,
+apiserver and monitoring-stack exporters at a realistic size. Labels are the ones the scrape configs
+attach (cluster, environment, job, instance, namespace, pod, service). Values are deterministic (no
+randomness, no clock): counters grow with a daily load curve, histogram buckets are a log-normal
+split of their `_count`, gauges follow the same curve around a level. There is no pod churn: every
+series lives the whole range.
 """
 
 from __future__ import annotations
@@ -559,41 +560,74 @@ def _datastores(b: Builder, shape: Shape, common: dict, nodes, pods, up) -> None
         b.counter("redis_commands_processed_total", base, 6000)
         b.counter("redis_evicted_keys_total", base, 0.01, digits=2)
         b.counter("redis_rejected_connections_total", base, 0.0001, digits=4)
+    # RabbitMQ's built-in plugin: node-level /metrics (job rabbitmq) and per-queue /metrics/detailed
+    # (job rabbitmq-queues) on every node; the leader node reports a queue.
     for i in range(3):
-        node = f"rabbit@rabbitmq-{i}"
-        pods.append(("data", f"rabbitmq-{i}", "StatefulSet", nodes[(-10 - i) % len(nodes)]))
-        up("rabbitmq-exporter", f"rabbitmq-{i}")
-        base = {**common, "job": "rabbitmq-exporter", "instance": f"rabbitmq-{i}"}
-        b.gauge("rabbitmq_up", labels(**base), 1)
-        for name in (
-            "rabbitmq_running",
-            "rabbitmq_partitions",
-            "rabbitmq_node_mem_alarm",
-            "rabbitmq_node_disk_free_alarm",
-        ):
-            b.gauge(name, labels(**base, node=node), 1 if name == "rabbitmq_running" else 0)
-    base = {**common, "job": "rabbitmq-exporter", "instance": "rabbitmq-0"}
+        inst = f"rabbitmq-server-{i}:15692"
+        pods.append(("data", f"rabbitmq-server-{i}", "StatefulSet", nodes[(-10 - i) % len(nodes)]))
+        identity = {"rabbitmq_node": f"rabbit@rabbitmq-server-{i}", "rabbitmq_cluster": "creativeflow"}
+        for job in ("rabbitmq", "rabbitmq-queues"):
+            up(job, inst)
+            b.gauge("rabbitmq_identity_info", labels(**common, job=job, instance=inst, **identity), 1)
+        base = labels(**common, job="rabbitmq", instance=inst)
+        b.gauge("rabbitmq_alarms_memory_used_watermark", base, 0)
+        b.gauge("rabbitmq_alarms_free_disk_space_watermark", base, 0)
+        b.gauge("rabbitmq_process_resident_memory_bytes", base, 2 * 2**30, 0.1)
+        b.gauge("rabbitmq_resident_memory_limit_bytes", base, 6 * 2**30)
+        b.gauge("rabbitmq_disk_space_available_bytes", base, 80 * 2**30, 0.01)
+        b.gauge("rabbitmq_disk_space_available_limit_bytes", base, 2 * 2**30)
+        b.gauge("rabbitmq_connections", base, 40)
+        b.gauge("rabbitmq_channels", base, 80)
+        for name in ("received", "delivered", "acknowledged"):
+            b.counter(
+                f"rabbitmq_global_messages_{name}_total",
+                labels(**common, job="rabbitmq", instance=inst, protocol="amqp091"),
+                400,
+            )
+        for j in range(3):
+            if j != i:
+                peer = labels(**common, job="rabbitmq", instance=inst, peer=f"rabbit@rabbitmq-server-{j}")
+                b.gauge("erlang_vm_dist_node_state", peer, 3)
     for q in range(shape.queues):
-        ql = labels(**base, vhost="/", queue=f"queue-{q:02d}")
-        b.gauge("rabbitmq_queue_messages_ready", ql, 40, 0.6)
-        b.gauge("rabbitmq_queue_messages_unacknowledged", ql, 5, 0.6)
-        b.gauge("rabbitmq_queue_consumers", ql, 3)
-        b.counter("rabbitmq_queue_messages_published_total", ql, 20)
-        b.counter("rabbitmq_queue_messages_delivered_total", ql, 20)
-        b.counter("rabbitmq_queue_messages_ack_total", ql, 20)
-    for i in range(4):
-        pods.append(("data", f"minio-{i}", "StatefulSet", nodes[(-14 - i) % len(nodes)]))
-        up("minio", f"minio-{i}")
-    base = labels(**common, job="minio", instance="minio-0")
+        ql = labels(
+            **common,
+            job="rabbitmq-queues",
+            instance=f"rabbitmq-server-{q % 3}:15692",
+            vhost="/",
+            queue=f"queue-{q:02d}",
+        )
+        b.gauge("rabbitmq_detailed_queue_messages_ready", ql, 40, 0.6)
+        b.gauge("rabbitmq_detailed_queue_messages_unacked", ql, 5, 0.6)
+        b.gauge("rabbitmq_detailed_queue_consumers", ql, 3)
+    # MinIO metrics v3: cluster health through the Service (job minio), API metrics per server
+    # (job minio-api).
+    up("minio", "minio:9000")
+    base = labels(**common, job="minio", instance="minio:9000")
     for name, level in (
-        ("minio_cluster_nodes_online_total", 4),
-        ("minio_cluster_nodes_offline_total", 0),
-        ("minio_cluster_drive_online_total", 16),
-        ("minio_cluster_drive_offline_total", 0),
-        ("minio_cluster_capacity_usable_total_bytes", 64 * 2**40),
+        ("minio_cluster_health_nodes_online_count", 4),
+        ("minio_cluster_health_nodes_offline_count", 0),
+        ("minio_cluster_health_drives_online_count", 16),
+        ("minio_cluster_health_drives_offline_count", 0),
+        ("minio_cluster_health_capacity_usable_total_bytes", 64 * 2**40),
     ):
         b.gauge(name, base, level)
-    b.gauge("minio_cluster_capacity_usable_free_bytes", base, 30 * 2**40, 0.01)
+    b.gauge("minio_cluster_health_capacity_usable_free_bytes", base, 30 * 2**40, 0.01)
+    for i in range(4):
+        pods.append(("data", f"minio-{i}", "StatefulSet", nodes[(-14 - i) % len(nodes)]))
+        up("minio-api", f"minio-{i}")
+        server = {
+            **common,
+            "job": "minio-api",
+            "instance": f"minio-{i}",
+            "server": f"minio-{i}.minio-hl:9000",
+            "pool_index": "0",
+            "type": "s3",
+        }
+        for api, rate in (("GetObject", 30), ("PutObject", 10), ("ListObjectsV2", 5)):
+            b.counter("minio_api_requests_total", labels(**server, name=api), rate)
+            b.counter("minio_api_requests_errors_total", labels(**server, name=api), rate * 0.01, digits=2)
+        b.counter("minio_api_requests_traffic_received_bytes", labels(**server), 2e6)
+        b.counter("minio_api_requests_traffic_sent_bytes", labels(**server), 6e6)
 
 
 def _ingress_and_apiserver(b: Builder, shape: Shape, common, services, nodes, pods, up) -> None:

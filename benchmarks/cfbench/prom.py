@@ -38,11 +38,15 @@ class Prometheus:
         rule_files: list[Path] | None = None,
         evaluation_interval: str = "15s",
         ooo_window: str | None = None,
+        scrape_configs: list[dict] | None = None,
+        retention: str = "3650d",
     ) -> None:
         self.data, self.work = data, work
         self.rule_files = rule_files or []
         self.evaluation_interval = evaluation_interval
         self.ooo_window = ooo_window
+        self.scrape_configs = scrape_configs or []
+        self.retention = retention
         self.port = 0
         self.proc = None
         self.log = work / "prometheus.log"
@@ -55,6 +59,7 @@ class Prometheus:
         config: dict = {
             "global": {"scrape_interval": "15s", "evaluation_interval": self.evaluation_interval},
             "rule_files": [str(p) for p in self.rule_files],
+            "scrape_configs": self.scrape_configs,
         }
         if self.ooo_window:
             config["storage"] = {"tsdb": {"out_of_order_time_window": self.ooo_window}}
@@ -67,7 +72,8 @@ class Prometheus:
                 f"--config.file={cfg}",
                 f"--storage.tsdb.path={self.data}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
-                "--storage.tsdb.retention.time=3650d",  # the backfilled blocks are kept as they are
+                # 3650d by default: the backfilled blocks are kept as they are.
+                f"--storage.tsdb.retention.time={self.retention}",
                 "--query.max-samples=500000000",  # what a 24h raw-histogram range query may need
             ],
             log=self.log,

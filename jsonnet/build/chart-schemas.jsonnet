@@ -60,9 +60,20 @@ local targetGroup = obj({
   targets: arrayOf(str { pattern: '^[^\\s/:]+:[0-9]{1,5}$' }, 1),
   labels: { type: 'object', propertyNames: promLabel, additionalProperties: str },
 }, ['targets']);
+// TLS towards an endpoint (remote write, an exporter): files of an existing Secret; certKey and
+// keyKey add a client certificate (mutual TLS).
+local tlsFiles = obj({
+  existingSecret: secretName,
+  caKey: secretKey,
+  certKey: secretKey,
+  keyKey: secretKey,
+  serverName: str,
+  insecureSkipVerify: bool,
+}, ['existingSecret']);
 local exporter = obj({
   discovery: { enum: ['static', 'file'] },
   targetGroups: arrayOf(targetGroup),
+  tls: tlsFiles { description: 'scrape over https (mutual TLS with certKey/keyKey) with files of an existing Secret' },
 } + jobSettings);
 local toggledJob(extra={}) = obj({ enabled: bool } + jobSettings + extra);
 local stackComponent = obj({ enabled: bool, port: port });
@@ -89,6 +100,7 @@ local remoteWrite = obj({
   },
   basicAuth: obj({ username: str { minLength: 1 }, existingSecret: secretName, passwordKey: secretKey }, ['username', 'existingSecret']),
   bearerToken: obj({ existingSecret: secretName, key: secretKey }, ['existingSecret']),
+  tls: tlsFiles,
   queueConfig: obj({
     capacity: { type: 'integer', minimum: 1 },
     maxShards: { type: 'integer', minimum: 1 },
@@ -107,13 +119,28 @@ local scrapeConfigs = obj({
   nodeExporter: toggledJob(),
   applicationServices: toggledJob({ namespaces: namespaces, pathLabels: arrayOf(promLabel) }),
   databases: obj({ enabled: bool, postgres: exporter, redis: exporter }),
-  messageQueue: obj({ enabled: bool, rabbitmq: exporter }),
+  messageQueue: obj({
+    enabled: bool,
+    rabbitmq: obj({
+      discovery: { enum: ['static', 'file'] },
+      targetGroups: arrayOf(targetGroup),
+      queues: obj({ enabled: bool, families: arrayOf(str { pattern: '^[a-z_]+$' }, 1) } + jobSettings),
+    } + jobSettings),
+  }),
   kubernetes: obj({
     enabled: bool,
     apiserver: toggledJob(),
     kubelet: toggledJob({ insecureSkipVerify: bool }),
     cadvisor: toggledJob({ insecureSkipVerify: bool }),
     kubeStateMetrics: toggledJob(),
+    coredns: toggledJob({ namespace: str { minLength: 1 }, podLabels: labelMap { minProperties: 1 }, port: port }),
+    controlPlane: toggledJob({
+      nodeLabel: str { minLength: 1 },
+      schedulerPort: port,
+      controllerManagerPort: port,
+      etcdPort: port,
+      insecureSkipVerify: bool,
+    }),
   }),
   gpu: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
   customAiModels: toggledJob({ namespaces: namespaces, modelNameLabel: labelName, modelVersionLabel: labelName }),
@@ -128,8 +155,13 @@ local scrapeConfigs = obj({
     scheme: { enum: ['http', 'https'] },
     metricsPath: str { pattern: '^/' },
     bearerToken: obj({ existingSecret: str, key: secretKey }),
+    api: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
   } + jobSettings) + requiresSecret({ properties: { bearerToken: { properties: { existingSecret: secretName }, required: ['existingSecret'] } } }),
-  ingressNginx: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
+  edge: obj({
+    envoyGateway: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
+    nginx: obj({ enabled: bool, discovery: { enum: ['static', 'file'] }, targetGroups: arrayOf(targetGroup) } + jobSettings),
+    ingressNginx: toggledJob({ namespaces: namespaces, podLabels: labelMap { minProperties: 1 }, port: port }),
+  }),
   extraJobs: {
     type: 'object',
     description: 'team scrape jobs keyed by job name (scrape_config without job_name)',
@@ -165,7 +197,18 @@ local scrapeConfigs = obj({
       maxUnavailable: { type: ['integer', 'string'], minimum: 1, pattern: '^[0-9]+%$' },
     }),
     networkPolicy: obj({ ingressFrom: arrayOf(peer), egressTo: arrayOf(peer) }),
-    alerting: obj({ enabled: { type: 'boolean' }, port: { type: 'integer' } }),
+    alerting: obj({
+      enabled: { type: 'boolean' },
+      port: { type: 'integer' },
+      basicAuth: obj({
+        enabled: bool,
+        username: str { minLength: 1 },
+        existingSecret: str,
+        passwordKey: secretKey,
+      }) + requiresSecret({ properties: { existingSecret: secretName } }),
+      tls: obj({ enabled: bool, caSecret: str, caKey: secretKey, serverName: str })
+           + requiresSecret({ properties: { caSecret: secretName } }),
+    }),
     remoteWrite: {
       type: 'object',
       propertyNames: { pattern: '^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$' },
@@ -174,7 +217,7 @@ local scrapeConfigs = obj({
     webConfig: obj({
       enabled: bool,
       existingSecret: str,
-      key: secretKey,
+      usersKey: secretKey,
       scrapeUsername: str { minLength: 1 },
       scrapePasswordKey: secretKey,
       tls: obj({ enabled: bool, existingSecret: str }) + requiresSecret({ properties: { existingSecret: secretName } }),

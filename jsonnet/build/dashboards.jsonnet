@@ -21,3 +21,8 @@ assert std.length(std.set(uids)) == std.length(uids)
   [files + p]: main.dashboards[p]
   for p in paths
 }
++ {
+  // The parameters the dashboards' threshold tokens name, with their defaults (the chart fills
+  // the tokens from prometheus.alerts.<Alert>.params over these).
+  'charts/creativeflow-monitoring/charts/grafana/files/dashboard-params.yaml': main.dashboardParams,
+}

@@ -9,4 +9,7 @@ local files = 'charts/creativeflow-monitoring/charts/prometheus/files/';
   for name in std.objectFields(main.ruleFiles)
 } + {
   [files + 'alert-params.yaml']: main.alertParams,
+  [files + 'longterm-tiers.yaml']: main.longterm,
+  // The same facts for the long-term store (its retention must cover every tier).
+  'charts/creativeflow-monitoring/charts/victoria-metrics/files/longterm-tiers.yaml': main.longterm,
 }

@@ -123,6 +123,12 @@ local unitless = ['row', 'text', 'logs'];
     )),
   // No threshold: one colour.
   none:: $.steps('green', []),
+  // The token a threshold step holds for an alert's parameter: `${Alert.param}`, a JSON string
+  // the chart replaces (quotes included) with the parameter's value from
+  // prometheus.alerts.<Alert>.params, else its default. main.libsonnet puts it in every step of a
+  // panel that equals a default of an alert the panel mirrors (`alerts=[...]`); the dashboard
+  // mixins keep writing numbers.
+  paramToken(alert, param):: '${%s.%s}' % [alert, param],
 
   // ---- panels ---------------------------------------------------------------------------------
 

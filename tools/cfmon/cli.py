@@ -12,14 +12,14 @@ from typing import Annotated
 
 import typer
 
-from cfmon import diffing, report, runner, tools
+from cfmon import cache, diffing, report, runner, tools
 from cfmon import docs as doc_pages
 from cfmon import generate as gen
 from cfmon import golden as gold
 from cfmon import preview as previews
 from cfmon.checks import REGISTRY
 from cfmon.errors import UserError
-from cfmon.project import find_root
+from cfmon.project import CACHE_DIR, find_root
 from cfmon.render import render as do_render
 
 app = typer.Typer(
@@ -39,6 +39,25 @@ ValuesOpt = Annotated[
 ]
 
 
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Run every tool afresh instead of reusing results cached under build/cache "
+        "(a result is reused only when the tool version and every input byte are the same).",
+    ),
+]
+
+
+def _use_cache(project, no_cache: bool) -> None:
+    cache.configure(None if no_cache else project.path(CACHE_DIR))
+
+
+def _log_cache() -> None:
+    if cache.enabled():
+        runner.log(f"cache: {cache.STATS['hits']} hits, {cache.STATS['misses']} misses")
+
+
 def _out(text: str) -> None:
     sys.stdout.write(text)
 
@@ -54,9 +73,11 @@ def _format(fmt: str) -> str:
 @app.command()
 def generate(
     check: Annotated[bool, typer.Option("--check", help="Fail if generated files are stale.")] = False,
+    no_cache: NoCacheOpt = False,
 ):
     """Evaluate jsonnet/build/*.jsonnet and write the generated rule, dashboard and schema files."""
     project = find_root()
+    _use_cache(project, no_cache)
     result = gen.generate(project, check=check)
     if check:
         if result.stale:
@@ -133,9 +154,12 @@ def _print_findings(findings, fmt: str, envs: list[str], checks: list[str]) -> N
     _out(report.render(findings, fmt, checks=checks, envs=envs))
     if fmt == "text":
         errors = sum(f.severity == "error" for f in findings)
+        infos = sum(f.severity == "info" for f in findings)
         _out(
             f"{len(checks)} checks x {len(envs)} environments: {errors} errors, "
-            f"{len(findings) - errors} warnings\n"
+            f"{len(findings) - errors - infos} warnings"
+            + (f", {infos} replaced (info)" if infos else "")
+            + "\n"
         )
 
 
@@ -145,12 +169,17 @@ def check(
     fmt: FormatOpt = "text",
     values: ValuesOpt = None,
     only: Annotated[list[str] | None, typer.Option("--only", help="Run only this check id.")] = None,
+    no_cache: NoCacheOpt = False,
 ):
-    """Run every registered check on the rendered output (run `cfmon render` first)."""
+    """Run every registered check on the rendered output (rendered again first when
+    build/rendered/<env> was made from other values, overlays or chart files); without -f, also
+    every team overlay in values/teams/<team>/ on top of each environment."""
     project = find_root()
+    _use_cache(project, no_cache)
     fmt = _format(fmt)
     envs = project.select_envs(env)
     findings = runner.check(project, envs, only=only, overlays=values or [])
+    _log_cache()
     _print_findings(findings, fmt, envs, [c.id for c in runner.select_checks(only)])
     if any(f.severity == "error" for f in findings):
         raise typer.Exit(1)
@@ -208,9 +237,10 @@ def diff(
 
 
 @app.command()
-def verify(fmt: FormatOpt = "text"):
+def verify(fmt: FormatOpt = "text", no_cache: NoCacheOpt = False):
     """Everything CI runs: generate --check, render, check and golden for every environment."""
     project = find_root()
+    _use_cache(project, no_cache)
     fmt = _format(fmt)
     envs = project.select_envs("all")
     result = runner.verify(project, envs)
@@ -230,6 +260,7 @@ def verify(fmt: FormatOpt = "text"):
         + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
         + f"; total {total:.2f}s; external tools {ext:.2f}s in {len(tools.CALLS)} calls"
     )
+    _log_cache()
     _out("verify: OK\n" if result.ok else "verify: FAILED\n")
     if not result.ok:
         raise typer.Exit(1)
@@ -273,6 +304,29 @@ def sandbox(
         raise typer.Exit(1)
 
 
+conformance_app = typer.Typer(
+    no_args_is_help=True,
+    help="The stack against the real exporters: record what they expose, check selectors against it.",
+)
+app.add_typer(conformance_app, name="conformance")
+
+
+@conformance_app.command("record")
+def conformance_record(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Directory for the samples (default tests/conformance/samples)."),
+    ] = None,
+):
+    """Run the real servers and exporters on loopback (root: they run as their own users) and write
+    each exporter's exposition to <out>/<exporter>-<version>.prom."""
+    from cfmon.conformance import record as rec
+
+    project = find_root()
+    for path in rec.record(project, out, log=runner.log):
+        _out(f"wrote {project.rel(path)}\n")
+
+
 @app.command()
 def doctor():
     """Each pinned tool: where it is, its version, and what to run when it is missing."""
@@ -280,10 +334,10 @@ def doctor():
     for name, spec in tools.TOOLS.items():
         info = tools.probe(name)
         if info.ok:
-            _out(f"ok       {name:13} {info.version:8} {info.path}\n")
+            _out(f"ok       {name:28} {info.version:8} {info.path}\n")
         else:
             missing += 1
-            _out(f"missing  {name:13} need {spec.pinned}: {info.problem}\n")
+            _out(f"missing  {name:28} need {spec.pinned}: {info.problem}\n")
     try:
         import _gojsonnet  # noqa: F401
 
@@ -294,6 +348,61 @@ def doctor():
     if missing:
         _out(f"{missing} missing: {tools.INSTALL_HINT}\n")
         raise typer.Exit(2)
+
+
+@conformance_app.command("check")
+def conformance_check(
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment whose render is checked.")] = "prod",
+    prometheus: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus",
+            help="A running Prometheus (base URL): check against its series instead of the samples.",
+        ),
+    ] = None,
+    window: Annotated[
+        str, typer.Option("--window", help="How far back to look for series on --prometheus (e.g. 1h, 6h).")
+    ] = "1h",
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request to --prometheus.")] = 10.0,
+    fmt: Annotated[str, typer.Option("--format", help="Output: text or json.")] = "text",
+    values: ValuesOpt = None,
+):
+    """Which alerts, recording rules and panels read nothing: every selector of the rendered rules
+    and dashboards against the exporter samples, or against a live Prometheus (--prometheus URL).
+    Exit 1 when some selector reads nothing."""
+    from cfmon.checks import conformance as conf
+    from cfmon.checks.base import Context
+    from cfmon.conformance import series as ser
+    from cfmon.timescale import parse_ms
+
+    project = find_root()
+    if fmt not in ("text", "json"):
+        raise UserError(f"unknown format {fmt!r}", key="--format", hint="use text or json")
+    if env == "all" or len(project.select_envs(env)) != 1:
+        raise UserError("conformance check runs one environment", key="--env", hint="e.g. --env prod")
+    try:
+        seconds = parse_ms(window) / 1000
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise UserError(f"{window!r} is not a duration", key="--window", hint="e.g. 1h, 30m, 6h")
+    if timeout <= 0:
+        raise UserError(f"{timeout} is not a timeout", key="--timeout", hint="seconds, e.g. 10")
+    rendered = do_render(project, env, values or [])
+    ctx = Context(project, env, rendered)
+    if prometheus:
+        live = ser.LivePrometheus(prometheus, window_seconds=int(seconds), timeout=timeout)
+        source = conf.LiveSource(live, ser.load_table(project.root), conf.scrape_jobs(ctx))
+        origin = live.url
+    else:
+        source, origin = conf.SampleSource(project.root, conf.scrape_jobs(ctx)), ser.SAMPLES
+    rep = conf.report(ctx, source, origin)
+    if fmt == "json":
+        _out(json.dumps(conf.as_json(rep), indent=2, sort_keys=True) + "\n")
+    else:
+        _out(conf.format_text(rep))
+    if rep.results:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -60,7 +60,7 @@ def _rendered_alerts(rendered: Rendered) -> dict[str, dict]:
     return {rule["alert"]: rule for _, _, rule in rendered_rules(rendered.resources) if "alert" in rule}
 
 
-def _source_alerts(project: Project) -> dict[str, tuple[str, dict]]:
+def source_alerts(project: Project) -> dict[str, tuple[str, dict]]:
     """alert -> (area, rule with ${param} tokens) from the generated rule files."""
     out = {}
     for path in sorted(project.path(RULES_DIR).glob("*.yaml")):
@@ -106,7 +106,7 @@ def _per_env(values: dict[str, str]) -> str:
 
 
 def alerts_page(project: Project, renders: dict[str, Rendered]) -> str:
-    sources = _source_alerts(project)
+    sources = source_alerts(project)
     by_env = {env: _rendered_alerts(r) for env, r in renders.items()}
     rows = []
     for name, (area, template) in sorted(sources.items(), key=lambda kv: (kv[1][0], kv[0])):

@@ -8,7 +8,7 @@ from cfmon.diffing import ResourceDiff, diff_resources
 from cfmon.errors import UserError
 from cfmon.manifests import load_dir
 from cfmon.project import Project
-from cfmon.render import require_rendered
+from cfmon.render import STAMP, require_rendered
 
 
 def compare(project: Project, env: str) -> list[ResourceDiff]:
@@ -26,4 +26,4 @@ def update(project: Project, env: str) -> None:
     rendered, golden = require_rendered(project, env), project.golden_dir(env)
     if golden.exists():
         shutil.rmtree(golden)
-    shutil.copytree(rendered, golden)
+    shutil.copytree(rendered, golden, ignore=shutil.ignore_patterns(STAMP))

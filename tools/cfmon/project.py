@@ -15,6 +15,7 @@ RULE_TESTS_DIR = Path("tests/rules")
 ROUTING_TESTS_DIR = Path("tests/routing")
 JSONNET_BUILD_DIR = Path("jsonnet/build")
 RENDER_DIR = Path("build/rendered")
+CACHE_DIR = Path("build/cache")
 
 # Pinned render parameters: the same output on every machine and in Argo CD.
 RELEASE = "creativeflow"

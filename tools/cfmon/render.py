@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import shutil
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from cfmon import tools
+from cfmon import tools, valuesfile
 from cfmon.errors import UserError
 from cfmon.manifests import Resource, load_dir, split_by_source
 from cfmon.project import NAMESPACE, RELEASE, Project, kube_versions
+
+# What a render was made from (values files, overlays, chart): `check` re-renders when it differs.
+STAMP = ".cfmon-render.json"
 
 
 @dataclass
@@ -22,6 +26,12 @@ class Rendered:
     text: str  # every rendered file in path order (see canonical), for determinism checks
     values_files: list[Path]
     resources: list[Resource]
+    loaded: list[valuesfile.ValuesFile] = field(default_factory=list)  # values_files, parsed
+
+
+def chart_values_files(project: Project) -> list[Path]:
+    """The chart's own values.yaml files: the umbrella's and every subchart's."""
+    return [project.chart / "values.yaml", *sorted(project.chart.glob("charts/*/values.yaml"))]
 
 
 def values_files(project: Project, env: str, overlays: list[Path]) -> list[Path]:
@@ -32,24 +42,28 @@ def values_files(project: Project, env: str, overlays: list[Path]) -> list[Path]
                 "values overlay not found", file=str(overlay), hint="pass an existing file with -f/--values"
             )
         files.append(overlay.resolve())
-    for path in files:
-        _check_yaml(project, path)
+    load_values(project, files)
     return files
 
 
-def _check_yaml(project: Project, path: Path) -> None:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise UserError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}",
-            file=project.rel(path),
-            line=mark.line + 1 if mark else None,
-            hint="fix the YAML syntax",
-        ) from None
-    if data is not None and not isinstance(data, dict):
-        raise UserError("a values file must be a mapping of keys", file=project.rel(path))
+def load_values(project: Project, files: list[Path]) -> list[valuesfile.ValuesFile]:
+    """Every values file parsed (no duplicate key, lines kept) and validated; the chart's
+    subchart values.yaml files are read too, since helm merges them just as silently."""
+    for path in chart_values_files(project)[1:]:
+        valuesfile.load(path, project.rel(path))
+    loaded = [valuesfile.load(p, project.rel(p)) for p in files]
+    valuesfile.validate(loaded[1:])
+    return loaded
+
+
+def digest(project: Project, files: list[Path]) -> str:
+    """The identity of a render: the values files (in order) and every file of the chart."""
+    h = hashlib.sha256()
+    for path in files:
+        h.update(f"values {project.rel(path)}\n".encode() + path.read_bytes() + b"\0")
+    for path in sorted(p for p in project.chart.rglob("*") if p.is_file()):
+        h.update(f"chart {path.relative_to(project.chart).as_posix()}\n".encode() + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def helm_output(
@@ -80,17 +94,45 @@ def render_text(project: Project, env: str, overlays: list[Path] | None = None) 
     return canonical(split_by_source(helm_output(project, env, overlays)[0]))
 
 
-def render(project: Project, env: str, overlays: list[Path] | None = None) -> Rendered:
+def render(
+    project: Project, env: str, overlays: list[Path] | None = None, *, out: Path | None = None
+) -> Rendered:
     text, files = helm_output(project, env, overlays)
-    out = project.render_dir(env)
-    if out.exists():
-        shutil.rmtree(out)
+    out = out or project.render_dir(env)
     split = split_by_source(text)
-    for rel, body in split.items():
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body)
-    return Rendered(env, out, canonical(split), files, load_dir(out))
+    # Written beside the old render, then swapped in: a failed or concurrent run never leaves a
+    # half-written directory (or one whose stamp does not match its files).
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        for rel, body in split.items():
+            path = new / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(body)
+        stamp = {"values": [project.rel(f) for f in files], "digest": digest(project, files)}
+        (new / STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+        if out.exists():
+            out.rename(old / "render")
+        new.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(new, ignore_errors=True)
+    return Rendered(env, out, canonical(split), files, load_dir(out), load_values(project, files))
+
+
+def stale_reason(project: Project, out: Path, files: list[Path]) -> str | None:
+    """Why build/rendered/<env> is not the render of these values files and this chart, if so."""
+    try:
+        stamp = json.loads((out / STAMP).read_text())
+    except (OSError, ValueError):
+        return "it has no render stamp"
+    want = [project.rel(f) for f in files]
+    if stamp.get("values") != want:
+        return f"it was rendered from {', '.join(stamp.get('values') or [])}, not {', '.join(want)}"
+    if stamp.get("digest") != digest(project, files):
+        return "a values file or the chart changed since"
+    return None
 
 
 def require_rendered(project: Project, env: str) -> Path:
@@ -105,13 +147,22 @@ def require_rendered(project: Project, env: str) -> Path:
     return out
 
 
-def load_rendered(project: Project, env: str, overlays: list[Path] | None = None) -> Rendered:
-    """What `cfmon render` left in build/rendered/<env>/ (checks read what ships)."""
+def load_rendered(
+    project: Project, env: str, overlays: list[Path] | None = None, *, out: Path | None = None, log=None
+) -> Rendered:
+    """What `cfmon render` left in build/rendered/<env>/ (checks read what ships), rendered again
+    first when it is not the render of these values files and overlays and this chart: a check
+    never reads a render made from other inputs."""
     files = values_files(project, env, overlays or [])
-    out = require_rendered(project, env)
+    out = out or project.render_dir(env)
+    reason = stale_reason(project, out, files) if out.is_dir() else "it was never rendered"
+    if reason:
+        if log:
+            log(f"rendering {project.rel(out)} again: {reason}")
+        return render(project, env, overlays, out=out)
     files_text = {p.relative_to(out).as_posix(): p.read_text() for p in out.rglob("*.yaml")}
     text = canonical(files_text)
-    return Rendered(env, out, text, files, load_dir(out))
+    return Rendered(env, out, text, files, load_dir(out), load_values(project, files))
 
 
 # ---- helm's errors, made to say which file and key ---------------------------------------------
@@ -134,10 +185,11 @@ def helm_error(project: Project, stderr: str, files: list[Path]) -> UserError:
         where = m.group(1)
         msg = re.sub(r"\s*Use --debug flag to render out invalid YAML\s*$", "", m.group(2)).strip()
         key = msg.split(":", 1)[0] if re.match(r"^[\w.-]+:", msg) else None
-        file = _file_setting(files, key.split(".")) if key else None
+        file, line = _file_setting(files, key.split(".")) if key else (None, None)
         return UserError(
             msg.split(":", 1)[1].strip() if key else msg,
             key=key,
+            line=line,
             file=project.rel(file) if file else f"charts/{where}",
             hint="check the value against the chart's values.yaml and docs",
         )
@@ -171,13 +223,13 @@ def _schema_error(project: Project, text: str, files: list[Path]) -> UserError:
         if extra:
             parts.append(extra.group(1))
         keypath = ([] if chart == "creativeflow-monitoring" else [chart]) + parts
-        file = _file_setting(files, keypath)
-        problems.append((".".join(keypath), msg, file))
+        file, line = _file_setting(files, keypath)
+        problems.append((".".join(keypath), msg, file, line))
     if not problems:
         return UserError(f"values do not match the chart's schema: {text}")
-    key, msg, file = problems[0]
+    key, msg, file, line = problems[0]
     more = (
-        f" (and {len(problems) - 1} more: {'; '.join(k + ': ' + m for k, m, _ in problems[1:])})"
+        f" (and {len(problems) - 1} more: {'; '.join(k + ': ' + m for k, m, _, _ in problems[1:])})"
         if len(problems) > 1
         else ""
     )
@@ -189,24 +241,17 @@ def _schema_error(project: Project, text: str, files: list[Path]) -> UserError:
     )
     if ".alerts." in f".{key}." and unknown:
         hint = f"use an alert name (exact, CamelCase) listed in {ALERT_LIST}"
-    return UserError(f"{msg}{more}", file=project.rel(file) if file else None, key=key, hint=hint)
+    return UserError(f"{msg}{more}", file=project.rel(file) if file else None, line=line, key=key, hint=hint)
 
 
-def _file_setting(files: list[Path], keypath: list[str]) -> Path | None:
-    """The last values file that sets keypath (the one whose value helm used)."""
-    found = None
+def _file_setting(files: list[Path], keypath: list[str]) -> tuple[Path | None, int | None]:
+    """The last values file that sets keypath (the one whose value helm used), and its line."""
+    found: tuple[Path | None, int | None] = (None, None)
     for path in files:
         try:
-            node = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError):
+            vf = valuesfile.load(path)
+        except UserError:
             continue
-        for part in keypath:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                break
-        else:
-            found = path
+        if vf.has(keypath):
+            found = (path, vf.line(keypath))
     return found

@@ -10,11 +10,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cfmon import docs, generate, golden
+from cfmon import docs, generate, golden, teams
 from cfmon.checks import REGISTRY, Context, Finding
 from cfmon.diffing import ResourceDiff
 from cfmon.errors import UserError
-from cfmon.project import Project
+from cfmon.project import RENDER_DIR, Project
 from cfmon.render import Rendered, load_rendered, render, render_text
 
 
@@ -42,11 +42,24 @@ def select_checks(only: list[str] | None) -> list[type]:
 
 
 def check_env(
-    project: Project, rendered: Rendered, checks: list[type], rerender: Callable[[], str] | None
+    project: Project,
+    rendered: Rendered,
+    checks: list[type],
+    rerender: Callable[[], str] | None,
+    team_list: tuple[teams.Team, ...] = (),
+    label: str | None = None,
 ) -> list[Finding]:
     findings: list[Finding] = []
     with tempfile.TemporaryDirectory(prefix=f"cfmon-{rendered.env}-") as tmp:
-        ctx = Context(project, rendered.env, rendered, rerender=rerender, scratch=Path(tmp))
+        ctx = Context(
+            project,
+            rendered.env,
+            rendered,
+            rerender=rerender,
+            scratch=Path(tmp),
+            teams=team_list,
+            label=label,
+        )
         for check in checks:
             findings += check().run(ctx)
     return findings
@@ -60,16 +73,35 @@ def check(
     overlays: list[Path] | None = None,
     timings: dict[str, float] | None = None,
 ) -> list[Finding]:
-    """Checks read what `cfmon render` wrote (what ships); determinism re-renders with helm."""
+    """Checks read what `cfmon render` wrote (what ships), rendered again first when it was made
+    from other values; determinism re-renders with helm. Without overlays, every team overlay
+    (values/teams/<team>/) is checked too, in every environment, in build/rendered/teams/."""
     checks = select_checks(only)
     timings = {} if timings is None else timings
+    overlays = overlays or []
+    owners = tuple(t for o in overlays if (t := teams.team_of(project, o)))
     findings: list[Finding] = []
     for env in envs:
         with step(f"check {env}", timings):
-            rendered = load_rendered(project, env, overlays)
+            rendered = load_rendered(project, env, overlays, log=log)
             findings += check_env(
-                project, rendered, checks, lambda env=env: render_text(project, env, overlays)
+                project, rendered, checks, lambda env=env: render_text(project, env, overlays), owners
             )
+    if overlays:
+        return findings
+    for team in teams.discover(project):
+        for env in envs:
+            with step(f"check {env} + team {team.name}", timings):
+                out = project.path(RENDER_DIR) / "teams" / team.name / env
+                rendered = load_rendered(project, env, [team.values], out=out, log=log)
+                findings += check_env(
+                    project,
+                    rendered,
+                    checks,
+                    lambda env=env, t=team: render_text(project, env, [t.values]),
+                    (team,),
+                    label=f"{env}+{team.name}",
+                )
     return findings
 
 

@@ -550,6 +550,28 @@ def _check_expectations(
                     )
 
 
+def prometheus_flags(
+    resources: list[Resource], config: Path, workdir: Path, port: int, speed: int
+) -> list[str]:
+    """The command line of the rendered Prometheus on loopback: its feature flags, and the flags
+    that hold durations scaled (the StatefulSet's value, else Prometheus' default)."""
+    _, prom_container = find_container(resources, "prometheus")
+    args = [str(a) for a in prom_container.get("args", [])]
+    features = [a for a in args if a.startswith("--enable-feature=")]
+    rendered = dict(a.removeprefix("--").split("=", 1) for a in args if a.startswith("--") and "=" in a)
+    flags = [
+        f"--{k}={_scaled(rendered.get(k, v), speed, f'prometheus --{k}')}"
+        for k, v in PROM_FLAG_DEFAULTS.items()
+    ]
+    return [
+        f"--config.file={config}",
+        f"--storage.tsdb.path={workdir / 'prometheus-data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        *flags,
+        *features,
+    ]
+
+
 def plan(
     project: Project,
     env: str,
@@ -646,21 +668,7 @@ def plan(
         notes.append(
             "rules left out (they read the wall clock, which cannot be time-scaled): " + ", ".join(skipped)
         )
-    _, prom_container = find_container(resources, "prometheus")
-    args = [str(a) for a in prom_container.get("args", [])]
-    features = [a for a in args if a.startswith("--enable-feature=")]
-    rendered = dict(a.removeprefix("--").split("=", 1) for a in args if a.startswith("--") and "=" in a)
-    flags = [
-        f"--{k}={_scaled(rendered.get(k, v), speed, f'prometheus --{k}')}"
-        for k, v in PROM_FLAG_DEFAULTS.items()
-    ]
-    prometheus_args = [
-        f"--config.file={prom.config}",
-        f"--storage.tsdb.path={workdir / 'prometheus-data'}",
-        f"--web.listen-address=127.0.0.1:{prometheus_port}",
-        *flags,
-        *features,
-    ]
+    prometheus_args = prometheus_flags(resources, prom.config, workdir, prometheus_port, speed)
 
     # -- Alertmanager
     am = materialize(resources, "alertmanager", workdir / "alertmanager")

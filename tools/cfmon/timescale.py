@@ -120,7 +120,7 @@ def _labels(labels) -> str:
 
 def _selector(node) -> str:
     if node.matchers.or_matchers:
-        raise ScaleError("`or` inside a selector is not supported by Prometheus 2.53")
+        raise ScaleError("`or` inside a selector is not supported by Prometheus 3.5")
     matchers = ",".join(f"{m.name}{_MATCH_OPS[str(m.op)]}{_quote(m.value)}" for m in node.matchers.matchers)
     return (node.name or "") + "{" + matchers + "}"
 
@@ -143,7 +143,7 @@ def _modifier(mod) -> str:
         parts.append("bool")
     fill = mod.fill_values
     if fill is not None and (fill.lhs is not None or fill.rhs is not None):
-        raise ScaleError("fill() vector matching is not supported by Prometheus 2.53")
+        raise ScaleError("fill() vector matching is not supported by Prometheus 3.5")
     if mod.matching is not None:
         kind = "on" if str(mod.matching.type).endswith("Include") else "ignoring"
         parts.append(kind + " " + _labels(mod.matching.labels))
@@ -156,7 +156,7 @@ def _modifier(mod) -> str:
 
 
 def to_promql(node) -> str:
-    """The PromQL text of an AST (every node type promql-parser produces for Prometheus 2.53)."""
+    """The PromQL text of an AST (every node type promql-parser produces for Prometheus 3.5)."""
     if isinstance(node, pp.NumberLiteral):
         return _number(node.val)
     if isinstance(node, pp.StringLiteral):

@@ -10,11 +10,13 @@ import functools
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cfmon import cache
 from cfmon.errors import ToolMissing, UserError
 
 INSTALL_HINT = "run tools/install-deps (it installs every pinned tool into .tools/bin)"
@@ -34,11 +36,23 @@ TOOLS: dict[str, ToolSpec] = {
     for spec in (
         ToolSpec("helm", ("version", "--template", "{{.Version}}"), r"v?(\d+\.\d+\.\d+)", "3.18.", "3.18.0"),
         ToolSpec("helm4", ("version", "--template", "{{.Version}}"), r"v?(\d+\.\d+\.\d+)", "4.1.", "4.1.x"),
-        ToolSpec("promtool", ("--version",), r"version (\d+\.\d+\.\d+)", "2.53.", "2.53.3"),
-        ToolSpec("prometheus", ("--version",), r"version (\d+\.\d+\.\d+)", "2.53.", "2.53.3"),
-        ToolSpec("amtool", ("--version",), r"version (\d+\.\d+\.\d+)", "0.28.", "0.28.1"),
-        ToolSpec("alertmanager", ("--version",), r"version (\d+\.\d+\.\d+)", "0.28.", "0.28.1"),
+        ToolSpec("promtool", ("--version",), r"version (\d+\.\d+\.\d+)", "3.5.", "3.5.3"),
+        ToolSpec("prometheus", ("--version",), r"version (\d+\.\d+\.\d+)", "3.5.", "3.5.3"),
+        ToolSpec("amtool", ("--version",), r"version (\d+\.\d+\.\d+)", "0.33.", "0.33.1"),
+        ToolSpec("alertmanager", ("--version",), r"version (\d+\.\d+\.\d+)", "0.33.", "0.33.1"),
         ToolSpec("jsonnetfmt", ("--version",), r"v(\d+\.\d+\.\d+)", "0.", "0.18+"),
+        # The real exporters and servers of the conformance tier (cfmon conformance, pytest -m
+        # conformance). The servers come from the machine's own Debian release, not pinned.
+        ToolSpec("prometheus-node-exporter", ("--version",), r"version (\d+\.\d+\.\d+)", "1.11.", "1.11.1"),
+        ToolSpec(
+            "prometheus-postgres-exporter", ("--version",), r"version (\d+\.\d+\.\d+)", "0.19.", "0.19.1"
+        ),
+        ToolSpec(
+            "prometheus-redis-exporter", ("--version",), r"Exporter v?(\d+\.\d+\.\d+)", "1.86.", "1.86.0"
+        ),
+        ToolSpec("prometheus-nginx-exporter", ("--version",), r"version (\d+\.\d+\.\d+)", "1.5.", "1.5.1"),
+        ToolSpec("redis-server", ("--version",), r"v=(\d+\.\d+\.\d+)", "7.", "7.x"),
+        ToolSpec("nginx", ("-v",), r"nginx/(\d+\.\d+\.\d+)", "1.", "1.x with stub_status"),
     )
 }
 
@@ -136,6 +150,20 @@ def run(
     return proc
 
 
+def run_cached(
+    name: str, args: list[str], key: cache.Key, *, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
+    """run(), unless the cache holds the result for this tool version, these arguments and the
+    inputs already added to `key` (the caller adds every file the tool reads)."""
+    key.add("tool", f"{name} {probe(name).version}").add("args", "\0".join(args))
+    hit = key.get()
+    if hit is not None:
+        return subprocess.CompletedProcess([name, *args], hit["returncode"], hit["stdout"], hit["stderr"])
+    proc = run(name, args, timeout=timeout)
+    key.put({"returncode": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr})
+    return proc
+
+
 def start(
     name: str,
     args: list[str],
@@ -147,7 +175,14 @@ def start(
     """Start a pinned tool in the background (a server); its output goes to `log`. The caller
     must stop() it, in a `finally`, so no process outlives the command. It runs in its own process
     group (a Ctrl-C reaches cfmon, which cleans up) and gets SIGTERM if cfmon itself dies."""
-    argv = server_argv(name, args)
+    return spawn(server_argv(name, args), log=log, cwd=cwd, env=env)
+
+
+def spawn(
+    argv: list[str], *, log: Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """start() for any command line (a system server run through setpriv, say): same process
+    group, log and parent-death handling."""
     with log.open("ab") as out:
         return subprocess.Popen(
             argv,
@@ -190,7 +225,7 @@ def server_argv(name: str, args: list[str]) -> list[str]:
         raise ToolMissing(
             f"Debian's alertmanager needs {DEBIAN_AM_TEMPLATES}",
             hint=f"run as root with unshare available (it overlays {share} privately), "
-            "or install an upstream alertmanager 0.28 on PATH",
+            "or install an upstream alertmanager 0.33 on PATH",
         )
     script = (
         "mount --make-rprivate / && "
@@ -200,10 +235,11 @@ def server_argv(name: str, args: list[str]) -> list[str]:
     return ["unshare", "--mount", "sh", "-c", script, str(real), *args]
 
 
-def stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    """Stop a process from start(): SIGTERM, then SIGKILL if it has not exited within `timeout`."""
+def stop(proc: subprocess.Popen[bytes], timeout: float = 15, sig: int = signal.SIGTERM) -> None:
+    """Stop a process from start(): `sig` (SIGTERM), then SIGKILL if it has not exited within
+    `timeout`."""
     if proc.poll() is None:
-        proc.terminate()
+        proc.send_signal(sig)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -237,9 +273,18 @@ def jsonnet_evaluate(path: Path) -> str:
         raise ToolMissing(
             "go-jsonnet (Python package gojsonnet) is not installed", hint=INSTALL_HINT
         ) from exc
+    # Every import stays inside jsonnet/, so the tree's bytes and go-jsonnet's version decide the result.
+    key = cache.Key("jsonnet").add("gojsonnet", _gojsonnet_version()).add("entry", str(path))
+    if cache.enabled():
+        key.add_tree(JSONNET_ROOT)
+        hit = key.get()
+        if hit is not None:
+            return hit
     began = time.perf_counter()
     try:
-        return _gojsonnet.evaluate_file(str(path))
+        out = _gojsonnet.evaluate_file(str(path))
+        key.put(out)
+        return out
     except RuntimeError as exc:
         raise _jsonnet_error(path, str(exc)) from None
     finally:
@@ -247,18 +292,65 @@ def jsonnet_evaluate(path: Path) -> str:
         CALLS.append(ToolCall("go-jsonnet", ("go-jsonnet", str(path)), None, (), time.perf_counter() - began))
 
 
+JSONNET_ROOT = Path(__file__).resolve().parents[2] / "jsonnet"
+
+
+def _gojsonnet_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gojsonnet")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _jsonnet_error(path: Path, text: str) -> UserError:
-    # go-jsonnet: "jsonnet/x.libsonnet:12:5-9 Unexpected: ..." (also "STATIC ERROR: file:line:col: msg")
+    """go-jsonnet's error at the line a user edits: the first frame in a mixin (else in a library,
+    else anywhere), repository-relative. An assertion about an alert names the alert, not a frame
+    in the mixin (lib/rules.libsonnet asserts, jsonnet/main.libsonnet calls it): then the mixin
+    line that defines the alert."""
+    root = Path(__file__).resolve().parents[2]
     first = text.strip().splitlines()[0] if text.strip() else "evaluation failed"
-    m = re.search(r"([\w./-]+\.(?:jsonnet|libsonnet)):(\d+):(\d+)", text)
-    where_file, line = (m.group(1), int(m.group(2))) if m else (str(path), None)
-    root = str(Path(__file__).resolve().parents[2]) + "/"
-    where_file = where_file.removeprefix(root)
     message = re.sub(r"^(STATIC ERROR|RUNTIME ERROR):\s*", "", first)
     message = re.sub(r"^[\w./-]+\.(?:jsonnet|libsonnet):[\d:()-]+\s*", "", message)
+    # "file:12:5-9", "file:(74:7)-(75:100)" and "STATIC ERROR: file:12:5: msg"
+    frames = [
+        (_repo_relative(m.group(1), root), int(m.group(2) or m.group(3)))
+        for m in re.finditer(r"([\w./-]+\.(?:jsonnet|libsonnet)):(?:(\d+):\d+|\((\d+):\d+\))", text)
+    ]
+    where: tuple[str, int | None] = (_repo_relative(str(path), root), None)
+    alert = re.search(r"\balert (\w+):", message)
+    located = _alert_definition(root, alert.group(1)) if alert else None
+    for prefix in ("jsonnet/mixins/", "jsonnet/lib/", ""):
+        hit = next((f for f in frames if f[0].startswith(prefix)), None)
+        if hit:
+            where = hit
+            break
+    if located and not where[0].startswith("jsonnet/mixins/"):
+        where = located
     return UserError(
         f"Jsonnet error: {message}",
-        file=where_file,
-        line=line,
+        file=where[0],
+        line=where[1],
         hint="fix the Jsonnet at that line, then run `cfmon generate`",
     )
+
+
+def _repo_relative(name: str, root: Path) -> str:
+    path = Path(name)
+    if not path.is_absolute():
+        path = (root / path) if (root / path).exists() else path.resolve()
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return name
+
+
+def _alert_definition(root: Path, alert: str) -> tuple[str, int] | None:
+    """The mixin file and line that names this alert (`name: 'Alert'`)."""
+    pattern = re.compile(rf"""name:\s*['"]{re.escape(alert)}['"]""")
+    for path in sorted((root / "jsonnet/mixins").rglob("*.libsonnet")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if pattern.search(line):
+                return path.relative_to(root).as_posix(), number
+    return None

@@ -67,3 +67,32 @@ spec:
       {{- .selectorLabels | nindent 6 }}
 {{- end }}
 {{- end -}}
+
+{{/*
+The long-term store (victoria-metrics subchart, switched by global.longTerm): where Prometheus
+remote-writes the aggregate tiers and where Grafana reads them. One definition for both sides,
+so the URL always names a Service the store renders. Argument: the root context.
+*/}}
+{{- define "creativeflow.longTermFullname" -}}
+{{- printf "%s-victoria-metrics" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "creativeflow.longTermWriteUrl" -}}
+{{- $lt := dig "longTerm" dict (.Values.global | default dict) -}}
+{{- $name := include "creativeflow.longTermFullname" . -}}
+{{- if eq (toString $lt.topology) "cluster" -}}
+{{- printf "http://%s-vminsert.%s.svc:8480/insert/0/prometheus/api/v1/write" $name .Release.Namespace -}}
+{{- else -}}
+{{- printf "http://%s.%s.svc:8428/api/v1/write" $name .Release.Namespace -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "creativeflow.longTermReadUrl" -}}
+{{- $lt := dig "longTerm" dict (.Values.global | default dict) -}}
+{{- $name := include "creativeflow.longTermFullname" . -}}
+{{- if eq (toString $lt.topology) "cluster" -}}
+{{- printf "http://%s-vmselect.%s.svc:8481/select/0/prometheus" $name .Release.Namespace -}}
+{{- else -}}
+{{- printf "http://%s.%s.svc:8428" $name .Release.Namespace -}}
+{{- end -}}
+{{- end -}}

@@ -24,7 +24,7 @@ so Helm does not evaluate them.
 {{/* Whether the agent named by the argument (dict "ctx" . "agent" "promtail") renders: global.logs.agent names it. */}}
 {{- define "creativeflow.logs.selected" -}}
 {{- $logs := (.ctx.Values.global | default dict).logs | default dict -}}
-{{- if eq ($logs.agent | default "promtail") .agent }}true{{ end -}}
+{{- if eq ($logs.agent | default "alloy") .agent }}true{{ end -}}
 {{- end -}}
 
 {{/*
@@ -40,16 +40,56 @@ Argument: dict "ctx" (root context) "url" (the agent's loki.url value).
 {{- end -}}
 
 {{/*
-Pod security context of the agents. They read /var/log/pods and the journal, whose files are
-root-owned and mode 0640: the agents run as uid 0. Everything else stays as hardened as the
-other components (the umbrella's helper): RuntimeDefault seccomp, and per container a read-only
-root filesystem with every capability dropped (no CAP_DAC_OVERRIDE: uid 0 reads these files as
-their owner, not by bypassing permissions).
+Pod security context of the agents: a non-root uid (global.logs.runAsUser) that reads the node's
+logs through group ownership only (global.logs.supplementalGroups): containerd writes
+every /var/log/pods log file root:root 0640 (group 0 reads them), and systemd grants the `adm` group
+(gid 4 on Debian, Ubuntu and RHEL) read access to the journal through an ACL; a node image whose
+journal is only `systemd-journal`-readable needs that group's gid added. Group 0 reaches nothing
+else of the host: the container sees only these read-only mounts and its own state directory.
+
+Why not DAC_READ_SEARCH instead: Kubernetes grants added capabilities to a non-root process only
+through file capabilities on its binary (it sets no ambient capabilities), and the agents' images
+carry none; the capability would need uid 0, which owns these files anyway.
 */}}
 {{- define "creativeflow.logs.podSecurityContext" -}}
-{{- $sc := include "creativeflow.podSecurityContext" 0 | fromYaml -}}
-{{- $_ := set $sc "runAsNonRoot" false -}}
-{{- toYaml $sc -}}
+{{- $logs := (.Values.global | default dict).logs | default dict -}}
+{{- $uid := int ($logs.runAsUser | default 10001) -}}
+runAsNonRoot: true
+runAsUser: {{ $uid }}
+runAsGroup: {{ $uid }}
+supplementalGroups: {{ toJson ($logs.supplementalGroups | default (list 0 4)) }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/*
+An init container that hands the agent's state directory on the node (positions, WAL) to its uid:
+kubelet creates a DirectoryOrCreate hostPath root-owned, and a directory a root-running agent of
+an earlier release filled is root-owned too. Root with CAP_CHOWN only, for one `chown -R`.
+Argument: dict "ctx" (root context) "image" (the agent's image values) "dir" (mount path).
+*/}}
+{{- define "creativeflow.logs.stateOwnerInit" -}}
+{{- $logs := (.ctx.Values.global | default dict).logs | default dict -}}
+{{- $uid := int ($logs.runAsUser | default 10001) -}}
+- name: state-owner
+  image: "{{ .image.repository }}:{{ .image.tag }}"
+  imagePullPolicy: {{ .image.pullPolicy }}
+  command: [chown, -R, "{{ $uid }}:{{ $uid }}", {{ .dir | quote }}]
+  resources:
+    requests: {cpu: 10m, memory: 16Mi}
+    limits: {memory: 64Mi}
+  securityContext:
+    runAsUser: 0
+    runAsGroup: 0
+    runAsNonRoot: false
+    allowPrivilegeEscalation: false
+    readOnlyRootFilesystem: true
+    capabilities:
+      drop: [ALL]
+      add: [CHOWN]
+  volumeMounts:
+    - name: {{ .volume }}
+      mountPath: {{ .dir }}
 {{- end -}}
 
 {{/* Levels normalised to debug|info|warn|error|fatal; anything else leaves the label unset. */}}

@@ -38,7 +38,7 @@ function(c)
       'sum by (failure_reason) (rate(creativeflow_ai_generation_errors_total%s[$__rate_interval])) * 60' % s, '{{failure_reason}}'
     ),
     queueReady: d.target('sum by (queue) (queue:rabbitmq_queue_messages_ready:max%s)' % queues, '{{queue}} ready'),
-    queueUnacked: d.target('sum by (queue) (queue:rabbitmq_queue_messages_unacknowledged:max%s)' % queues, '{{queue}} in progress'),
+    queueUnacked: d.target('sum by (queue) (queue:rabbitmq_queue_messages_unacked:max%s)' % queues, '{{queue}} in progress'),
     n8nP90: d.target('workflow:n8n_workflow_duration_seconds:p90_rate5m%s' % s, '{{workflow}}'),
     n8nFailures: d.target('workflow:n8n_workflow_executions_errors:ratio_rate5m%s' % s, '{{workflow}}'),
     gpuByNode: d.target('node:DCGM_FI_DEV_GPU_UTIL:avg%s' % s, '{{%s}}' % gpu.gpuNodeLabel),

@@ -153,7 +153,9 @@ function(c)
     tags: ['business', 'kpi'],
     description: 'How is the business doing? Registrations and activation, active users, conversion, payments, '
                  + 'credits, MRR and AI generation success against its 98% target. Hourly data; dashed lines are '
-                 + 'the business alerts (Jsonnet defaults).',
+                 + 'the business alerts (Jsonnet defaults). Reads Prometheus (the Data source variable), whose '
+                 + 'raw retention can be shorter than 30 days (dev, staging); the daily KPIs for a year are on '
+                 + 'Capacity / Capacity & trends, from the long-term store.',
     refresh: '1h',
     time: 'now-30d',
     panels: d.layout([

@@ -467,3 +467,8 @@ local rules = import '../../lib/rules.libsonnet';
     'kubernetes-workloads.json': (import 'kubernetes-workloads.libsonnet')(c),
   },
 }
++ (import 'kubelet.libsonnet')
++ (import 'workloads-apps.libsonnet')
++ (import 'storage.libsonnet')
++ (import 'apiserver.libsonnet')
++ (import 'coredns.libsonnet')

@@ -1,5 +1,6 @@
-// Infrastructure / MinIO: servers and drives online, usable capacity, and S3 requests, errors and
-// traffic of the deployments picked with `job` (one scrape job per MinIO deployment). Reads the
+// Infrastructure / MinIO: servers and drives online and usable capacity of the deployments picked
+// with `job` (MinIO's v3 cluster health), and S3 requests, errors and traffic of the cluster (v3
+// API metrics, summed over every server). Reads the
 // minio mixin's recording rules; thresholds are its `_config` (`c`), the defaults of its alerts'
 // parameters.
 local x = import '../../lib/dashboards-extras.libsonnet';
@@ -8,25 +9,25 @@ local d = import '../../lib/dashboards.libsonnet';
 function(c)
   local deployment = d.selector(['job=~"$job"']);
 
+  local all = d.selector([]);
   local q = {
     up: d.target('sum by (job) (up%s)' % d.selector([c.minioSelector, 'job=~"$job"']), '{{job}}'),
-    nodesOnline: d.target('sum (job:minio_cluster_nodes_online_total:max%s)' % deployment, 'online'),
-    nodesOffline: d.target('sum (job:minio_cluster_nodes_offline_total:max%s)' % deployment, 'offline'),
-    drivesOnline: d.target('sum (job:minio_cluster_drive_online_total:max%s)' % deployment, 'online'),
-    drivesOffline: d.target('sum (job:minio_cluster_drive_offline_total:max%s)' % deployment, 'offline'),
-    usedMax: d.target('max (job:minio_cluster_capacity_usable_bytes:used_ratio%s)' % deployment, 'fullest'),
-    used: d.target('job:minio_cluster_capacity_usable_bytes:used_ratio%s' % deployment, '{{job}}'),
-    total: d.target('job:minio_cluster_capacity_usable_total_bytes:max%s' % deployment, '{{job}} usable'),
-    free: d.target('job:minio_cluster_capacity_usable_free_bytes:max%s' % deployment, '{{job}} free'),
-    drivesOfflineByJob: d.target('job:minio_cluster_drive_offline_total:max%s' % deployment, '{{job}}'),
-    requests: d.target('sum by (api) (job_api:minio_s3_requests:rate5m%s)' % deployment, '{{api}}'),
+    nodesOnline: d.target('sum (job:minio_cluster_health_nodes_online_count:max%s)' % deployment, 'online'),
+    nodesOffline: d.target('sum (job:minio_cluster_health_nodes_offline_count:max%s)' % deployment, 'offline'),
+    drivesOnline: d.target('sum (job:minio_cluster_health_drives_online_count:max%s)' % deployment, 'online'),
+    drivesOffline: d.target('sum (job:minio_cluster_health_drives_offline_count:max%s)' % deployment, 'offline'),
+    usedMax: d.target('max (job:minio_cluster_health_capacity_usable_bytes:used_ratio%s)' % deployment, 'fullest'),
+    used: d.target('job:minio_cluster_health_capacity_usable_bytes:used_ratio%s' % deployment, '{{job}}'),
+    total: d.target('job:minio_cluster_health_capacity_usable_total_bytes:max%s' % deployment, '{{job}} usable'),
+    free: d.target('job:minio_cluster_health_capacity_usable_free_bytes:max%s' % deployment, '{{job}} free'),
+    drivesOfflineByJob: d.target('job:minio_cluster_health_drives_offline_count:max%s' % deployment, '{{job}}'),
+    requests: d.target('sum by (name) (api:minio_api_requests:rate5m%s)' % all, '{{name}}'),
     errorRatio: d.target(
-      'sum by (job) (job_api:minio_s3_requests_errors:rate5m%s) / sum by (job) (job_api:minio_s3_requests:rate5m%s)'
-      % [deployment, deployment],
-      '{{job}}'
+      'sum (api:minio_api_requests_errors:rate5m%s) / sum (api:minio_api_requests:rate5m%s)' % [all, all],
+      '4xx and 5xx'
     ),
-    received: d.target('sum (job:minio_s3_traffic_received_bytes:rate5m%s)' % deployment, 'received'),
-    sent: d.target('sum (job:minio_s3_traffic_sent_bytes:rate5m%s)' % deployment, 'sent'),
+    received: d.target('sum (cluster:minio_api_requests_traffic_received_bytes:rate5m%s)' % all, 'received'),
+    sent: d.target('sum (cluster:minio_api_requests_traffic_sent_bytes:rate5m%s)' % all, 'sent'),
   };
 
   local capacityThresholds = d.above([c.minioCapacityWarningRatio, c.minioCapacityCriticalRatio]);
@@ -77,7 +78,7 @@ function(c)
       alerts=['MinioDrivesOffline'],
       min=0,
     ),
-    requests: d.timeseries('S3 requests by API', 'S3 requests per second per API call (GetObject, PutObject...). Good: the usual shape.', 'reqps', [q.requests], min=0, stack=true),
+    requests: d.timeseries('S3 requests by API', 'S3 requests per second per API call (GetObject, PutObject...), every server of the cluster. Good: the usual shape.', 'reqps', [q.requests], min=0, stack=true),
     errorRatio: d.timeseries(
       'S3 error ratio',
       'Share of S3 requests answered with a 4xx or 5xx. Good: low and flat; 4xx include clients asking for missing objects.',
@@ -96,7 +97,7 @@ function(c)
       description: 'Is object storage (assets, uploads, Loki chunks) available and does it have room? Servers, '
                    + 'drives, capacity and S3 traffic of the MinIO deployments picked with `job`. Dashed lines are the '
                    + 'alert thresholds (Jsonnet defaults; an environment may override them in Helm values).',
-      variables: [d.variable('job', 'Deployment', 'job:minio_cluster_capacity_usable_total_bytes:max')],
+      variables: [d.variable('job', 'Deployment', 'job:minio_cluster_health_capacity_usable_total_bytes:max')],
       panels: d.layout([
         d.row('Availability and capacity'),
         d.height(4, [p.nodesOnline, p.nodesOffline, p.drivesOnline, p.drivesOffline, p.usedMax]),

@@ -1,12 +1,16 @@
-// MinIO (asset storage, Loki chunks), from MinIO's own v2 cluster metrics
-// (/minio/v2/metrics/cluster; every server answers for the whole deployment, label `server`):
-//   minio_cluster_nodes_online_total / minio_cluster_nodes_offline_total   gauges, servers seen online/offline
-//   minio_cluster_drive_online_total / minio_cluster_drive_offline_total   gauges, drives seen online/offline
-//   minio_cluster_capacity_usable_total_bytes / _free_bytes                gauges, usable (after erasure coding)
-//   minio_s3_requests_total / minio_s3_requests_errors_total{server, api}  counters, S3 requests (errors: 4xx and 5xx)
-//   minio_s3_traffic_received_bytes / minio_s3_traffic_sent_bytes{server}  counters, S3 bytes in and out
-// and `up` of the scrape job. One scrape job is one MinIO deployment: recording rules keep
-// cluster, environment and `job`, and take `max` over the servers that report the same numbers.
+// MinIO (asset storage, Loki chunks), from MinIO's own metrics version 3 (MinIO RELEASE.2024-07-15
+// and later; version 2 is deprecated). Two scrape jobs:
+//   /minio/metrics/v3/cluster/health on the deployment's Service (job minioSelector; any server
+//   answers for the whole cluster, so one target is one deployment), gauges without labels:
+//     minio_cluster_health_nodes_online_count / _nodes_offline_count     servers seen online/offline
+//     minio_cluster_health_drives_online_count / _drives_offline_count   drives seen online/offline
+//     minio_cluster_health_capacity_usable_total_bytes / _free_bytes     usable capacity (after erasure coding)
+//   /minio/metrics/v3/api/requests on every server (job minioApiSelector; each server counts only
+//   the requests it served, label `server`, the API call in `name`):
+//     minio_api_requests_total / minio_api_requests_errors_total (4xx and 5xx)             counters
+//     minio_api_requests_traffic_received_bytes / _traffic_sent_bytes                      counters
+// and `up` of both jobs. Health rules keep cluster, environment and `job` (the deployment); the API
+// rules sum the servers of the cluster.
 local config = import '../../lib/config.libsonnet';
 local rules = import '../../lib/rules.libsonnet';
 
@@ -14,6 +18,8 @@ local rules = import '../../lib/rules.libsonnet';
   _config+:: config {
     // Matchers ANDed into every selector on MinIO's series (its scrape job).
     minioSelector: 'job="minio"',
+    // ... and on the per-server API series.
+    minioApiSelector: 'job="minio-api"',
     minioLabels: { service: 'minio' },
     // Defaults of the declared alert parameters (overridable per environment in Helm values).
     minioDrivesOfflineThreshold: 0,
@@ -25,6 +31,9 @@ local rules = import '../../lib/rules.libsonnet';
   local selector(extra=[]) =
     local m = std.filter(function(x) x != '', [c.minioSelector] + extra);
     if m == [] then '' else '{' + std.join(', ', m) + '}',
+  local apiSelector(extra=[]) =
+    local m = std.filter(function(x) x != '', [c.minioApiSelector] + extra);
+    if m == [] then '' else '{' + std.join(', ', m) + '}',
   local by = rules.by(['job']),
   local where = 'MinIO deployment {{ $labels.job }} in {{ $labels.environment }}/{{ $labels.cluster }}',
 
@@ -33,33 +42,33 @@ local rules = import '../../lib/rules.libsonnet';
       rules.group('minio-recording', [
         rules.record('job:%s:max' % m, 'max %s (%s%s)' % [by, m, selector()])
         for m in [
-          'minio_cluster_nodes_online_total',
-          'minio_cluster_nodes_offline_total',
-          'minio_cluster_drive_online_total',
-          'minio_cluster_drive_offline_total',
-          'minio_cluster_capacity_usable_total_bytes',
-          'minio_cluster_capacity_usable_free_bytes',
+          'minio_cluster_health_nodes_online_count',
+          'minio_cluster_health_nodes_offline_count',
+          'minio_cluster_health_drives_online_count',
+          'minio_cluster_health_drives_offline_count',
+          'minio_cluster_health_capacity_usable_total_bytes',
+          'minio_cluster_health_capacity_usable_free_bytes',
         ]
       ] + [
         rules.record(
-          'job:minio_cluster_capacity_usable_bytes:used_ratio',
-          '1 - job:minio_cluster_capacity_usable_free_bytes:max / job:minio_cluster_capacity_usable_total_bytes:max',
+          'job:minio_cluster_health_capacity_usable_bytes:used_ratio',
+          '1 - job:minio_cluster_health_capacity_usable_free_bytes:max / job:minio_cluster_health_capacity_usable_total_bytes:max',
         ),
       ]),
-      // S3 traffic (the MinIO dashboard). Every server reports every server's counters (label
-      // `server`): `max by (server, ...)` counts each once, then the sum is the deployment's.
+      // S3 traffic (the MinIO dashboard): each server counts the requests it served, so the
+      // cluster's are the sum over the servers; `name` is the API call (GetObject, PutObject...).
       rules.group('minio-recording-s3', [
         rules.record(
-          'job_api:%s:rate5m' % m,
-          'sum %s (max %s (rate(%s_total%s[5m])))' % [rules.by(['job', 'api']), rules.by(['job', 'server', 'api']), m, selector()],
+          'api:%s:rate5m' % m,
+          'sum %s (rate(%s_total%s[5m]))' % [rules.by(['name']), m, apiSelector()],
         )
-        for m in ['minio_s3_requests', 'minio_s3_requests_errors']
+        for m in ['minio_api_requests', 'minio_api_requests_errors']
       ] + [
         rules.record(
-          'job:%s:rate5m' % m,
-          'sum %s (max %s (rate(%s%s[5m])))' % [by, rules.by(['job', 'server']), m, selector()],
+          'cluster:%s:rate5m' % m,
+          'sum %s (rate(%s%s[5m]))' % [rules.by([]), m, apiSelector()],
         )
-        for m in ['minio_s3_traffic_received_bytes', 'minio_s3_traffic_sent_bytes']
+        for m in ['minio_api_requests_traffic_received_bytes', 'minio_api_requests_traffic_sent_bytes']
       ]),
     ],
   },
@@ -80,7 +89,7 @@ local rules = import '../../lib/rules.libsonnet';
         }),
         rules.alert(c, {
           name: 'MinioNodeOffline',
-          expr: 'job:minio_cluster_nodes_offline_total:max > 0',
+          expr: 'job:minio_cluster_health_nodes_offline_count:max > 0',
           'for': '5m',
           severity: 'critical',
           priority: 'P2',
@@ -91,7 +100,7 @@ local rules = import '../../lib/rules.libsonnet';
         }),
         rules.alert(c, {
           name: 'MinioDrivesOffline',
-          expr: 'job:minio_cluster_drive_offline_total:max > %s' % rules.param('threshold'),
+          expr: 'job:minio_cluster_health_drives_offline_count:max > %s' % rules.param('threshold'),
           'for': '5m',
           severity: 'warning',
           priority: 'P2',
@@ -103,7 +112,7 @@ local rules = import '../../lib/rules.libsonnet';
         }),
         rules.alert(c, {
           name: 'MinioCapacityHigh',
-          expr: 'job:minio_cluster_capacity_usable_bytes:used_ratio > %s' % rules.param('threshold'),
+          expr: 'job:minio_cluster_health_capacity_usable_bytes:used_ratio > %s' % rules.param('threshold'),
           'for': '15m',
           severity: 'warning',
           priority: 'P3',
@@ -115,7 +124,7 @@ local rules = import '../../lib/rules.libsonnet';
         }),
         rules.alert(c, {
           name: 'MinioCapacityCritical',
-          expr: 'job:minio_cluster_capacity_usable_bytes:used_ratio > %s' % rules.param('threshold'),
+          expr: 'job:minio_cluster_health_capacity_usable_bytes:used_ratio > %s' % rules.param('threshold'),
           'for': '15m',
           severity: 'critical',
           priority: 'P2',
@@ -137,16 +146,17 @@ local rules = import '../../lib/rules.libsonnet';
 
   exporterMetrics:: {
     minio: [
-      'minio_cluster_nodes_online_total',
-      'minio_cluster_nodes_offline_total',
-      'minio_cluster_drive_online_total',
-      'minio_cluster_drive_offline_total',
-      'minio_cluster_capacity_usable_total_bytes',
-      'minio_cluster_capacity_usable_free_bytes',
-      'minio_s3_requests_errors_total',
-      'minio_s3_requests_total',
-      'minio_s3_traffic_received_bytes',
-      'minio_s3_traffic_sent_bytes',
+      'minio_cluster_health_nodes_online_count',
+      'minio_cluster_health_nodes_offline_count',
+      'minio_cluster_health_drives_online_count',
+      'minio_cluster_health_drives_offline_count',
+      'minio_cluster_health_capacity_usable_total_bytes',
+      'minio_cluster_health_capacity_usable_free_bytes',
+      // Read by the MinIO dashboard only (job minio-api).
+      'minio_api_requests_total',
+      'minio_api_requests_errors_total',
+      'minio_api_requests_traffic_received_bytes',
+      'minio_api_requests_traffic_sent_bytes',
     ],
     prometheus: ['up'],
   },

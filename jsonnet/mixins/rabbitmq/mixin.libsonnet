@@ -1,24 +1,33 @@
-// RabbitMQ (the AI generation pipeline's queues), from the kbudde/rabbitmq_exporter, which reads the
-// management API. Chosen over the built-in rabbitmq_prometheus plugin because it exports network
-// partitions and per-queue publish/deliver/ack counters without per-object scraping.
-//   rabbitmq_up                                        gauge, 1 when the exporter could read the management API
-//   rabbitmq_running{node}, rabbitmq_partitions{node}  gauges per cluster node (running 1/0; partitions seen)
-//   rabbitmq_node_mem_alarm{node}, rabbitmq_node_disk_free_alarm{node}   gauges, 1 while the alarm blocks publishers
-//   rabbitmq_queue_messages_ready / _unacknowledged / rabbitmq_queue_consumers{vhost, queue}   gauges
-//   rabbitmq_queue_messages_published_total / _delivered_total / _ack_total{vhost, queue}     counters
-// and `up` of the exporter's scrape job. The exporter's own `cluster` label (the RabbitMQ cluster
-// name) becomes `exported_cluster` at scrape time and is not used. Queue series are per RabbitMQ
-// cluster, not per exporter: recording rules take `max` so two exporter replicas do not double them.
+// RabbitMQ (the AI generation pipeline's queues), from RabbitMQ's built-in rabbitmq_prometheus
+// plugin (port 15692, RabbitMQ 3.10 to 4.x; no separate exporter). Every node serves its own
+// metrics, so one target is one node, and two endpoints are scraped as two jobs:
+//   /metrics (job rabbitmqSelector), node-level, aggregated, without node or queue labels:
+//     rabbitmq_identity_info{rabbitmq_node, rabbitmq_cluster}       1, names the node and its cluster
+//     rabbitmq_alarms_memory_used_watermark, _free_disk_space_watermark   1 while the alarm blocks publishers
+//     rabbitmq_process_resident_memory_bytes / rabbitmq_resident_memory_limit_bytes   memory and its watermark
+//     rabbitmq_disk_space_available_bytes / _available_limit_bytes  free disk and disk_free_limit
+//     erlang_vm_dist_node_state{peer}                               3 while the link to a peer node is up
+//     rabbitmq_connections, rabbitmq_channels, rabbitmq_global_messages_*_total{protocol}
+//   /metrics/detailed?family=queue_coarse_metrics&family=queue_consumer_count (job
+//   rabbitmqQueueSelector), per queue, the leader node reports it:
+//     rabbitmq_detailed_queue_messages_ready / _unacked / rabbitmq_detailed_queue_consumers{vhost, queue}
+// and `up` of both jobs (a node that does not answer is down: the plugin runs inside it).
+// /metrics/detailed with two families rather than /metrics/per-object: per-object returns every
+// family per object (per connection and channel too), the cost the plugin's documentation warns
+// about; the detailed families return three series per queue.
+// Node names come from joining rabbitmq_identity_info on the target (instance, job).
 local config = import '../../lib/config.libsonnet';
 local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: config {
-    // Matchers ANDed into every selector on the exporter's series (its scrape job).
-    rabbitmqSelector: 'job="rabbitmq-exporter"',
+    // Matchers ANDed into every selector on the node-level series (the /metrics job) ...
+    rabbitmqSelector: 'job="rabbitmq"',
+    // ... and on the per-queue series (the /metrics/detailed job).
+    rabbitmqQueueSelector: 'job="rabbitmq-queues"',
     rabbitmqLabels: { service: 'rabbitmq' },
     // Queues whose backlog or missing consumers alert (a RE2 regex, anchored): the AI generation
-    // queues that drive worker autoscaling (seed 002: ai_gen_queue).
+    // queues that drive worker autoscaling.
     rabbitmqCriticalQueues: 'ai_gen.*|ai-generation.*',
     // Defaults of the declared alert parameters (overridable per environment in Helm values).
     rabbitmqUnackedMessagesThreshold: 1000,
@@ -27,38 +36,51 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
-  local selector(extra=[]) =
-    local m = std.filter(function(x) x != '', [c.rabbitmqSelector] + extra);
+  local sel(base, extra=[]) =
+    local m = std.filter(function(x) x != '', [base] + extra);
     if m == [] then '' else '{' + std.join(', ', m) + '}',
-  local byQueue = rules.by(['vhost', 'queue']),
-  local byNode = rules.by(['node']),
+  local selector(extra=[]) = sel(c.rabbitmqSelector, extra),
+  local queueSelector(extra=[]) = sel(c.rabbitmqQueueSelector, extra),
+  // A series of one target, labelled with its node and cluster names.
+  local identified(expr, s) =
+    '%s * on (instance, job) group_left (rabbitmq_node, rabbitmq_cluster) rabbitmq_identity_info%s' % [expr, s],
+  local byQueue = rules.by(['rabbitmq_cluster', 'vhost', 'queue']),
+  local byNode = rules.by(['rabbitmq_cluster', 'rabbitmq_node']),
+  local byCluster = rules.by(['rabbitmq_cluster']),
   local critical = '{queue=~"%s"}' % c.rabbitmqCriticalQueues,
   local env = '{{ $labels.environment }}/{{ $labels.cluster }}',
-  local queue = 'queue {{ $labels.queue }} (vhost {{ $labels.vhost }}) in ' + env,
-  local node = 'RabbitMQ node {{ $labels.node }} in ' + env,
+  local queue = 'queue {{ $labels.queue }} (vhost {{ $labels.vhost }}) of RabbitMQ cluster {{ $labels.rabbitmq_cluster }} in ' + env,
+  local node = 'RabbitMQ node {{ $labels.rabbitmq_node }} in ' + env,
 
   prometheusRules+:: {
     groups+: [
       rules.group('rabbitmq-recording', [
         rules.record(
-          'queue:rabbitmq_queue_messages_ready:max',
-          'max %s (rabbitmq_queue_messages_ready%s)' % [byQueue, selector()],
-        ),
-        rules.record(
-          'queue:rabbitmq_queue_messages_unacknowledged:max',
-          'max %s (rabbitmq_queue_messages_unacknowledged%s)' % [byQueue, selector()],
-        ),
-        rules.record(
-          'queue:rabbitmq_queue_consumers:max',
-          'max %s (rabbitmq_queue_consumers%s)' % [byQueue, selector()],
-        ),
-      ] + [
-        // Processing rates per queue: messages published into it, delivered to consumers, acknowledged.
-        rules.record(
-          'queue:rabbitmq_queue_messages_%s:rate5m' % op,
-          'max %s (rate(rabbitmq_queue_messages_%s_total%s[5m]))' % [byQueue, op, selector()],
+          'queue:rabbitmq_queue_%s:max' % m,
+          'max %s (%s)' % [byQueue, identified('rabbitmq_detailed_queue_%s%s' % [m, queueSelector()], queueSelector())],
         )
-        for op in ['published', 'delivered', 'ack']
+        for m in ['messages_ready', 'messages_unacked', 'consumers']
+      ] + [
+        rules.record(
+          'rabbitmq_node:rabbitmq_%s:max' % m,
+          'max %s (%s)' % [byNode, identified('rabbitmq_%s%s' % [m, selector()], selector())],
+        )
+        for m in [
+          'alarms_memory_used_watermark',
+          'alarms_free_disk_space_watermark',
+          'process_resident_memory_bytes',
+          'resident_memory_limit_bytes',
+          'disk_space_available_bytes',
+          'disk_space_available_limit_bytes',
+        ]
+      ] + [
+        // Messages per second through the cluster (every queue, every protocol): received from
+        // publishers, delivered to consumers, acknowledged.
+        rules.record(
+          'rabbitmq_cluster:rabbitmq_global_messages_%s:rate5m' % m,
+          'sum %s (%s)' % [byCluster, identified('rate(rabbitmq_global_messages_%s_total%s[5m])' % [m, selector()], selector())],
+        )
+        for m in ['received', 'delivered', 'acknowledged']
       ]),
     ],
   },
@@ -68,41 +90,52 @@ local rules = import '../../lib/rules.libsonnet';
       rules.group('rabbitmq-alerts', [
         rules.alert(c, {
           name: 'RabbitmqDown',
-          // rabbitmq_up == 0: the exporter runs but the management API does not answer; up == 0: the exporter is gone.
-          expr: 'rabbitmq_up%s == 0 or up%s == 0' % [selector(), selector()],
+          expr: 'sum %s (up%s) == 0' % [rules.by(['job']), selector()],
           'for': '2m',
           severity: 'critical',
           priority: 'P1',
           labels: c.rabbitmqLabels,
           summary: 'RabbitMQ is unreachable.',
-          description: 'RabbitMQ behind the exporter {{ $labels.instance }} in %s cannot be reached: ' % env
-                       + 'the exporter gets no answer from the management API, or the exporter itself cannot be scraped (job {{ $labels.job }}).',
+          description: 'No RabbitMQ node of job {{ $labels.job }} in %s answers on its metrics port; ' % env
+                       + 'the broker is down or unreachable, and the AI generation pipeline cannot queue work.',
         }),
         rules.alert(c, {
           name: 'RabbitmqNodeDown',
-          expr: 'max %s (rabbitmq_running%s) == 0' % [byNode, selector()],
+          // One node silent while another answers (all silent is RabbitmqDown). The node's name is
+          // the last one its target reported.
+          expr: '((up%s == 0) * on (instance, job) group_left (rabbitmq_node, rabbitmq_cluster) max %s (last_over_time(rabbitmq_identity_info%s[1h]))'
+                % [selector(), rules.by(['instance', 'job', 'rabbitmq_node', 'rabbitmq_cluster']), selector()]
+                + ' or on (instance, job) up%s == 0)' % selector()
+                + ' unless on (cluster, environment, job) sum %s (up%s) == 0' % [rules.by(['job']), selector()],
           'for': '2m',
           severity: 'critical',
           priority: 'P2',
           labels: c.rabbitmqLabels,
           summary: 'A RabbitMQ cluster node is not running.',
-          description: '%s is not running according to the rest of the cluster; ' % node
+          description: 'RabbitMQ node {{ $labels.rabbitmq_node }} (target {{ $labels.instance }}) in %s does not answer; ' % env
                        + 'its queue leaders move to other nodes and clients connected to it lose their connections.',
         }),
         rules.alert(c, {
           name: 'RabbitmqNetworkPartition',
-          expr: 'max %s (rabbitmq_partitions%s) > 0' % [byNode, selector()],
+          // A cluster of N running nodes is a full mesh of N*(N-1) Erlang distribution links
+          // (each node counts its links to the N-1 others); fewer established links while every
+          // node runs means nodes that cannot see each other. CLI tools connect briefly as
+          // rabbitmqcli-* peers and are not counted.
+          expr: '(count %s (%s == 3) or count %s (rabbitmq_identity_info%s) * 0)'
+                % [byCluster, identified('erlang_vm_dist_node_state%s' % selector(['peer!~"rabbitmqcli.*"']), selector()), byCluster, selector()]
+                + ' < count %s (rabbitmq_identity_info%s) * (count %s (rabbitmq_identity_info%s) - 1)'
+                  % [byCluster, selector(), byCluster, selector()],
           'for': '1m',
           severity: 'critical',
           priority: 'P1',
           labels: c.rabbitmqLabels,
           summary: 'The RabbitMQ cluster is split by a network partition.',
-          description: '%s reports a network partition (partitions: {{ $value }}); ' % node
-                       + 'the sides of the partition may accept messages independently and diverge.',
+          description: 'The nodes of RabbitMQ cluster {{ $labels.rabbitmq_cluster }} in %s hold only {{ $value }} ' % env
+                       + 'of the links a full mesh needs; nodes that run but cannot see each other may accept messages independently and diverge.',
         }),
         rules.alert(c, {
           name: 'RabbitmqMemoryAlarm',
-          expr: 'max %s (rabbitmq_node_mem_alarm%s) == 1' % [byNode, selector()],
+          expr: 'rabbitmq_node:rabbitmq_alarms_memory_used_watermark:max == 1',
           'for': '1m',
           severity: 'critical',
           priority: 'P2',
@@ -113,7 +146,7 @@ local rules = import '../../lib/rules.libsonnet';
         }),
         rules.alert(c, {
           name: 'RabbitmqDiskAlarm',
-          expr: 'max %s (rabbitmq_node_disk_free_alarm%s) == 1' % [byNode, selector()],
+          expr: 'rabbitmq_node:rabbitmq_alarms_free_disk_space_watermark:max == 1',
           'for': '1m',
           severity: 'critical',
           priority: 'P2',
@@ -124,7 +157,7 @@ local rules = import '../../lib/rules.libsonnet';
         }),
         rules.alert(c, {
           name: 'RabbitmqQueueUnackedMessagesHigh',
-          expr: 'queue:rabbitmq_queue_messages_unacknowledged:max > %s' % rules.param('threshold'),
+          expr: 'queue:rabbitmq_queue_messages_unacked:max > %s' % rules.param('threshold'),
           'for': '10m',
           severity: 'warning',
           priority: 'P3',
@@ -181,24 +214,23 @@ local rules = import '../../lib/rules.libsonnet';
 
   exporterMetrics:: {
     rabbitmq: [
-      'rabbitmq_up',
-      'rabbitmq_running',
-      'rabbitmq_partitions',
-      'rabbitmq_node_mem_alarm',
-      'rabbitmq_node_disk_free_alarm',
-      'rabbitmq_queue_messages_ready',
-      'rabbitmq_queue_messages_unacknowledged',
-      'rabbitmq_queue_consumers',
-      'rabbitmq_queue_messages_published_total',
-      'rabbitmq_queue_messages_delivered_total',
-      'rabbitmq_queue_messages_ack_total',
+      'rabbitmq_identity_info',
+      'rabbitmq_alarms_memory_used_watermark',
+      'rabbitmq_alarms_free_disk_space_watermark',
+      'rabbitmq_process_resident_memory_bytes',
+      'rabbitmq_resident_memory_limit_bytes',
+      'rabbitmq_disk_space_available_bytes',
+      'rabbitmq_disk_space_available_limit_bytes',
+      'rabbitmq_global_messages_received_total',
+      'rabbitmq_global_messages_delivered_total',
+      'rabbitmq_global_messages_acknowledged_total',
+      'erlang_vm_dist_node_state',
+      'rabbitmq_detailed_queue_messages_ready',
+      'rabbitmq_detailed_queue_messages_unacked',
+      'rabbitmq_detailed_queue_consumers',
       // Read by the RabbitMQ dashboard only.
-      'rabbitmq_channels',
       'rabbitmq_connections',
-      'rabbitmq_node_disk_free',
-      'rabbitmq_node_disk_free_limit',
-      'rabbitmq_node_mem_limit',
-      'rabbitmq_node_mem_used',
+      'rabbitmq_channels',
     ],
     prometheus: ['up'],
   },

@@ -1,54 +1,58 @@
-// Infrastructure / RabbitMQ: the cluster's nodes (running, partitions, alarms, memory), then the
-// queues picked with `vhost` and `queue`: backlog, unacknowledged messages, consumers and the
-// publish/deliver/ack rates. Reads the rabbitmq mixin's recording rules; thresholds are its
-// `_config` (`c`), the defaults of its alerts' parameters.
+// Infrastructure / RabbitMQ: the cluster's nodes (answering, alarms, memory, disk), then the
+// queues picked with `vhost` and `queue`: backlog, unacknowledged messages and consumers, and the
+// cluster's message rates. Reads the rabbitmq mixin's recording rules (the built-in
+// rabbitmq_prometheus plugin's series); thresholds are its `_config` (`c`), the defaults of its
+// alerts' parameters.
 local x = import '../../lib/dashboards-extras.libsonnet';
 local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
   local queues = d.selector(['vhost=~"$vhost"', 'queue=~"$queue"']);
+  local all = d.selector([]);
   local raw(extra=[]) = d.selector([c.rabbitmqSelector] + extra);
 
   local q = {
-    up: d.target('min (rabbitmq_up%s)' % raw(), 'up'),
-    nodesRunning: d.target('sum (max by (node) (rabbitmq_running%s))' % raw(), 'running'),
-    partitions: d.target('max (rabbitmq_partitions%s)' % raw(), 'partitions'),
+    up: d.target('min (up%s)' % raw(), 'up'),
+    nodesRunning: d.target('sum (up%s)' % raw(), 'answering'),
+    // Established links between nodes against the full mesh (see RabbitmqNetworkPartition).
+    links: d.target(
+      'count (erlang_vm_dist_node_state%s == 3) or vector(0)' % raw(['peer!~"rabbitmqcli.*"']), 'links'
+    ),
     alarms: d.target(
-      'sum (max by (node) (rabbitmq_node_mem_alarm%s)) + sum (max by (node) (rabbitmq_node_disk_free_alarm%s))' % [raw(), raw()], 'alarms'
+      'sum (rabbitmq_node:rabbitmq_alarms_memory_used_watermark:max%s) + sum (rabbitmq_node:rabbitmq_alarms_free_disk_space_watermark:max%s)' % [all, all], 'alarms'
     ),
     readyTotal: d.target('sum (queue:rabbitmq_queue_messages_ready:max%s)' % queues, 'ready'),
     ready: d.target('queue:rabbitmq_queue_messages_ready:max%s' % queues, '{{vhost}}/{{queue}}'),
-    unacked: d.target('queue:rabbitmq_queue_messages_unacknowledged:max%s' % queues, '{{vhost}}/{{queue}}'),
+    unacked: d.target('queue:rabbitmq_queue_messages_unacked:max%s' % queues, '{{vhost}}/{{queue}}'),
     consumers: d.target('queue:rabbitmq_queue_consumers:max%s' % queues, '{{vhost}}/{{queue}}'),
-    published: d.target('sum (queue:rabbitmq_queue_messages_published:rate5m%s)' % queues, 'published'),
-    delivered: d.target('sum (queue:rabbitmq_queue_messages_delivered:rate5m%s)' % queues, 'delivered'),
-    acked: d.target('sum (queue:rabbitmq_queue_messages_ack:rate5m%s)' % queues, 'acknowledged'),
-    publishedByQueue: d.target('queue:rabbitmq_queue_messages_published:rate5m%s' % queues, '{{vhost}}/{{queue}}'),
+    received: d.target('sum (rabbitmq_cluster:rabbitmq_global_messages_received:rate5m%s)' % all, 'received'),
+    delivered: d.target('sum (rabbitmq_cluster:rabbitmq_global_messages_delivered:rate5m%s)' % all, 'delivered'),
+    acked: d.target('sum (rabbitmq_cluster:rabbitmq_global_messages_acknowledged:rate5m%s)' % all, 'acknowledged'),
     nodeMemory: d.target(
-      'max by (node) (rabbitmq_node_mem_used%s) / max by (node) (rabbitmq_node_mem_limit%s)' % [raw(), raw()], '{{node}}'
+      'rabbitmq_node:rabbitmq_process_resident_memory_bytes:max%s / rabbitmq_node:rabbitmq_resident_memory_limit_bytes:max%s' % [all, all], '{{rabbitmq_node}}'
     ),
-    diskFree: d.target('max by (node) (rabbitmq_node_disk_free%s)' % raw(), '{{node}} free'),
-    diskLimit: d.target('max by (node) (rabbitmq_node_disk_free_limit%s)' % raw(), '{{node}} limit'),
-    connections: d.target('max (rabbitmq_connections%s)' % raw(), 'connections'),
-    channels: d.target('max (rabbitmq_channels%s)' % raw(), 'channels'),
+    diskFree: d.target('rabbitmq_node:rabbitmq_disk_space_available_bytes:max%s' % all, '{{rabbitmq_node}} free'),
+    diskLimit: d.target('rabbitmq_node:rabbitmq_disk_space_available_limit_bytes:max%s' % all, '{{rabbitmq_node}} limit'),
+    connections: d.target('sum (rabbitmq_connections%s)' % raw(), 'connections'),
+    channels: d.target('sum (rabbitmq_channels%s)' % raw(), 'channels'),
   };
 
   local readyThresholds = d.above([c.rabbitmqReadyMessagesWarningThreshold, c.rabbitmqReadyMessagesCriticalThreshold]);
 
   local p = {
     up: x.upStat(
-      'RabbitMQ', 'Whether the exporter reads the management API (rabbitmq_up). Good: UP; DOWN fires RabbitmqDown.', [q.up], alerts=['RabbitmqDown']
+      'RabbitMQ', "Whether every RabbitMQ node answers on its metrics port (up of the plugin's job). Good: UP; no node answering fires RabbitmqDown.", [q.up], alerts=['RabbitmqDown']
     ),
     nodesRunning: d.stat(
-      'Nodes running', 'Cluster nodes RabbitMQ reports as running. Good: every node of the cluster (RabbitmqNodeDown otherwise).', 'short', [q.nodesRunning], alerts=['RabbitmqNodeDown'], graph=false
+      'Nodes answering', 'RabbitMQ nodes that answer on their metrics port. Good: every node of the cluster (RabbitmqNodeDown otherwise).', 'short', [q.nodesRunning], alerts=['RabbitmqNodeDown'], graph=false
     ),
-    partitions: d.stat(
-      'Network partitions',
-      'Partitions a node reports. Good: 0; any partition splits the cluster into sides that diverge.',
+    links: d.stat(
+      'Links between nodes',
+      'Erlang distribution links the nodes hold to each other. Good: N x (N - 1) for N nodes (0 for one node); fewer while every node runs is a network partition (RabbitmqNetworkPartition).',
       'short',
-      [q.partitions],
-      thresholds=x.countBad,
+      [q.links],
       alerts=['RabbitmqNetworkPartition'],
+      graph=false,
     ),
     alarms: d.stat(
       'Memory and disk alarms',
@@ -88,18 +92,15 @@ function(c)
       min=0,
     ),
     rates: d.timeseries(
-      'Published, delivered, acknowledged',
-      'Messages per second into the selected queues, out to consumers and acknowledged. Good: the three lines together; published above delivered for long builds a backlog.',
+      'Received, delivered, acknowledged',
+      'Messages per second the cluster receives from publishers, delivers to consumers and has acknowledged (every queue). Good: the three lines together; received above delivered for long builds a backlog.',
       'ops',
-      [q.published, q.delivered, q.acked],
+      [q.received, q.delivered, q.acked],
       min=0,
-    ),
-    publishedByQueue: d.timeseries(
-      'Published by queue', 'Messages per second published into each queue. Good: the usual shape of each queue.', 'ops', [q.publishedByQueue], min=0
     ),
     nodeMemory: d.timeseries(
       'Node memory against the high watermark',
-      'Memory of each node as a share of its high watermark. Good: well below 100%; at 100% the memory alarm blocks publishers (RabbitmqMemoryAlarm).',
+      'Resident memory of each node as a share of its high watermark. Good: well below 100%; at 100% the memory alarm blocks publishers (RabbitmqMemoryAlarm).',
       'percentunit',
       [q.nodeMemory],
       alerts=['RabbitmqMemoryAlarm'],
@@ -134,11 +135,11 @@ function(c)
       ],
       panels: d.layout([
         d.row('Cluster'),
-        d.height(4, [p.up, p.nodesRunning, p.partitions, p.alarms, p.readyTotal]),
+        d.height(4, [p.up, p.nodesRunning, p.links, p.alarms, p.readyTotal]),
         [p.nodeMemory, p.disk, p.connections],
         d.row('Queues'),
         [p.ready, p.unacked],
-        [p.consumers, p.rates, p.publishedByQueue],
+        [p.consumers, p.rates],
       ]),
     }),
     [

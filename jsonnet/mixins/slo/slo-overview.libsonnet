@@ -85,7 +85,9 @@ function(specs)
     title: 'SLO / Overview',
     tags: ['slo'],
     description: 'Are we meeting our service level objectives? For each SLO: the SLI over 30 days against its '
-                 + 'objective, the error budget left and how fast it burns (multi-window, multi-burn-rate alerts).',
+                 + 'objective, the error budget left and how fast it burns (multi-window, multi-burn-rate alerts). '
+                 + 'Reads Prometheus (the Data source variable); where its raw retention is under 7 days (dev) the '
+                 + 'start of the range is empty: Capacity / Capacity & trends has the budgets for a year.',
     refresh: '1m',
     time: 'now-7d',
     panels: d.layout(lines),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cfmon.checks.alertmanager import AlertmanagerConfig, AlertmanagerRouting
 from cfmon.checks.alerts import AlertAnnotations, AlertDashboardUrl, AlertLabels, AlertRunbook
 from cfmon.checks.base import Check, Context, Finding
+from cfmon.checks.conformance import SelectorConformance
 from cfmon.checks.dashboards import (
     DashboardDatasource,
     DashboardLogql,
@@ -28,10 +29,12 @@ from cfmon.checks.loki import (
     LokiRetentionSelectors,
     LokiSchemaPeriods,
 )
+from cfmon.checks.longterm import LongTermStore
 from cfmon.checks.prometheus import PrometheusConfig, PrometheusRules, PrometheusRuleTests
 from cfmon.checks.rules import AggregationLabels, MetricsKnown, RuleGroupSize, RuleNaming
 from cfmon.checks.secrets import SecretLiterals
 from cfmon.checks.size import AnnotationSize, ConfigMapSize
+from cfmon.checks.thresholds import PanelThresholds
 
 REGISTRY: tuple[type[Check], ...] = (
     KubernetesSchema,
@@ -57,7 +60,9 @@ REGISTRY: tuple[type[Check], ...] = (
     DashboardMetricsKnown,
     RateInterval,
     RecordedQuantileUsed,
+    PanelThresholds,
     DashboardLogql,
+    SelectorConformance,
     LokiConfigSchema,
     LokiRetention,
     LokiObjectStorage,
@@ -67,6 +72,7 @@ REGISTRY: tuple[type[Check], ...] = (
     AgentSchema,
     AgentLabels,
     AgentPushUrl,
+    LongTermStore,
     RenderTwice,
     ForbiddenFunctions,
     SecretLiterals,

@@ -17,7 +17,7 @@ from cfmon.render import Rendered
 @dataclass(frozen=True)
 class Finding:
     check: str
-    severity: str  # error | warning
+    severity: str  # error | warning | info (info: what a team overlay replaced; never fails)
     message: str
     file: str | None = None  # the file a user edits (template, values file, Jsonnet, test)
     line: int | None = None
@@ -37,6 +37,14 @@ class Context:
     rerender: Callable[[], str] | None = None
     scratch: Path | None = None  # a temporary directory the checks may use
     cache: dict[str, Any] = field(default_factory=dict)
+    # The teams (values/teams/<team>/) whose overlays this render applies: their tests run too.
+    teams: tuple[Any, ...] = ()
+    label: str | None = None  # how findings name the render, e.g. prod+ai-models (default: env)
+
+    @property
+    def overlays(self) -> list[Any]:
+        """The overlays of this render (values files after values/<env>.yaml), parsed."""
+        return self.rendered.loaded[2:]
 
     def objects(self, kind: str | None = None) -> Iterator[Any]:
         for res in self.rendered.resources:
@@ -61,8 +69,9 @@ class Check:
         file: str | None = None,
         line: int | None = None,
         hint: str | None = None,
+        severity: str | None = None,
     ) -> Finding:
-        return Finding(self.id, self.severity, message, file, line, hint, ctx.env)
+        return Finding(self.id, severity or self.severity, message, file, line, hint, ctx.label or ctx.env)
 
 
 def read_mapping(check: Check, ctx: Context, path: Path) -> tuple[dict, Finding | None]:

@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from cfmon import logql
+from cfmon import logql, valuesfile
 from cfmon.checks.base import Check, Context, Finding, locate_text
 from cfmon.manifests import Resource
 
@@ -190,15 +190,30 @@ def values_location(ctx: Context, path: str) -> tuple[str, int | None, str | Non
     return rel or ctx.project.rel(setter), line, f"loki.{key}"
 
 
-def stream_location(ctx: Context, stream: dict[str, Any]) -> tuple[str, int | None]:
-    """The values file and line that define a retention class (found by its selector; the last
-    file that has it wins, as in helm)."""
+def stream_location(ctx: Context, stream: dict[str, Any], field: str = "selector") -> tuple[str, int | None]:
+    """The values file and line that set one field (selector, period) of a retention class: the
+    class is found by its selector (wherever that is set), the field in the last file that sets
+    it, as in helm (an environment may change the period of a class the subchart defines)."""
     selector = str(stream.get("selector", ""))
+    subchart = ctx.project.path(SUBCHART_VALUES)
+    files = [(valuesfile.load(subchart, SUBCHART_VALUES), ())]
+    files += [(vf, ("loki",)) for vf in ctx.rendered.loaded]
+    names = set()
+    for vf, prefix in files:
+        streams = vf.get((*prefix, "retention", "streams"))
+        if isinstance(streams, dict):
+            names |= {
+                str(n)
+                for n, spec in streams.items()
+                if isinstance(spec, dict) and spec.get("selector") == selector
+            }
     found: tuple[str | None, int | None] = (None, None)
-    for file in [ctx.project.path(SUBCHART_VALUES), *ctx.rendered.values_files]:
-        hit = locate_text(ctx.project, [file], selector, key="selector")
-        if hit[0]:
-            found = hit
+    for key in ((), (field,)):  # the class, then (winning) the field
+        for name in sorted(names):
+            for vf, prefix in files:
+                keypath = (*prefix, "retention", "streams", name, *key)
+                if vf.has(keypath):
+                    found = (vf.rel, vf.line(keypath))
     if found[0]:
         return found[0], found[1]
     file, line, _ = values_location(ctx, "limits_config.retention_stream")
@@ -206,9 +221,16 @@ def stream_location(ctx: Context, stream: dict[str, Any]) -> tuple[str, int | No
 
 
 def _stream_finding(
-    check: Check, ctx: Context, cfg: LokiConfig, i: int, stream: dict, message: str, hint: str
+    check: Check,
+    ctx: Context,
+    cfg: LokiConfig,
+    i: int,
+    stream: dict,
+    message: str,
+    hint: str,
+    field: str = "selector",
 ):
-    file, line = stream_location(ctx, stream)
+    file, line = stream_location(ctx, stream, field)
     return check.finding(
         ctx,
         f"{cfg.name}: limits_config.retention_stream[{i}] {stream.get('selector')!r}: {message}",
@@ -415,6 +437,7 @@ class LokiRetention(Check):
                         stream,
                         f"period {stream.get('period')} is under 24h, which Loki refuses",
                         "set the class's period to 24h or more (loki.retention.streams.<class>.period)",
+                        "period",
                     )
                 )
         return findings
@@ -675,6 +698,7 @@ class LokiAuditRetention(Check):
                             f"the audit class keeps logs {stream.get('period')}: security audit logs "
                             f"stay at least {AUDIT_MIN_DAYS}d (seeds 002/003)",
                             f"set loki.retention.streams.<audit class>.period to {AUDIT_MIN_DAYS}d or more",
+                            "period",
                         )
                     )
             if not audits:

@@ -5,18 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
 
-from cfmon import tools
+from cfmon import cache, tools
 from cfmon.checks.base import Check, Context, Finding, read_mapping
 from cfmon.layout import Layout, has_container, materialize
 from cfmon.manifests import Resource
 from cfmon.project import RULE_TESTS_DIR
+from cfmon.teams import overridden_alerts
 
 CONTAINER = "prometheus"
 # The rule ConfigMaps say which Grafana their dashboard_url links start with (global.grafanaUrl);
@@ -78,11 +79,12 @@ def _tool_output(proc, layout: Layout) -> str:
 
 def rules_valid(ctx: Context, path: Path) -> tuple[bool, str]:
     """`promtool check rules` on one rendered file, once per environment."""
-    key = f"rules-valid:{path}"
-    if key not in ctx.cache:
-        proc = tools.run("promtool", ["check", "rules", str(path)])
-        ctx.cache[key] = (proc.returncode == 0, _tool_output(proc, prometheus_layout(ctx)))
-    return ctx.cache[key]
+    memo = f"rules-valid:{path}"
+    if memo not in ctx.cache:
+        key = cache.Key("promtool", scrub=ctx.scratch).add_files([path])
+        proc = tools.run_cached("promtool", ["check", "rules", str(path)], key)
+        ctx.cache[memo] = (proc.returncode == 0, _tool_output(proc, prometheus_layout(ctx)))
+    return ctx.cache[memo]
 
 
 class PrometheusConfig(Check):
@@ -103,18 +105,54 @@ class PrometheusConfig(Check):
         config.pop("rule_files", None)
         probe = layout.config.with_name("cfmon-config-check.yml")
         probe.write_text(yaml.safe_dump(config, sort_keys=False))
-        proc = tools.run("promtool", ["check", "config", str(probe)])
+        # promtool also reads the files the config names (scrape configs, credentials): all of the pod's.
+        key = cache.Key("promtool", scrub=ctx.scratch).add_tree(layout.root)
+        proc = tools.run_cached("promtool", ["check", "config", str(probe)], key)
         if proc.returncode == 0:
             return []
+        output = _tool_output(proc, layout)
+        team = _team_job(ctx, output)
+        if team:
+            file, line, job = team
+            return [
+                self.finding(
+                    ctx,
+                    f"promtool rejects team scrape job {job!r}: {output}",
+                    file=file,
+                    line=line,
+                    hint=f"fix prometheus.scrapeConfigs.extraJobs.{job} (a Prometheus scrape_config)",
+                )
+            ]
         cm = layout.files.get(str(layout.config))
         return [
             self.finding(
                 ctx,
-                f"promtool rejects prometheus.yml: {_tool_output(proc, layout)}",
+                f"promtool rejects prometheus.yml: {output}",
                 file=cm.source if cm else None,
                 hint="fix the scrape/config template or the values it reads",
             )
         ]
+
+
+def _team_job(ctx: Context, output: str) -> tuple[str, int | None, str] | None:
+    """(values file, line, job) when promtool's complaint is about a team scrape job (the jobs of
+    prometheus.scrapeConfigs.extraJobs land in extra_targets.yml): the job it names, else the
+    values file's first job."""
+    if "extra_targets.yml" not in output:
+        return None
+    keypath = ("prometheus", "scrapeConfigs", "extraJobs")
+    for vf in reversed(ctx.rendered.loaded):
+        jobs = vf.get(keypath)
+        if not isinstance(jobs, dict) or not jobs:
+            continue
+        named = [j for j in jobs if f'"{j}"' in output or f"'{j}'" in output or f" {j}:" in output]
+        job = str((named or list(jobs))[0])
+        # "field scrape_intervall not found in type config.ScrapeConfig": the line of that field.
+        field = re.search(r"field (\w+) not found", output)
+        if field and isinstance(jobs.get(job), dict) and field.group(1) in jobs[job]:
+            return vf.rel, vf.line((*keypath, job, field.group(1))), job
+        return vf.rel, vf.line((*keypath, job)), job
+    return None
 
 
 class PrometheusRules(Check):
@@ -149,9 +187,11 @@ class PrometheusRuleTests(Check):
 
     Why: a rule that parses can still never fire, or fire on healthy data.
     A test file lists `rule_files` by basename (the CLI substitutes the rendered file) and may
-    carry `cfmon: {environments: [..]}` to run only where its thresholds apply. `${grafanaUrl}`
-    in a test (the start of an expected dashboard_url) stands for the environment's Grafana URL,
-    as the rendered rule ConfigMaps declare it (annotation creativeflow.ai/grafana-url).
+    carry `cfmon: {environments: [..]}` to run only where its thresholds apply, and
+    `cfmon: {whenRendered: true}` to run only where its rule files are rendered (a file the chart
+    ships behind a values switch). `${grafanaUrl}` in a test (the start of an expected
+    dashboard_url) stands for the environment's Grafana URL, as the rendered rule ConfigMaps
+    declare it (annotation creativeflow.ai/grafana-url).
     Bad: a test whose expected alert does not fire. Good: every case passes.
     """
 
@@ -167,16 +207,64 @@ class PrometheusRuleTests(Check):
             tested = _with_token(ctx, rendered, next(iter(grafana_urls)))
         findings: list[Finding] = []
         jobs: list[tuple[str, str, dict]] = []  # (test file, cache key, promtool input)
-        for test in sorted(ctx.project.path(RULE_TESTS_DIR).glob("*.yaml")):
+        known_envs = ctx.project.environments()
+        overridden = _overridden(ctx)
+        team_tested: set[str] = set()
+        tests = [(p, False) for p in sorted(ctx.project.path(RULE_TESTS_DIR).glob("*.yaml"))]
+        tests += [(p, True) for team in ctx.teams for p in team.rule_tests]
+        for test, is_team in tests:
             rel = ctx.project.rel(test)
             doc, problem = read_mapping(self, ctx, test)
             if problem:
                 findings.append(problem)
                 continue
-            envs = (doc.pop("cfmon", None) or {}).get("environments")
-            if envs is not None and ctx.env not in envs:
-                continue
+            meta = doc.pop("cfmon", None) or {}
+            envs = meta.get("environments")
+            if envs is not None:
+                # Judged against values/<env>.yaml (a test table without values/ cannot be).
+                unknown = [e for e in envs if e not in known_envs] if isinstance(envs, list) else [envs]
+                if (unknown and known_envs) or not envs:
+                    findings.append(
+                        self.finding(
+                            ctx,
+                            f"cfmon.environments {envs!r}: "
+                            + (
+                                f"no environment is named {', '.join(map(str, unknown))}"
+                                if unknown
+                                else "an empty list"
+                            )
+                            + " (the file would not run there, or nowhere)",
+                            file=rel,
+                            line=_line_of(test, "environments"),
+                            hint=f"list some of: {', '.join(known_envs)} "
+                            "(or drop `environments` to run everywhere)",
+                        )
+                    )
+                    continue
+                if ctx.env not in envs:
+                    continue
+            if is_team:
+                team_tested |= _alerts_tested(doc)
+            elif overridden:
+                replaced = _drop_alert_tests(doc, set(overridden))
+                if replaced:
+                    where, line = overridden[sorted(replaced)[0]]
+                    findings.append(
+                        self.finding(
+                            ctx,
+                            f"tests of {', '.join(sorted(replaced))} at the repository's defaults do not "
+                            f"apply: {where} overrides them (the team's own tests replace them)",
+                            file=rel,
+                            severity="info",
+                        )
+                    )
+                    if not doc.get("tests"):
+                        continue
             missing = [f for f in doc.get("rule_files") or [] if f not in rendered]
+            # A rule file the chart ships only behind a values switch (the control plane's) is
+            # tested wherever the render has it: `cfmon: {whenRendered: true}`.
+            if missing and meta.get("whenRendered"):
+                continue
             if missing:
                 findings.append(
                     self.finding(
@@ -184,6 +272,16 @@ class PrometheusRuleTests(Check):
                         f"rule_files {missing} are not rendered in {ctx.env} (rendered: {sorted(rendered)})",
                         file=rel,
                         hint="name rule files by their basename, e.g. applications.yaml",
+                    )
+                )
+                continue
+            if not doc.get("tests"):
+                findings.append(
+                    self.finding(
+                        ctx,
+                        "no `tests`: the file checks nothing",
+                        file=rel,
+                        hint="add test groups (input_series, alert_rule_test), or delete the file",
                     )
                 )
                 continue
@@ -211,9 +309,22 @@ class PrometheusRuleTests(Check):
             ).hexdigest()
             doc["rule_files"] = [str(tested[f]) for f in doc.get("rule_files") or []]
             jobs.append((rel, key, doc))
+        for alert, (where, line) in sorted(overridden.items()):
+            if alert not in team_tested:
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"{alert} is overridden (params, for, severity or enabled) but no team test "
+                        "asserts it: the repository's tests of its defaults no longer apply",
+                        file=where,
+                        line=line,
+                        hint="add an alert_rule_test for it in values/teams/<team>/rules/*.yaml "
+                        "(firing at the new threshold and `for`, silent below)",
+                    )
+                )
         todo = {key: doc for _, key, doc in jobs if key not in _TEST_RESULTS}
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            results = pool.map(lambda d: _promtool_test(ctx, d), todo.values())
+            results = pool.map(lambda item: _promtool_test(ctx, *item), todo.items())
             _TEST_RESULTS.update(zip(todo, results, strict=True))
         for rel, key, _ in jobs:
             ok, output = _TEST_RESULTS[key]
@@ -239,10 +350,59 @@ class PrometheusRuleTests(Check):
         )
 
 
+def _overridden(ctx: Context) -> dict[str, tuple[str, int | None]]:
+    """Alert -> (overlay, line) for every alert whose behaviour an overlay overrides."""
+    found: dict[str, tuple[str, int | None]] = {}
+    for vf in ctx.overlays:
+        for alert in overridden_alerts(vf):
+            found[alert] = (vf.rel, vf.line(("prometheus", "alerts", alert)))
+    return found
+
+
+def _alerts_tested(doc: dict) -> set[str]:
+    return {
+        str(case.get("alertname"))
+        for group in doc.get("tests") or []
+        if isinstance(group, dict)
+        for case in group.get("alert_rule_test") or []
+        if isinstance(case, dict)
+    }
+
+
+def _drop_alert_tests(doc: dict, alerts: set[str]) -> set[str]:
+    """Remove the alert_rule_test cases of these alerts (and groups left asserting nothing)."""
+    dropped: set[str] = set()
+    groups = []
+    for group in doc.get("tests") or []:
+        if not isinstance(group, dict):
+            groups.append(group)
+            continue
+        cases = group.get("alert_rule_test") or []
+        keep = [c for c in cases if not (isinstance(c, dict) and c.get("alertname") in alerts)]
+        dropped |= {str(c.get("alertname")) for c in cases if c not in keep}
+        if len(keep) != len(cases):
+            group = {**group, "alert_rule_test": keep}
+            if not keep:
+                group.pop("alert_rule_test")
+        if group.get("alert_rule_test") or group.get("promql_expr_test"):
+            groups.append(group)
+    doc["tests"] = groups
+    return dropped
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    for number, text in enumerate(path.read_text().splitlines(), 1):
+        if text.strip().startswith(f"{key}:"):
+            return number
+    return None
+
+
 def _with_token(ctx: Context, rendered: dict[str, Path], url: str) -> dict[str, Path]:
     """Copies of the rendered rule files with the environment's Grafana URL written back as
     GRAFANA_URL_TOKEN (in a scratch directory), by basename."""
-    out = Path(tempfile.mkdtemp(prefix="rules-token-", dir=ctx.scratch))
+    # A fixed name (not mkdtemp): the path is part of what promtool reads, so of the cache key.
+    out = ctx.scratch / "rules-token"
+    out.mkdir(exist_ok=True)
     copies = {}
     for name, path in rendered.items():
         copies[name] = out / name
@@ -254,8 +414,11 @@ def _with_token(ctx: Context, rendered: dict[str, Path], url: str) -> dict[str, 
 _TEST_RESULTS: dict[str, tuple[bool, str]] = {}
 
 
-def _promtool_test(ctx: Context, doc: dict) -> tuple[bool, str]:
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=ctx.scratch, delete=False) as fh:
-        yaml.safe_dump(doc, fh, sort_keys=False)
-    proc = tools.run("promtool", ["test", "rules", fh.name])
+def _promtool_test(ctx: Context, digest: str, doc: dict) -> tuple[bool, str]:
+    # Named by the job's digest, not a random temporary name: the path is part of the cache key.
+    test = ctx.scratch / f"rule-test-{digest[:16]}.yaml"
+    test.write_text(yaml.safe_dump(doc, sort_keys=False))
+    rules = [Path(f) for f in doc.get("rule_files") or []]
+    key = cache.Key("promtool", scrub=ctx.scratch).add_files([test, *rules])
+    proc = tools.run_cached("promtool", ["test", "rules", str(test)], key)
     return proc.returncode == 0, _tool_output(proc, prometheus_layout(ctx))

@@ -1,9 +1,10 @@
-"""Secret leaks: no literal credential in any rendered object."""
+"""Secret leaks: no literal credential in any rendered object, values file, golden, doc or generated file."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -22,6 +23,39 @@ SECRET_VALUE = re.compile(
     r"\bAKIA[0-9A-Z]{16}\b|outlook\.office\.com/webhook/|\$2[aby]\$\d\d\$[./\w]{53}"
 )
 SAFE_KEY = re.compile(r"(_file|File|Ref|Secret|existingSecret|secretName|_path)$")
+# In values files a camelCase key ending in `Key` names a key of an existing Secret (passwordKey).
+SAFE_VALUES_KEY = re.compile(r"[a-z0-9]Key$")
+# Committed files that are not rendered but are read and copied: the goldens (a render kept in git),
+# the docs and the generated files. Globs from the repository root; {env} is the checked environment.
+COMMITTED = ("tests/golden/{env}/**/*", "docs/**/*", "charts/creativeflow-monitoring/charts/*/files/**/*")
+# `key: value` on one line of a committed YAML file.
+YAML_LINE = re.compile(r"^\s*-?\s*([\w.-]+):\s*['\"]?([^'\"#\s][^'\"#]*?)['\"]?\s*$")
+
+
+def snake(key: str) -> str:
+    """smtpAuthPassword -> smtp_auth_password: values keys are camelCase, the patterns snake_case."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
+
+
+def _scalar(text: str) -> Any:
+    """A YAML scalar as YAML reads it (`true` is a boolean, not a credential)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def is_literal(key: str, value: Any) -> bool:
+    """Whether `key: value` holds a credential itself (not a file, a reference or nothing)."""
+    if isinstance(value, bool) or value is None or not isinstance(value, str | int | float):
+        return False
+    text = str(value).strip()
+    if not text or SAFE_KEY.search(key):
+        return False
+    return bool(
+        SECRET_VALUE.search(text)
+        or (SECRET_KEY.search(snake(key)) and not text.startswith(("$__file{", "${", "/")))
+    )
 
 
 def walk(node: Any, path: str = "", key: str = "") -> Iterator[tuple[str, str, Any]]:
@@ -90,4 +124,62 @@ class SecretLiterals(Check):
                         hint=f"store it in an existing Secret and use `{key}_file` (or existingSecret)",
                     )
                 )
+        # A literal already traced from the render to its values line is reported once.
+        located = {(f.file, f.line) for f in findings}
+        findings += [f for f in self.values_findings(ctx) if (f.file, f.line) not in located]
+        findings += self.committed_findings(ctx)
+        return findings
+
+    def values_findings(self, ctx: Context) -> list[Finding]:
+        """A credential in a values file or overlay of this render, named by file, key and line."""
+        findings = []
+        for path in ctx.rendered.values_files:
+            try:
+                doc = yaml.safe_load(Path(path).read_text())
+            except (OSError, yaml.YAMLError):
+                continue
+            for where, key, value in walk(doc or {}):
+                if SAFE_VALUES_KEY.search(key) or not is_literal(key, value):
+                    continue
+                file, line = locate_text(ctx.project, [Path(path)], str(value).strip()[:60], key=key)
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"{file or path}: {where} holds a literal credential",
+                        file=file or str(path),
+                        line=line,
+                        hint="put it in an existing Secret and reference it "
+                        "(existingSecret, `*_file`, $__file{})",
+                    )
+                )
+        return findings
+
+    def committed_findings(self, ctx: Context) -> list[Finding]:
+        """A credential in a golden, a doc or a generated file (they are copied and published too)."""
+        root = ctx.project.root
+        findings = []
+        for pattern in COMMITTED:
+            for path in sorted(root.glob(pattern.format(env=ctx.env))):
+                if not path.is_file():
+                    continue
+                try:
+                    lines = path.read_text().splitlines()
+                except (OSError, UnicodeDecodeError):
+                    continue
+                for number, text in enumerate(lines, 1):
+                    match = YAML_LINE.match(text) if path.suffix in (".yaml", ".yml") else None
+                    keyed = match and is_literal(match[1], _scalar(match[2]))
+                    if not (SECRET_VALUE.search(text) or keyed):
+                        continue
+                    rel = ctx.project.rel(path)
+                    findings.append(
+                        self.finding(
+                            ctx,
+                            f"a literal credential in a committed file{f' ({match[1]})' if keyed else ''}",
+                            file=rel,
+                            line=number,
+                            hint="remove it; regenerate the file (cfmon generate / docs / golden --update) "
+                            "from sources that reference an existing Secret",
+                        )
+                    )
         return findings

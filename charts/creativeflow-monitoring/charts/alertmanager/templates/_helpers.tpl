@@ -93,3 +93,9 @@ in values (so an overlay adds one without restating a list) and become lists her
 {{- end -}}
 {{- toYaml $cfg -}}
 {{- end -}}
+
+{{/* "true" when the peers gossip over mutual TLS (web TLS on, cluster on, 2+ replicas). */}}
+{{- define "alertmanager.clusterTls" -}}
+{{- $w := .Values.webConfig -}}
+{{- if and $w.enabled $w.tls.enabled $w.tls.cluster (gt (int .Values.replicas) 1) }}true{{ end -}}
+{{- end -}}

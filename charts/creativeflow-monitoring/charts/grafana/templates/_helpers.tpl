@@ -23,13 +23,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 URL of a sibling component's Service in this release. Argument: dict "ctx" (root context)
-"name" (component) "port" (int) "url" (override from values; used as is when not empty).
+"name" (component) "port" (int) "url" (override from values; used as is when not empty) and optionally "scheme" (default http).
 */}}
 {{- define "grafana.componentUrl" -}}
 {{- if .url -}}
 {{- .url -}}
 {{- else -}}
-{{- printf "http://%s-%s.%s.svc:%d" .ctx.Release.Name .name .ctx.Release.Namespace (int .port) -}}
+{{- printf "%s://%s-%s.%s.svc:%d" (.scheme | default "http") .ctx.Release.Name .name .ctx.Release.Namespace (int .port) -}}
 {{- end -}}
 {{- end -}}
 
@@ -191,4 +191,55 @@ YAML {files: [{path, folder, file, name}]} in path order.
 {{- $out = append $out (dict "path" $path "folder" $folder "file" $file "name" $name) -}}
 {{- end -}}
 {{- toYaml (dict "files" $out) -}}
+{{- end -}}
+
+{{/*
+Basic auth and TLS of a datasource towards this release's Prometheus or Alertmanager: credentials
+read from the mounted Secrets with $__file{} (Grafana expands it in provisioning files), never
+values. Argument: dict "ds" (the datasource dict, changed in place) "name" (prometheus|alertmanager)
+"values" (its datasources.<name> values) "ctx" (root context).
+*/}}
+{{- define "grafana.datasourceAuth" -}}
+{{- $dir := include "grafana.secretsDir" .ctx -}}
+{{- $secure := dict -}}
+{{- with .values.basicAuth -}}
+{{- if .enabled -}}
+{{- $_ := set $.ds "basicAuth" true -}}
+{{- $_ := set $.ds "basicAuthUser" .username -}}
+{{- $_ := set $secure "basicAuthPassword" (printf "$__file{%s/datasource-%s-password}" $dir $.name) -}}
+{{- end -}}
+{{- end -}}
+{{- with .values.tls -}}
+{{- if .enabled -}}
+{{- $_ := set $.ds.jsonData "tlsAuthWithCACert" true -}}
+{{- $_ := set $.ds.jsonData "serverName" (.serverName | default (printf "%s-%s.%s.svc" $.ctx.Release.Name $.name $.ctx.Release.Namespace)) -}}
+{{- $_ := set $secure "tlsCACert" (printf "$__file{%s/datasource-%s-ca.crt}" $dir $.name) -}}
+{{- end -}}
+{{- end -}}
+{{- if $secure -}}
+{{- $_ := set .ds "secureJsonData" $secure -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Projected sources of the datasource credentials. Argument: the root context. */}}
+{{- define "grafana.datasourceSecretSources" -}}
+{{- range $name := list "prometheus" "alertmanager" -}}
+{{- $v := get $.Values.datasources $name -}}
+{{- if or (eq $name "prometheus") $v.enabled -}}
+{{- if $v.basicAuth.enabled }}
+- secret:
+    name: {{ $v.basicAuth.existingSecret }}
+    items:
+      - key: {{ $v.basicAuth.passwordKey }}
+        path: datasource-{{ $name }}-password
+{{- end }}
+{{- if $v.tls.enabled }}
+- secret:
+    name: {{ $v.tls.caSecret }}
+    items:
+      - key: {{ $v.tls.caKey }}
+        path: datasource-{{ $name }}-ca.crt
+{{- end }}
+{{- end -}}
+{{- end -}}
 {{- end -}}

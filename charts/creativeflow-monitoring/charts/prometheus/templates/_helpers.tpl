@@ -39,7 +39,8 @@ Returns a YAML dict: file name -> rule file content.
 {{- end -}}
 {{- end -}}
 {{- $files := dict -}}
-{{- range $path, $_ := .Files.Glob "files/rules/*.yaml" -}}
+{{- range $name := include "prometheus.shippedRuleFiles" . | fromJsonArray -}}
+{{- $path := printf "files/rules/%s" $name -}}
 {{- $doc := $.Files.Get $path | fromYaml -}}
 {{- $groups := list -}}
 {{- range $group := $doc.groups -}}
@@ -72,9 +73,25 @@ Returns a YAML dict: file name -> rule file content.
 {{- $groups = append $groups (set (deepCopy $group) "rules" $rules) -}}
 {{- end -}}
 {{- end -}}
-{{- $_ := set $files (base $path) (dict "groups" $groups) -}}
+{{- $_ := set $files $name (dict "groups" $groups) -}}
 {{- end -}}
 {{- toYaml $files -}}
+{{- end -}}
+
+{{/*
+The generated rule files this release ships (base names, sorted, as JSON): every file under
+files/rules, but a file for components only some clusters expose ships with the switch of their
+scrape jobs. The StatefulSet mounts exactly these; prometheus.ruleFiles fills them.
+*/}}
+{{- define "prometheus.shippedRuleFiles" -}}
+{{- $gated := dict "kubernetes-control-plane.yaml" (dig "kubernetes" "controlPlane" "enabled" false .Values.scrapeConfigs) -}}
+{{- $names := list -}}
+{{- range $path, $_ := .Files.Glob "files/rules/*.yaml" -}}
+{{- if or (not (hasKey $gated (base $path))) (get $gated (base $path)) -}}
+{{- $names = append $names (base $path) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $names -}}
 {{- end -}}
 
 {{/*

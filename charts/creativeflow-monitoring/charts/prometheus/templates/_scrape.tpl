@@ -6,7 +6,7 @@ the labels every job must have, so no job can miss them.
 
 {{/* Category templates in the order of the seed (file name = <category>_targets.yml). */}}
 {{- define "prometheus.scrapeCategories" -}}
-[node_exporter, application_service, database, message_queue, kubernetes, gpu, custom_ai_model, stack, minio, ingress_nginx, extra]
+[node_exporter, application_service, database, message_queue, kubernetes, gpu, custom_ai_model, stack, minio, edge, extra]
 {{- end -}}
 
 {{/*
@@ -172,6 +172,10 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
   {{- with .extra }}
   {{- . | nindent 2 }}
   {{- end }}
+  {{- if and $cfg.tls $cfg.tls.existingSecret }}
+  scheme: https
+  {{- include "prometheus.tlsFiles" (dict "dir" (printf "/etc/prometheus/secrets/scrape-%s-tls" .job) "tls" $cfg.tls) | nindent 2 }}
+  {{- end }}
   {{- if eq ($cfg.discovery | default "static") "file" }}
   file_sd_configs:
     - files:
@@ -197,10 +201,16 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
 {{- $_ := set $jobs "redis-exporter" $s.databases.redis -}}
 {{- end -}}
 {{- if $s.messageQueue.enabled -}}
-{{- $_ := set $jobs "rabbitmq-exporter" $s.messageQueue.rabbitmq -}}
+{{- $_ := set $jobs "rabbitmq" $s.messageQueue.rabbitmq -}}
+{{- if $s.messageQueue.rabbitmq.queues.enabled -}}
+{{- $_ := set $jobs "rabbitmq-queues" $s.messageQueue.rabbitmq -}}
+{{- end -}}
 {{- end -}}
 {{- if $s.minio.enabled -}}
 {{- $_ := set $jobs "minio" $s.minio -}}
+{{- end -}}
+{{- if $s.edge.nginx.enabled -}}
+{{- $_ := set $jobs "nginx-exporter" $s.edge.nginx -}}
 {{- end -}}
 {{- $out := dict -}}
 {{- range $job, $cfg := $jobs -}}
@@ -292,7 +302,16 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
 {{- define "prometheus.scrape.message_queue" -}}
 {{- with .Values.scrapeConfigs.messageQueue }}
 {{- if .enabled }}
-{{- include "prometheus.exporterJob" (dict "root" $ "job" "rabbitmq-exporter" "cfg" .rabbitmq) }}
+{{- with .rabbitmq }}
+# RabbitMQ's built-in rabbitmq_prometheus plugin, one target per node: node-level series from
+# /metrics, per-queue series from /metrics/detailed (only the families asked for).
+{{- include "prometheus.exporterJob" (dict "root" $ "job" "rabbitmq" "cfg" . "extra" "metrics_path: /metrics") }}
+{{- if .queues.enabled }}
+{{- $cfg := merge (dict "discovery" .discovery "targetGroups" .targetGroups) (omit .queues "enabled" "families") }}
+{{- $extra := dict "metrics_path" "/metrics/detailed" "params" (dict "family" .queues.families) | toYaml }}
+{{- include "prometheus.exporterJob" (dict "root" $ "job" "rabbitmq-queues" "cfg" $cfg "extra" $extra) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end -}}
@@ -414,6 +433,51 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
       target_label: pod
 {{- end }}
 {{- end }}
+{{- with .controlPlane }}
+{{- if .enabled }}
+{{- $cp := . }}
+{{- range $job := list (dict "name" "kube-scheduler" "port" .schedulerPort "scheme" "https") (dict "name" "kube-controller-manager" "port" .controllerManagerPort "scheme" "https") (dict "name" "etcd" "port" .etcdPort "scheme" "http") }}
+# {{ $job.name }} on the control-plane nodes (self-managed clusters).
+- job_name: {{ $job.name }}
+  {{- include "prometheus.jobSettings" $cp | indent 2 }}
+  {{- if eq $job.scheme "https" }}
+  {{- include "prometheus.serviceAccountAuth" $cp | nindent 2 }}
+  {{- else }}
+  scheme: http
+  {{- end }}
+  kubernetes_sd_configs:
+    - role: node
+  relabel_configs:
+    - source_labels: [{{ printf "__meta_kubernetes_node_labelpresent_%s" (regexReplaceAll "[^a-zA-Z0-9_]" $cp.nodeLabel "_") }}]
+      action: keep
+      regex: "true"
+    - source_labels: [__meta_kubernetes_node_address_InternalIP]
+      target_label: __address__
+      replacement: {{ printf "$1:%v" $job.port | quote }}
+    - source_labels: [__meta_kubernetes_node_name]
+      target_label: node
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with .coredns }}
+{{- if .enabled }}
+# The cluster DNS: CoreDNS pods picked by their labels, on the port of CoreDNS' prometheus plugin.
+- job_name: coredns
+  {{- include "prometheus.jobSettings" . | indent 2 }}
+  {{- include "prometheus.kubernetesSD" (dict "role" "pod" "namespaces" (list .namespace)) | nindent 2 }}
+  relabel_configs:
+    {{- include "prometheus.keepPodLabels" .podLabels | nindent 4 }}
+    - source_labels: [__meta_kubernetes_pod_container_port_number]
+      action: keep
+      regex: {{ .port | quote }}
+    - source_labels: [__meta_kubernetes_pod_name]
+      target_label: pod
+  {{- with .extraMetricRelabelConfigs }}
+  metric_relabel_configs:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end -}}
@@ -508,6 +572,9 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
   {{- if and (eq $component "prometheus") $root.Values.webConfig.enabled }}
   {{- include "prometheus.selfScrapeAuth" $root | nindent 2 }}
   {{- end }}
+  {{- if and (eq $component "alertmanager") $root.Values.alerting.enabled }}
+  {{- include "prometheus.alertmanagerClient" $root | trim | nindent 2 }}
+  {{- end }}
   {{- include "prometheus.kubernetesSD" (dict "role" "endpointslice" "namespaces" (list $root.Release.Namespace)) | nindent 2 }}
   relabel_configs:
     - source_labels: [__meta_kubernetes_service_name, __meta_kubernetes_endpointslice_port]
@@ -578,7 +645,7 @@ the scrape job and the NetworkPolicy. Argument: the root context.
 {{- define "prometheus.selfScrapeAuth" -}}
 basic_auth:
   username: {{ .Values.webConfig.scrapeUsername | quote }}
-  password_file: /etc/prometheus/web-config/{{ .Values.webConfig.scrapePasswordKey }}
+  password_file: /etc/prometheus/web-auth/{{ .Values.webConfig.scrapePasswordKey }}
 {{- if .Values.webConfig.tls.enabled }}
 scheme: https
 tls_config:
@@ -591,19 +658,88 @@ tls_config:
 {{- define "prometheus.scrape.minio" -}}
 {{- with .Values.scrapeConfigs.minio }}
 {{- if .enabled }}
-# MinIO cluster metrics (one target: the cluster endpoint reports every node), bearer token
-# from an existing Secret (`mc admin prometheus generate`).
-{{- $extra := printf "metrics_path: %s\nscheme: %s\nauthorization:\n  credentials_file: /etc/prometheus/secrets/minio/%s" .metricsPath .scheme .bearerToken.key }}
-{{- include "prometheus.exporterJob" (dict "root" $ "job" "minio" "cfg" . "extra" $extra) }}
+{{- $auth := printf "scheme: %s\nauthorization:\n  credentials_file: /etc/prometheus/secrets/minio/%s" .scheme .bearerToken.key }}
+# MinIO cluster health, metrics v3 (one target: any server reports the whole cluster), bearer
+# token from an existing Secret (`mc admin prometheus generate`).
+{{- include "prometheus.exporterJob" (dict "root" $ "job" "minio" "cfg" . "extra" (printf "metrics_path: %s\n%s" .metricsPath $auth)) }}
+{{- with .api }}
+{{- if .enabled }}
+# MinIO S3 API metrics v3, every server pod (each counts only the requests it served).
+- job_name: minio-api
+  {{- include "prometheus.jobSettings" . | indent 2 }}
+  metrics_path: /minio/metrics/v3/api/requests
+  {{- $auth | nindent 2 }}
+  {{- include "prometheus.kubernetesSD" (dict "role" "pod" "namespaces" .namespaces) | nindent 2 }}
+  relabel_configs:
+    {{- include "prometheus.keepPodLabels" .podLabels | indent 4 }}
+    - source_labels: [__meta_kubernetes_pod_phase]
+      action: drop
+      regex: Pending|Succeeded|Failed
+    - source_labels: [__address__]
+      regex: ([^:]+)(?::\d+)?
+      replacement: ${1}:{{ .port }}
+      target_label: __address__
+    - source_labels: [__meta_kubernetes_namespace]
+      target_label: namespace
+    - source_labels: [__meta_kubernetes_pod_name]
+      target_label: pod
+  metric_relabel_configs:
+    # Time-to-first-byte distribution per API call x buckets x servers; not read here.
+    - source_labels: [__name__]
+      action: drop
+      regex: minio_api_requests_ttfb_seconds_distribution
+    {{- with .extraMetricRelabelConfigs }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end -}}
 
-{{/* ---- ingress_nginx_targets.yml ------------------------------------------------------------ */}}
-{{- define "prometheus.scrape.ingress_nginx" -}}
-{{- with .Values.scrapeConfigs.ingressNginx }}
+{{/* ---- edge_targets.yml: one job per edge adapter (the edge mixin reads each by its job) -------- */}}
+{{- define "prometheus.scrape.edge" -}}
+{{- with .Values.scrapeConfigs.edge }}
+{{- with .envoyGateway }}
 {{- if .enabled }}
-# ingress-nginx controller pods (metrics on :{{ .port }}).
+# Envoy Gateway's proxy pods (Envoy's own stats on :{{ .port }}/stats/prometheus).
+- job_name: envoy-gateway
+  {{- include "prometheus.jobSettings" . | indent 2 }}
+  metrics_path: /stats/prometheus
+  {{- include "prometheus.kubernetesSD" (dict "role" "pod" "namespaces" .namespaces) | nindent 2 }}
+  relabel_configs:
+    {{- include "prometheus.keepPodLabels" .podLabels | indent 4 }}
+    - source_labels: [__meta_kubernetes_pod_phase]
+      action: drop
+      regex: Pending|Succeeded|Failed
+    - source_labels: [__address__]
+      regex: ([^:]+)(?::\d+)?
+      replacement: ${1}:{{ .port }}
+      target_label: __address__
+    - source_labels: [__meta_kubernetes_namespace]
+      target_label: namespace
+    - source_labels: [__meta_kubernetes_pod_name]
+      target_label: pod
+  metric_relabel_configs:
+    # Per-upstream-cluster request and connection histograms (x buckets x backends); the
+    # downstream (client-facing) histogram the latency quantiles read stays.
+    - source_labels: [__name__]
+      action: drop
+      regex: envoy_cluster_(upstream_rq_time|upstream_cx_length_ms|upstream_cx_connect_ms)_bucket
+    {{- with .extraMetricRelabelConfigs }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end }}
+{{- end }}
+{{- with .nginx }}
+{{- if .enabled }}
+# nginx-prometheus-exporter beside each plain NGINX (stub_status: connections and requests).
+{{- include "prometheus.exporterJob" (dict "root" $ "job" "nginx-exporter" "cfg" .) }}
+{{- end }}
+{{- end }}
+{{- with .ingressNginx }}
+{{- if .enabled }}
+# ingress-nginx controller pods (legacy adapter; metrics on :{{ .port }}).
 - job_name: ingress-nginx
   {{- include "prometheus.jobSettings" . | indent 2 }}
   {{- include "prometheus.kubernetesSD" (dict "role" "pod" "namespaces" .namespaces) | nindent 2 }}
@@ -622,7 +758,7 @@ tls_config:
       target_label: pod
   metric_relabel_configs:
     # Size and phase histograms per (ingress, path, method, status) x buckets; the request
-    # duration histogram (latency SLOs) and the counters stay.
+    # duration histogram (latency quantiles) and the counters stay.
     - source_labels: [__name__]
       action: drop
       regex: nginx_ingress_controller_(request_size|response_size|bytes_sent|response_duration_seconds|header_duration_seconds|connect_duration_seconds)_bucket
@@ -634,6 +770,7 @@ tls_config:
     {{- with .extraMetricRelabelConfigs }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end -}}

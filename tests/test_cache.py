@@ -1,0 +1,108 @@
+"""The tool-result cache: a hit only for the same tool version, arguments and input bytes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from cfmon import cache, tools
+
+RULES = """groups:
+  - name: g
+    rules:
+      - alert: Up
+        expr: up == 0
+"""
+
+
+@pytest.fixture
+def store(tmp_path):
+    cache.configure(tmp_path / "cache")
+    cache.STATS.update(hits=0, misses=0)
+    yield tmp_path / "cache"
+    cache.configure(None)
+
+
+def _check_rules(scratch: Path, text: str):
+    rules = scratch / "rules.yaml"
+    rules.write_text(text)
+    key = cache.Key("promtool", scrub=scratch).add_files([rules])
+    return tools.run_cached("promtool", ["check", "rules", str(rules)], key)
+
+
+def test_same_inputs_hit_and_any_changed_byte_misses(store, tmp_path):
+    scratch = tmp_path / "run1"
+    scratch.mkdir()
+    cold = _check_rules(scratch, RULES)
+    assert cold.returncode == 0 and cache.STATS == {"hits": 0, "misses": 1}
+    calls = len(tools.CALLS)
+
+    warm = _check_rules(scratch, RULES)
+    assert (warm.returncode, warm.stdout, warm.stderr) == (cold.returncode, cold.stdout, cold.stderr)
+    assert cache.STATS["hits"] == 1 and len(tools.CALLS) == calls  # promtool did not run
+
+    broken = _check_rules(scratch, RULES.replace("up == 0", "up == "))  # one byte less
+    assert broken.returncode != 0, "a changed input must run the tool again, not reuse the result"
+    assert len(tools.CALLS) == calls + 1
+
+
+def test_results_are_shared_across_scratch_directories_with_paths_restored(store, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    bad = RULES.replace("up == 0", "up ==")
+    cold = _check_rules(first, bad)
+    warm = _check_rules(second, bad)
+    assert cache.STATS["hits"] == 1
+    # promtool names the file it read: the replayed output names this run's file, not the old one.
+    assert str(first) in cold.stdout + cold.stderr
+    assert str(second) in warm.stdout + warm.stderr and str(first) not in warm.stdout + warm.stderr
+
+
+def test_off_by_default_and_with_no_cache(tmp_path, monkeypatch):
+    cache.configure(None)
+    assert not cache.enabled()
+    monkeypatch.setenv("CFMON_NO_CACHE", "1")
+    cache.configure(tmp_path)
+    assert not cache.enabled()
+
+
+def test_jsonnet_evaluation_is_keyed_on_the_whole_tree(store, tmp_path, monkeypatch):
+    root = tmp_path / "jsonnet"
+    (root / "lib").mkdir(parents=True)
+    (root / "lib" / "x.libsonnet").write_text("{ a: 1 }")
+    entry = root / "main.jsonnet"
+    entry.write_text("(import 'lib/x.libsonnet') { b: 2 }")
+    monkeypatch.setattr(tools, "JSONNET_ROOT", root)
+    assert '"a": 1' in tools.jsonnet_evaluate(entry)
+    assert '"a": 1' in tools.jsonnet_evaluate(entry) and cache.STATS["hits"] == 1
+    (root / "lib" / "x.libsonnet").write_text("{ a: 3 }")  # an imported file, not the entry
+    assert '"a": 3' in tools.jsonnet_evaluate(entry)
+
+
+def _misses(err: str) -> int:
+    return int(re.search(r"cache: \d+ hits, (\d+) misses", err).group(1))
+
+
+def test_warm_check_gives_exactly_the_cold_findings(repo, cfmon):
+    """Through the CLI on a copy of the repository: a failing rule test is reported the same way
+    cold and warm, and editing the test file (one byte) runs promtool again."""
+    for other in (repo / "tests/rules").glob("*.yaml"):  # the others pass and would only cost time
+        if other.name != "redis.yaml":
+            other.unlink()
+    test = repo / "tests/rules/redis.yaml"
+    test.write_text(test.read_text().replace("exp_alerts: []", "exp_alerts: [{exp_labels: {}}]", 1))
+    assert cfmon(repo, "render", "--env", "dev").code == 0
+    args = ("check", "--env", "dev", "--only", "prometheus/rule-tests", "--format", "json")
+    cold = cfmon(repo, *args)
+    warm = cfmon(repo, *args)
+    assert cold.code == warm.code == 1
+    assert cold.out == warm.out and "redis.yaml" in cold.out
+    # Cold, every distinct promtool run misses (renders with the same rules share one); warm, none.
+    assert _misses(cold.err) > 0 and _misses(warm.err) == 0, (cold.err, warm.err)
+    test.write_text(test.read_text().replace("exp_alerts: [{exp_labels: {}}]", "exp_alerts: []", 1))
+    fixed = cfmon(repo, *args)
+    assert fixed.code == 0 and _misses(fixed.err) == 1, fixed.err
+    uncached = cfmon(repo, *args, "--no-cache")
+    assert uncached.code == 0 and "cache" not in uncached.err
