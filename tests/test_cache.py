@@ -106,3 +106,51 @@ def test_warm_check_gives_exactly_the_cold_findings(repo, cfmon):
     assert fixed.code == 0 and _misses(fixed.err) == 1, fixed.err
     uncached = cfmon(repo, *args, "--no-cache")
     assert uncached.code == 0 and "cache" not in uncached.err
+
+
+def _verify_digest(repo: Path) -> str:
+    from cfmon import runner
+    from cfmon.project import find_root
+
+    key = runner._verify_key(find_root(repo), ["dev", "prod"])
+    assert key is not None
+    return key.digest
+
+
+def test_a_verify_replay_is_keyed_on_every_input_byte(repo, store):
+    """The whole-verify key: any byte of any input file, a new file, or another render in between
+    misses; what is not an input (build output, caches) does not."""
+    for env in ("dev", "prod"):
+        stamp = repo / "build/rendered" / env / ".cfmon-render.json"
+        stamp.parent.mkdir(parents=True)
+        stamp.write_text('{"values": ["values/%s.yaml"]}' % env)
+    base = _verify_digest(repo)
+    assert _verify_digest(repo) == base  # stable
+
+    values = repo / "values/dev.yaml"
+    original = values.read_bytes()
+    values.write_bytes(original + b" ")
+    assert _verify_digest(repo) != base
+    values.write_bytes(original)
+    assert _verify_digest(repo) == base
+
+    new = repo / "values/teams/ai-models/rules/extra.yaml"
+    new.write_text("rule_files: []\n")
+    assert _verify_digest(repo) != base
+    new.unlink()
+
+    stamp = repo / "build/rendered/dev/.cfmon-render.json"
+    stamp.write_text('{"values": ["values/dev.yaml", "overlay.yaml"]}')
+    assert _verify_digest(repo) != base
+    stamp.write_text('{"values": ["values/dev.yaml"]}')
+
+    (repo / "build/rendered/dev/other.yaml").write_text("kind: x\n")  # output, not input
+    (repo / "tools/cfmon/__pycache__").mkdir(exist_ok=True)
+    (repo / "tools/cfmon/__pycache__/x.pyc").write_bytes(b"\0")
+    assert _verify_digest(repo) == base
+
+    (repo / "build/rendered/prod/.cfmon-render.json").unlink()
+    from cfmon import runner
+    from cfmon.project import find_root
+
+    assert runner._verify_key(find_root(repo), ["dev", "prod"]) is None  # nothing to leave behind

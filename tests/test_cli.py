@@ -41,6 +41,11 @@ def test_verify_passes_on_the_repository(repo, cfmon):
         assert f"check {env} done" in res.err
         assert (repo / "build/rendered" / env / "charts/prometheus/templates/statefulset.yaml").is_file()
     assert "0 errors" in res.out
+    # Nothing changed: the passing result is replayed (same findings, nothing rendered or run);
+    # the key's sensitivity to every input byte is proven in test_cache.py.
+    again = cfmon(repo, "verify")
+    assert again.code == 0 and "replaying it" in again.err and "render dev" not in again.err
+    assert again.out == res.out
 
 
 def test_render_splits_per_source_and_is_deterministic(repo, cfmon):

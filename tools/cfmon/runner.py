@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -10,12 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cfmon import docs, generate, golden, teams
+from cfmon import cache, docs, generate, golden, teams, tools
 from cfmon.checks import REGISTRY, Context, Finding
 from cfmon.diffing import ResourceDiff
 from cfmon.errors import UserError
 from cfmon.project import RENDER_DIR, Project
-from cfmon.render import Rendered, load_rendered, render, render_text
+from cfmon.render import STAMP, Rendered, load_rendered, render, render_text
 
 
 def log(message: str) -> None:
@@ -125,7 +129,16 @@ class VerifyResult:
 
 
 def verify(project: Project, envs: list[str]) -> VerifyResult:
-    """Everything CI needs: generate --check, render, docs --check, check, golden, for every environment."""
+    """Everything CI needs: generate --check, render, docs --check, check, golden, for every environment.
+
+    A passing verify is a pure function of the repository's files and the tools that read them, so
+    its result is cached (when the cache is on) under a key over every one of those bytes: run
+    again with nothing changed, it replays the findings instead of redoing the work. A failing
+    verify is never replayed: it runs again, so a fix shows at once."""
+    key = _verify_key(project, envs) if cache.enabled() else None
+    if key is not None and (stored := key.get()) is not None:
+        log("verify: nothing changed since the last passing verify (same files and tools); replaying it")
+        return VerifyResult(findings=[Finding(**f) for f in stored["findings"]], timings={"replayed": 0.0})
     result = VerifyResult()
     t = result.timings
     with step("generate --check", t):
@@ -140,4 +153,53 @@ def verify(project: Project, envs: list[str]) -> VerifyResult:
     with step("golden", t):
         for env in envs:
             result.drift[env] = golden.compare(project, env)
+    if key is not None and result.ok:
+        key.put({"findings": [f.as_dict() for f in result.findings]})
     return result
+
+
+# Never inputs: what the repository's .gitignore leaves out (the tools are keyed separately).
+_NOT_INPUTS = {".git", ".venv", ".tools", "build", "__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+def input_files(root: Path) -> list[Path]:
+    """Every file a verify may read: in a git checkout what git tracks plus what it does not ignore
+    (a new, uncommitted values file counts); elsewhere every file outside the ignored folders."""
+    if (root / ".git").exists():
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=root,
+            capture_output=True,
+            check=True,
+        ).stdout
+        paths = [root / name for name in out.decode().split("\0") if name]
+        return sorted(p for p in paths if p.is_file())  # a deleted but still tracked file is gone
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in _NOT_INPUTS and not d.endswith(".egg-info")]
+        found += [Path(dirpath) / f for f in filenames]
+    return sorted(found)
+
+
+def _verify_key(project: Project, envs: list[str]) -> cache.Key | None:
+    """The key of a whole verify: every input file's path and bytes, each tool binary it may run
+    (path, size and modification time: an upgrade or reinstall misses), the Python packages and
+    the environments' render stamps. None when there are no renders to leave behind."""
+    stamps = [project.render_dir(env) / STAMP for env in envs]
+    if not all(stamp.is_file() for stamp in stamps):
+        return None
+    key = cache.Key("verify").add("envs", " ".join(envs)).add("python", sys.version)
+    # What the renders left behind were made from: another render in between (with an overlay, say)
+    # rewrites a stamp and misses, so a replay never leaves a render that is not this verify's.
+    for stamp in stamps:
+        key.add(f"stamp {project.rel(stamp)}", stamp.read_bytes())
+    for path in input_files(project.root):
+        key.add(f"file {path.relative_to(project.root)}", path.read_bytes())
+    for name in [*sorted(tools.TOOLS), "victoria-metrics"]:
+        local = tools._tools_bin() / name
+        found = str(local) if local.exists() else shutil.which(name)
+        if found:
+            st = os.stat(found)
+            key.add(f"tool {name}", f"{found} {st.st_size} {st.st_mtime_ns}")
+    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    return key.add("packages", "\n".join(packages))
