@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -123,7 +124,7 @@ def test_a_verify_replay_is_keyed_on_every_input_byte(repo, store):
     for env in ("dev", "prod"):
         stamp = repo / "build/rendered" / env / ".cfmon-render.json"
         stamp.parent.mkdir(parents=True)
-        stamp.write_text('{"values": ["values/%s.yaml"]}' % env)
+        stamp.write_text(json.dumps({"values": [f"values/{env}.yaml"]}))
     base = _verify_digest(repo)
     assert _verify_digest(repo) == base  # stable
 
