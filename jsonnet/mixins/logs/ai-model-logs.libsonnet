@@ -2,7 +2,6 @@
 // log agent labels their streams model_name and model_version (other pods have neither) and keeps
 // each line's event type as structured metadata (model_event). Variables: model_name,
 // model_version, pod, log_level, and a free-text search. Thresholds are the logs mixin's `_config`.
-local x = import '../../lib/dashboards-extras.libsonnet';
 local d = import '../../lib/dashboards.libsonnet';
 local logPanels = import 'log-panels.libsonnet';
 
@@ -24,7 +23,7 @@ function(c)
     % [d.selector(matchers + ['level=~"$log_level"']), logPanels.search],
     '{{model_event}}'
   );
-  local modelEvents = x.bars(d.timeseries(
+  local modelEvents = d.bars(d.timeseries(
     'Model events',
     'Lines per interval by the event type the model logs (model_event: inference started, completed, failed...). Good: failures a small share of completions.',
     'short',
@@ -33,7 +32,7 @@ function(c)
     stack=true,
   ));
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'ai-model-logs',
       title: 'Logs / AI models',
@@ -62,8 +61,8 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('custom-ai-models', 'Custom AI models (metrics)', ['model_name', 'model_version']),
-      x.neighbour('gpus', 'GPUs'),
-      x.neighbour('loki-log-agents', 'Loki and log agents'),
+      d.neighbour('custom-ai-models', 'Custom AI models (metrics)', ['model_name', 'model_version']),
+      d.neighbour('gpus', 'GPUs'),
+      d.neighbour('loki-log-agents', 'Loki and log agents'),
     ],
   )

@@ -3,7 +3,6 @@
 // windows (as the alerts compute it), top error messages, errors per group and the log stream.
 // Each dashboard says which streams: `matchers` (besides environment and cluster) and the labels
 // it breaks errors down by. `$log_level` narrows what is shown; `$search` is a line filter.
-local x = import '../../lib/dashboards-extras.libsonnet';
 local d = import '../../lib/dashboards.libsonnet';
 
 {
@@ -12,7 +11,7 @@ local d = import '../../lib/dashboards.libsonnet';
 
   // A log-level variable over the `level` label the agents set (debug|info|warn|error|fatal).
   levelVariable(matchers):: d.lokiVariable('log_level', 'Level', labelName='level', extra=matchers),
-  searchVariable:: x.textbox('search', 'Search (regex)'),
+  searchVariable:: d.textbox('search', 'Search (regex)'),
 
   // Queries and panels for the streams `matchers` select.
   //   c           the logs mixin's _config (errorLevels, thresholds)
@@ -55,7 +54,7 @@ local d = import '../../lib/dashboards.libsonnet';
       errorLines: d.stat(
         'Error lines', 'Lines at level error or fatal in the time range (selected streams). Good: few, and each one explained.', 'short', [q.errorLines], graph=false
       ),
-      volume: x.withLevelColours(x.bars(d.timeseries(
+      volume: d.withLevelColours(d.bars(d.timeseries(
         'Log volume by level',
         'Lines per interval, stacked by level (a histogram of log occurrences). Good: the usual shape with little red; a red band is an error burst, a gap is a shipping problem.',
         'short',
@@ -63,7 +62,7 @@ local d = import '../../lib/dashboards.libsonnet';
         min=0,
         stack=true,
       ))),
-      byLevel: x.withLevelColours(d.bargauge(
+      byLevel: d.withLevelColours(d.bargauge(
         'Lines by level', 'Lines per level in the time range. Good: info and debug dominate; error and fatal a small share.', 'short', [q.byLevel]
       )),
       errorShare: d.timeseries(
@@ -81,7 +80,7 @@ local d = import '../../lib/dashboards.libsonnet';
         'short',
         [q.topErrors],
       ),
-      errorsByGroup: x.bars(d.timeseries(
+      errorsByGroup: d.bars(d.timeseries(
         'Error lines by %s' % groupName, 'Error and fatal lines per interval per %s. Good: empty or a few isolated bars.' % groupName, 'short', [q.errorsByGroup], min=0, stack=true
       )),
       stream: d.logs(

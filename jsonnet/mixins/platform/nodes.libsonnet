@@ -2,7 +2,6 @@
 // disk and network), with an `instance` (node) variable. Reads the platform mixin's recording
 // rules; raw node_exporter series only where no rule records them. Thresholds are the mixin's
 // `_config` (`c`), the defaults of its alerts' parameters.
-local x = import '../../lib/dashboards-extras.libsonnet';
 local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
@@ -190,7 +189,7 @@ function(c)
     ),
   };
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'nodes',
       title: 'Infrastructure / Nodes',
@@ -216,7 +215,7 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('kubernetes-cluster', 'Kubernetes cluster'),
-      x.neighbour('gpus', 'GPUs'),
+      d.neighbour('kubernetes-cluster', 'Kubernetes cluster'),
+      d.neighbour('gpus', 'GPUs'),
     ],
   )
