@@ -3,7 +3,8 @@
 //
 // Usage (a mixin's dashboard file; mixins/overview/system-health-overview.libsonnet is a full example):
 //
-//   local d = import '../../lib/dashboards.libsonnet';
+//   function(c)  // the mixin's _config
+//   local d = (import '../../lib/dashboards.libsonnet')(c);
 //   local s = d.selector(['service=~"$service"']);  // {environment="$environment", cluster="$cluster", service=~"$service"}
 //
 //   // 1. Queries, in one object: d.target(expr, legend). refIds and datasources are filled in.
@@ -40,8 +41,6 @@
 // generated files: thresholds come from the mixin's `_config` (the values the alerts' params
 // default to) and name the alerts they mirror in `alerts=[...]` (each becomes a runbook link on
 // the panel); recorded series (the mixins' recording rules) instead of raw histogram_quantile.
-local config = import 'config.libsonnet';
-
 local ds = {
   prometheus: { type: 'prometheus', uid: '${datasource}' },
   loki: { type: 'loki', uid: '${datasource}' },
@@ -51,7 +50,9 @@ local gridWidth = 24;
 // Panel types that show no numbers: no unit required.
 local unitless = ['row', 'logs'];
 
-{
+// Built from the mixin's config (`function(c) local d = (import '../../lib/dashboards.libsonnet')(c); ...`
+// in a dashboard file): the runbook links come from it.
+function(config) {
   // Datasource references ({type, uid: '${datasource}'}) for targets and panels.
   ds:: ds,
   schemaVersion:: 41,  // Grafana 12 reads it as is (and migrates it in memory to its own latest)

@@ -36,8 +36,6 @@
 // Alertmanager silences the slow-burn ticket of the same SLO.
 // The burn-rate factors are declared alert parameters (Helm values can retune them); the target
 // is part of the SLO's definition and stays in Jsonnet.
-local config = import 'config.libsonnet';
-local rules = import 'rules.libsonnet';
 
 {
   windows:: ['5m', '30m', '1h', '2h', '6h', '1d', '3d'],
@@ -57,6 +55,7 @@ local rules = import 'rules.libsonnet';
       slowPriority: 'P3',
       slowFor: '15m',
     } + spec;
+    local rules = (import 'rules.libsonnet')(cfg);
     local by = rules.by();
     local braces(m) = if m == '' then '' else '{' + m + '}';
     local errorRate(w) =
@@ -116,7 +115,7 @@ local rules = import 'rules.libsonnet';
       ]),
 
       alerts: [
-        rules.alert(cfg, {
+        rules.alert({
           name: s.alertName + 'BudgetBurnFast',
           expr: burnCondition($.fast),
           'for': s.fastFor,
@@ -127,7 +126,7 @@ local rules = import 'rules.libsonnet';
           description: description($.fast, 'page'),
           params: { [p]: $.fast[p][0] for p in std.objectFields($.fast) },
         }),
-        rules.alert(cfg, {
+        rules.alert({
           name: s.alertName + 'BudgetBurnSlow',
           expr: burnCondition($.slow),
           'for': s.slowFor,

@@ -2,9 +2,9 @@
 // variable, then the signals of the services with their own alerts (API gateway, Odoo, n8n,
 // auth, billing, collaboration, notifications). Reads the applications mixin's recording rules;
 // thresholds are the mixin's `_config` (`c`), the defaults of its alerts' parameters.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local s = d.selector();
   local svc = d.selector(['service=~"$service"']);
   local one(service) = d.selector(['service="%s"' % service]);

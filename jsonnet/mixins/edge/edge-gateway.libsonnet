@@ -4,9 +4,9 @@
 // so it is the same dashboard for Envoy Gateway, NGINX and ingress-nginx; panels an adapter cannot
 // feed (NGINX: errors, latency, upstreams) stay empty for it. Thresholds are the edge mixin's
 // `_config` (`c`), the defaults of its alerts' parameters.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local adapter = d.selector(['edge_adapter=~"$edge_adapter"']);
   local routes = d.selector(['edge_adapter=~"$edge_adapter"', 'route=~"$route"']);
   local legend = '{{route}}';

@@ -2,9 +2,9 @@
 // utilisation and memory, then per GPU (the `node` variable picks the hosts) utilisation, memory,
 // temperature, power, XID errors and the pods using each GPU. Reads the gpu mixin's recording rules;
 // thresholds are its `_config` (`c`), the defaults of its alerts' parameters.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local s = d.selector();
   local node = d.selector(['%s=~"$node"' % c.gpuNodeLabel]);
   local raw = d.selector(std.filter(function(m) m != '', [c.dcgmSelector, '%s=~"$node"' % c.gpuNodeLabel]));

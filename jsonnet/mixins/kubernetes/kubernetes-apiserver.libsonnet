@@ -3,10 +3,10 @@
 // certificates and aggregated APIs; kube-state-metrics' list/watch errors; CoreDNS answers,
 // errors, latency and upstream health. Panels name the alerts of apiserver.libsonnet and
 // coredns.libsonnet; thresholds are their parameters' defaults.
-local d = import '../../lib/dashboards.libsonnet';
 local sloLib = import '../../lib/slo.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local s = d.selector();
   local api(extra=[]) = d.selector([c.kubeApiServerSelector] + extra);
   local dns(extra=[]) = d.selector([c.corednsSelector] + extra);

@@ -2,9 +2,9 @@
 // nodes can allocate), namespaces, persistent volumes and the API server. Reads the kubernetes
 // mixin's recording rules; kube-state-metrics series are de-duplicated with `max by (<object>)`
 // as the rules do. Thresholds are the mixin's `_config` (`c`), the defaults of its alerts' parameters.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local s = d.selector();
   // `max by (<labels>) (<metric>{<ksm>, <matchers>})`: one series per object whatever the replicas.
   local kube(metric, labels, extra=[]) =

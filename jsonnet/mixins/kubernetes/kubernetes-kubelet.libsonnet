@@ -2,9 +2,9 @@
 // PLEG and pod start latency, pods against capacity, node conditions and readiness changes,
 // certificate lifetimes and renewals, volume operations. Panels name the alerts of kubelet.libsonnet
 // and storage.libsonnet; thresholds are their parameters' defaults.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local n = d.selector(['node=~"$node"']);
   local kubelet(extra=[]) = d.selector([c.kubeletSelector, 'node=~"$node"'] + extra);
   local ksm(extra=[]) = d.selector([c.kubeStateMetricsSelector, 'node=~"$node"'] + extra);

@@ -3,9 +3,9 @@
 // rollouts (containers waiting, DaemonSets, Deployments, StatefulSets, Jobs, autoscalers) and
 // persistent volumes (space, inodes, phases). Panels name the alerts of workloads-apps.libsonnet
 // and storage.libsonnet; thresholds are their parameters' defaults.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local ns = 'namespace=~"$namespace"';
   local s = d.selector([ns]);
   local ksm(extra=[]) = d.selector([c.kubeStateMetricsSelector, ns] + extra);

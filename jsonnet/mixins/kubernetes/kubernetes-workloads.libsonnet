@@ -3,9 +3,9 @@
 // and why containers wait or stopped, CPU and memory usage against requests and limits, CPU
 // throttling, replicas. Pods are tied to their workload by the recording rule
 // namespace_workload_pod:kube_pod_owner:relabel (Deployment pods through their ReplicaSet).
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local ns = 'namespace=~"$namespace"';
   local owners = 'namespace_workload_pod:kube_pod_owner:relabel%s'
                  % d.selector([ns, 'workload_type=~"$workload_type"', 'workload=~"$workload"']);

@@ -2,13 +2,12 @@
 // log agent labels their streams model_name and model_version (other pods have neither) and keeps
 // each line's event type as structured metadata (model_event). Variables: model_name,
 // model_version, pod, log_level, and a free-text search. Thresholds are the logs mixin's `_config`.
-local d = import '../../lib/dashboards.libsonnet';
-local logPanels = import 'log-panels.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
+  local logPanels = (import 'log-panels.libsonnet')(c);
   local matchers = ['model_name=~"$model_name"', 'model_version=~"$model_version"', 'pod=~"$pod"'];
   local l = logPanels.new(
-    c,
     matchers,
     groupBy='model_name, model_version',
     groupName='model version',

@@ -3,9 +3,9 @@
 // windows (as the alerts compute it), top error messages, errors per group and the log stream.
 // Each dashboard says which streams: `matchers` (besides environment and cluster) and the labels
 // it breaks errors down by. `$log_level` narrows what is shown; `$search` is a line filter.
-local d = import '../../lib/dashboards.libsonnet';
+function(c) {
+  local d = (import '../../lib/dashboards.libsonnet')(c),
 
-{
   // Case-insensitive free-text line filter; the empty default matches every line.
   search:: ' |~ "(?i)$search"',
 
@@ -13,13 +13,13 @@ local d = import '../../lib/dashboards.libsonnet';
   levelVariable(matchers):: d.lokiVariable('log_level', 'Level', labelName='level', extra=matchers),
   searchVariable:: d.textbox('search', 'Search (regex)'),
 
-  // Queries and panels for the streams `matchers` select.
-  //   c           the logs mixin's _config (errorLevels, thresholds)
+  // Queries and panels for the streams `matchers` select (c: the logs mixin's _config, with
+  // errorLevels and the thresholds).
   //   groupBy     labels to break errors down by ('namespace, app'), named groupName in titles
   //   ratioMatchers  extra matchers of the error-share panel, to count what its alert counts
   //   alert, threshold  the alert the error-share panel mirrors and its ratio threshold
   //   filters     pipeline stages after the search on every line query (e.g. a trace id filter)
-  new(c, matchers, groupBy, groupName, groupLegend, alert, threshold, ratioMatchers=[], filters=''):: {
+  new(matchers, groupBy, groupName, groupLegend, alert, threshold, ratioMatchers=[], filters=''):: {
     local picked = d.selector(matchers + ['level=~"$log_level"']),
     local errors = d.selector(matchers + ['level=~"%s"' % c.errorLevels]),
     local lines(selector) = selector + $.search + filters,

@@ -3,15 +3,14 @@
 // (not a label): `| traceID != ""` keeps traced lines and the `trace_id` box filters on it; the
 // Loki datasource's derived field turns the id into a link to the tracing backend. Thresholds are
 // the logs mixin's `_config`.
-local d = import '../../lib/dashboards.libsonnet';
-local logPanels = import 'log-panels.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
+  local logPanels = (import 'log-panels.libsonnet')(c);
   local matchers = ['namespace=~"$namespace"', 'app=~"$app"', 'pod=~"$pod"'];
   // Empty box: `.*` keeps every line, traced or not.
   local traceFilter = ' | traceID=~"(?i)$trace_id.*"';
   local l = logPanels.new(
-    c,
     matchers,
     groupBy='namespace, app',
     groupName='app',

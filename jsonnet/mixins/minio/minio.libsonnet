@@ -3,9 +3,9 @@
 // API metrics, summed over every server). Reads the
 // minio mixin's recording rules; thresholds are its `_config` (`c`), the defaults of its alerts'
 // parameters.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local deployment = d.selector(['job=~"$job"']);
 
   local all = d.selector([]);

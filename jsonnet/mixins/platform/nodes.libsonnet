@@ -2,9 +2,9 @@
 // disk and network), with an `instance` (node) variable. Reads the platform mixin's recording
 // rules; raw node_exporter series only where no rule records them. Thresholds are the mixin's
 // `_config` (`c`), the defaults of its alerts' parameters.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local s = d.selector();
   local node = d.selector(['instance=~"$instance"']);
   // Raw node_exporter series of the selected nodes (the scrape job's matchers first).

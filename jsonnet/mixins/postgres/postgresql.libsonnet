@@ -2,9 +2,9 @@
 // lag, transactions, long transactions, deadlocks, buffer cache and size, per server (`instance`)
 // and database (`datname`). Reads the postgres mixin's recording rules; thresholds are its
 // `_config` (`c`), the defaults of its alerts' parameters.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local server = d.selector(['instance=~"$instance"']);
   local db = d.selector(['instance=~"$instance"', 'datname=~"$datname"']);
   local raw(extra=[]) = d.selector([c.postgresSelector, 'instance=~"$instance"'] + extra);

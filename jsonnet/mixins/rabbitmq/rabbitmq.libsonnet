@@ -3,9 +3,9 @@
 // cluster's message rates. Reads the rabbitmq mixin's recording rules (the built-in
 // rabbitmq_prometheus plugin's series); thresholds are its `_config` (`c`), the defaults of its
 // alerts' parameters.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local queues = d.selector(['vhost=~"$vhost"', 'queue=~"$queue"']);
   local all = d.selector([]);
   local raw(extra=[]) = d.selector([c.rabbitmqSelector] + extra);

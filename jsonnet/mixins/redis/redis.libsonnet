@@ -1,9 +1,9 @@
 // Infrastructure / Redis: availability, memory against maxmemory, hit ratio, commands, evictions,
 // clients and keys, per server (`instance`). Reads the redis mixin's recording rules; thresholds
 // are its `_config` (`c`), the defaults of its alerts' parameters.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local server = d.selector(['instance=~"$instance"']);
   local raw = d.selector([c.redisSelector, 'instance=~"$instance"']);
 

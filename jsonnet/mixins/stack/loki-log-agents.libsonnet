@@ -3,10 +3,10 @@
 // dropped, failed pushes; the `node` variable) and what the agents count per service and AI model.
 // Reads the logs mixin's recording rules; thresholds are the `_config` of the logs mixin (its
 // alerts) and of the stack mixin (`c`).
-local d = import '../../lib/dashboards.libsonnet';
 local logs = (import '../logs/mixin.libsonnet')._config;
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local s = d.selector();
   local loki = d.selector(['job="%s"' % c.lokiJob]);
   local node = d.selector(['node=~"$node"']);

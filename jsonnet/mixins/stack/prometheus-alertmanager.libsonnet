@@ -2,9 +2,9 @@
 // scrapes, TSDB, rule evaluation, the queue to Alertmanager) and Alertmanager (alerts, silences,
 // notifications per integration, cluster), from their own metrics. Thresholds are the stack
 // mixin's `_config` (`c`), the defaults of its alerts' parameters.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local s = d.selector();
   local prom = d.selector(['job="%s"' % c.prometheusJob, 'instance=~"$instance"']);
   local am = d.selector(['job="%s"' % c.alertmanagerJob]);

@@ -2,9 +2,9 @@
 // ingestion, limits, rule evaluation, alert delivery and remote write; the Alertmanager cluster's
 // peers, configuration and notifications per peer. Panels name the alerts of prometheus-extra and
 // alertmanager-extra; thresholds are their parameters' defaults.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local prom = d.selector(['job="%s"' % c.prometheusJob]);
   local am = d.selector(['job="%s"' % c.alertmanagerJob]);
   local inc(metric, extra='') = 'sum by (instance%s) (increase(%s%s[$__rate_interval]))' % [extra, metric, prom];
