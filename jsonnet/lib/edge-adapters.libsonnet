@@ -18,9 +18,7 @@
 // Built from the edge mixin's config: `(import '../../lib/edge-adapters.libsonnet')(c)`.
 function(config)
   local by(extra) = 'by (' + std.join(', ', config.aggregationLabels + extra) + ')';
-  local sel(matchers) =
-    local m = std.filter(function(x) x != '', matchers);
-    if m == [] then '' else '{' + std.join(', ', m) + '}';
+  local sel = (import 'selectors.libsonnet').of;
   // Copies label `from` into `route` (label_replace keeps the value as is).
   local asRoute(expr, from) = 'label_replace(%s, "route", "$1", "%s", "(.*)")' % [expr, from];
   local rec(name, expr, adapter) = { record: name, expr: expr, labels: { edge_adapter: adapter } };

@@ -37,6 +37,8 @@
 // The burn-rate factors are declared alert parameters (Helm values can retune them); the target
 // is part of the SLO's definition and stays in Jsonnet.
 
+local selectors = import 'selectors.libsonnet';
+
 {
   windows:: ['5m', '30m', '1h', '2h', '6h', '1d', '3d'],
   period:: '30d',
@@ -57,13 +59,12 @@
     } + spec;
     local rules = (import 'rules.libsonnet')(cfg);
     local by = rules.by();
-    local braces(m) = if m == '' then '' else '{' + m + '}';
     local errorRate(w) =
       if std.objectHas(s, 'errorRate') then s.errorRate(w)
-      else 'sum %s (rate(%s%s[%s]))' % [by, s.metric, braces(s.errorSelector), w];
+      else 'sum %s (rate(%s%s[%s]))' % [by, s.metric, selectors.of([s.errorSelector]), w];
     local totalRate(w) =
       if std.objectHas(s, 'totalRate') then s.totalRate(w)
-      else 'sum %s (rate(%s%s[%s]))' % [by, s.metric, braces(s.totalSelector), w];
+      else 'sum %s (rate(%s%s[%s]))' % [by, s.metric, selectors.of([s.totalSelector]), w];
     local labels = { slo: s.name, service: s.service };
     local symptom = 'slo-%s-budget-burn' % s.name;  // the alerts' common name stem, kebab-case
     local only = '{slo="%s"}' % s.name;

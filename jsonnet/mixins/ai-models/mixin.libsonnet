@@ -14,6 +14,7 @@
 // optional gauges the model's pods export from their deployment config) and fall back to the
 // alert's default parameter for every model without one.
 local config = import '../../lib/config.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -33,9 +34,7 @@ local config = import '../../lib/config.libsonnet';
 
   local c = $._config,
   local rules = (import '../../lib/rules.libsonnet')(c),
-  local sel(s, extra=[]) =
-    local m = std.filter(function(x) x != '', [s] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
+  local sel(s, extra=[]) = selectors.of([s] + extra),
   local msel(extra=[]) = sel(c.modelSelector, extra),
   local dsel = sel(c.dcgmSelector, ['pod!=""']),
   local byModel = rules.by(['model_name']),

@@ -10,6 +10,7 @@
 // turns the 5m series into 1h aggregates for long-range panels and long-term storage (seed 002:
 // 1m -> 1h with avg, sum, max; read only the recorded series, never the raw ones).
 local config = import '../../lib/config.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -60,9 +61,7 @@ local config = import '../../lib/config.libsonnet';
   local c = $._config,
   local rules = (import '../../lib/rules.libsonnet')(c),
   // `{a, b}` from a configured selector plus extra matchers; '' when there are none.
-  local selectorFrom(base, extra) =
-    local m = std.filter(function(x) x != '', [base] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
+  local selectorFrom(base, extra) = selectors.of([base] + extra),
   local selector(extra=[]) = selectorFrom(c.httpSelector, extra),
   local appSelector(extra=[]) = selectorFrom(c.applicationSelector, extra),
   local by(extra=[]) = rules.by(['service'] + extra),

@@ -4,6 +4,7 @@
 // take the max over those (a time-sliced GPU is reported once per pod), then per node and per
 // cluster. Alerts go to the AI infrastructure team (team="ai-infrastructure").
 local config = import '../../lib/config.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -22,7 +23,7 @@ local config = import '../../lib/config.libsonnet';
 
   local c = $._config,
   local rules = (import '../../lib/rules.libsonnet')(c),
-  local sel = if c.dcgmSelector == '' then '' else '{' + c.dcgmSelector + '}',
+  local sel = selectors.of([c.dcgmSelector]),
   local perGpu = rules.by(c.gpuLabels),
   local perNode = rules.by([c.gpuNodeLabel]),
   local perCluster = rules.by(),

@@ -12,6 +12,7 @@
 // and `up` of both jobs. Health rules keep cluster, environment and `job` (the deployment); the API
 // rules sum the servers of the cluster.
 local config = import '../../lib/config.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -28,12 +29,8 @@ local config = import '../../lib/config.libsonnet';
 
   local c = $._config,
   local rules = (import '../../lib/rules.libsonnet')(c),
-  local selector(extra=[]) =
-    local m = std.filter(function(x) x != '', [c.minioSelector] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
-  local apiSelector(extra=[]) =
-    local m = std.filter(function(x) x != '', [c.minioApiSelector] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
+  local selector(extra=[]) = selectors.of([c.minioSelector] + extra),
+  local apiSelector(extra=[]) = selectors.of([c.minioApiSelector] + extra),
   local by = rules.by(['job']),
   local where = 'MinIO deployment {{ $labels.job }} in {{ $labels.environment }}/{{ $labels.cluster }}',
 

@@ -9,6 +9,7 @@
 // exporter's `instance` (one PostgreSQL server per exporter target).
 // The Alertmanager routes these alerts to the database team (team="database").
 local config = import '../../lib/config.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -27,9 +28,7 @@ local config = import '../../lib/config.libsonnet';
 
   local c = $._config,
   local rules = (import '../../lib/rules.libsonnet')(c),
-  local selector(extra=[]) =
-    local m = std.filter(function(x) x != '', [c.postgresSelector] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
+  local selector(extra=[]) = selectors.of([c.postgresSelector] + extra),
   local where = '{{ $labels.instance }} in {{ $labels.environment }}/{{ $labels.cluster }}',
 
   prometheusRules+:: {

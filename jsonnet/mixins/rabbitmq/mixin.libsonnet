@@ -17,6 +17,7 @@
 // about; the detailed families return three series per queue.
 // Node names come from joining rabbitmq_identity_info on the target (instance, job).
 local config = import '../../lib/config.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -36,9 +37,7 @@ local config = import '../../lib/config.libsonnet';
 
   local c = $._config,
   local rules = (import '../../lib/rules.libsonnet')(c),
-  local sel(base, extra=[]) =
-    local m = std.filter(function(x) x != '', [base] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
+  local sel(base, extra=[]) = selectors.of([base] + extra),
   local selector(extra=[]) = sel(c.rabbitmqSelector, extra),
   local queueSelector(extra=[]) = sel(c.rabbitmqQueueSelector, extra),
   // A series of one target, labelled with its node and cluster names.

@@ -8,6 +8,7 @@
 // and `up` of the exporter's scrape job. Recording rules keep cluster, environment and the
 // exporter's `instance` (one Redis server per exporter target).
 local config = import '../../lib/config.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -23,9 +24,7 @@ local config = import '../../lib/config.libsonnet';
 
   local c = $._config,
   local rules = (import '../../lib/rules.libsonnet')(c),
-  local selector(extra=[]) =
-    local m = std.filter(function(x) x != '', [c.redisSelector] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
+  local selector(extra=[]) = selectors.of([c.redisSelector] + extra),
   local by = rules.by(['instance']),
   local where = '{{ $labels.instance }} in {{ $labels.environment }}/{{ $labels.cluster }}',
   local lookups = '(instance:redis_keyspace_hits:rate5m + instance:redis_keyspace_misses:rate5m)',
