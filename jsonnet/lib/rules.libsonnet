@@ -16,6 +16,8 @@ local kebab = std.stringChars('abcdefghijklmnopqrstuvwxyz0123456789-');
 function(config) {
   // `by (cluster, environment, <extra...>)`: the grouping every aggregation uses.
   by(extra=[]):: 'by (' + std.join(', ', config.aggregationLabels + extra) + ')',
+  // `on (cluster, environment, <extra...>)`: the matching of every binary operation between them.
+  on(extra=[]):: 'on (' + std.join(', ', config.aggregationLabels + extra) + ')',
 
   // A declared threshold parameter, e.g. `expr: 'x > ' + rules.param('threshold')`.
   param(name):: '${' + name + '}',

@@ -90,7 +90,8 @@ local config = import '../../lib/config.libsonnet';
           name: 'EdgeGatewayDown',
           // Per instance, so it carries the same labels as EdgeGatewayInstanceDown and silences it
           // (same symptom, same instance) while every instance of the job is down.
-          expr: 'edge_instance:gateway_up:max == 0 unless on (cluster, environment, job) max by (cluster, environment, job) (edge_instance:gateway_up:max) > 0',
+          expr: 'edge_instance:gateway_up:max == 0 unless %s max %s (edge_instance:gateway_up:max) > 0'
+                % [rules.on(['job']), rules.by(['job'])],
           'for': '2m',
           severity: 'critical',
           priority: 'P1',

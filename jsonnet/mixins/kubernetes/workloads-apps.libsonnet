@@ -17,7 +17,7 @@
   local ksm = c.kubeStateMetricsSelector,
   local kube(metric, labels, matchers='') =
     'max %s (%s{%s})' % [by(labels), metric, ksm + (if matchers != '' then ', ' + matchers else '')],
-  local on(extra) = 'on (' + std.join(', ', c.aggregationLabels + extra) + ')',
+  local on = rules.on,
   local unchanged(metric, labels) =
     '%s (max %s (changes(%s{%s}[10m])) == 0)' % [on(labels), by(labels), metric, ksm],
   local where = 'in {{ $labels.environment }}/{{ $labels.cluster }}',

@@ -51,7 +51,7 @@ local stack = (import '../stack/mixin.libsonnet')._config;
   local c = $._config,
   local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by,
-  local on(extra=[]) = 'on (%s)' % std.join(', ', c.aggregationLabels + extra),
+  local on = rules.on,
   local where = '{{ $labels.environment }}/{{ $labels.cluster }}',
   local agentJob = 'job="%s"' % c.logAgentJob,
   local lokiJob = 'job="%s"' % c.lokiJob,

@@ -105,7 +105,7 @@ local selectors = import '../../lib/selectors.libsonnet';
           expr: '((up%s == 0) * on (instance, job) group_left (rabbitmq_node, rabbitmq_cluster) max %s (last_over_time(rabbitmq_identity_info%s[1h]))'
                 % [selector(), rules.by(['instance', 'job', 'rabbitmq_node', 'rabbitmq_cluster']), selector()]
                 + ' or on (instance, job) up%s == 0)' % selector()
-                + ' unless on (cluster, environment, job) sum %s (up%s) == 0' % [rules.by(['job']), selector()],
+                + ' unless %s sum %s (up%s) == 0' % [rules.on(['job']), rules.by(['job']), selector()],
           'for': '2m',
           severity: 'critical',
           priority: 'P2',

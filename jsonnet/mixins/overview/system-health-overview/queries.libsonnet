@@ -8,7 +8,7 @@ function(c)
   local rabbitmq = c.rabbitmq;
 
   local s = d.selector();
-  local by = 'cluster, environment, instance';
+  local by = std.join(', ', c.aggregationLabels + ['instance']);
   // The role of each node (kube-state-metrics kube_node_role, from node-role.kubernetes.io/<role>
   // labels), as {instance="<node>", role}; nodes without a role label get role="none". `series`
   // is a per-instance series of the same nodes (the nodes to label).
