@@ -5,6 +5,7 @@
 // Every adapter in `edgeAdapters` is rendered; each reads only its own scrape job, so an adapter
 // whose job is not scraped (prometheus.scrapeConfigs.edge in Helm values) records nothing.
 local config = import '../../lib/config.libsonnet';
+local adapters = import '../../lib/edge-adapters.libsonnet';
 
 {
   _config+:: config {
@@ -33,7 +34,6 @@ local config = import '../../lib/config.libsonnet';
 
   local c = $._config,
   local rules = (import '../../lib/rules.libsonnet')(c),
-  local adapters = (import '../../lib/edge-adapters.libsonnet')(c),
   local used = [adapters[a] for a in c.edgeAdapters],
   local env = '{{ $labels.environment }}/{{ $labels.cluster }}',
   local route = 'route {{ $labels.route }} ({{ $labels.edge_adapter }}) in ' + env,
