@@ -1,7 +1,7 @@
 // Composes the mixins. Adding an area is one line in `mixins` below; its rules become
 // files/rules/<area>.yaml in the prometheus subchart.
 local links = import 'lib/alert-links.libsonnet';
-local d = import 'lib/dashboards.libsonnet';
+local d = (import 'lib/dashboards.libsonnet')(import 'lib/config.libsonnet');
 local contract = import 'lib/metrics.libsonnet';
 
 local mixins = {

@@ -189,8 +189,8 @@ def test_grafana_url_is_a_reserved_parameter_name(tmp_path):
     }
     src = tmp_path / "t.jsonnet"
     src.write_text(
-        f"local r = import '{ROOT}/jsonnet/lib/rules.libsonnet';\n"
-        f"r.alert({{ runbookBaseUrl: 'https://x' }}, {json.dumps(spec)})\n"
+        f"local r = (import '{ROOT}/jsonnet/lib/rules.libsonnet')({{ runbookBaseUrl: 'https://x' }});\n"
+        f"r.alert({json.dumps(spec)})\n"
     )
     with pytest.raises(UserError, match="grafanaUrl is reserved"):
         tools.jsonnet_evaluate(src)

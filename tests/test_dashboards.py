@@ -451,7 +451,10 @@ def test_a_raw_quantile_at_a_level_no_rule_records_is_allowed(built):
 
 # ---- the library ----------------------------------------------------------------------------------
 
-LIB = f"local d = import '{ROOT}/jsonnet/lib/dashboards.libsonnet';\n"
+LIB = (
+    f"local d = (import '{ROOT}/jsonnet/lib/dashboards.libsonnet')"
+    f"(import '{ROOT}/jsonnet/lib/config.libsonnet');\n"
+)
 PANEL = "local P(t) = d.stat(t, 'Good: something good.', 'short', [d.target('up')]);\n"
 
 

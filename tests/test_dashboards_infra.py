@@ -430,3 +430,15 @@ def test_cluster_panels_count_not_ready_pods_and_the_node_failure_margin(built, 
     ]
     proc = promtool(tmp_path, series, cases)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_finding_on_a_split_dashboard_points_at_its_panel():
+    """nodes.libsonnet lays out the panels of nodes/panels.libsonnet: a panel's finding names that
+    file and line, a variable's the dashboard file."""
+    dash = grafana.Dashboard(
+        key="nodes.json", folder="", configmap="", template="", text="", model={"uid": "nodes"}
+    )
+    file, line = grafana.source(ROOT, dash, "CPU utilisation")
+    assert file == "jsonnet/mixins/platform/nodes/panels.libsonnet"
+    assert "'CPU utilisation'" in (ROOT / file).read_text().splitlines()[line - 1]
+    assert grafana.source(ROOT, dash, "instance")[0] == "jsonnet/mixins/platform/nodes.libsonnet"

@@ -27,8 +27,9 @@ def evaluate_alert(tmp_path, **changes):
     spec = {**GOOD, **changes}
     src = tmp_path / "t.jsonnet"
     src.write_text(
-        f"local r = import '{ROOT}/jsonnet/lib/rules.libsonnet';\n"
-        f"r.alert({{ runbookBaseUrl: 'https://x/docs/runbooks' }}, {json.dumps(spec)})\n"
+        f"local r = (import '{ROOT}/jsonnet/lib/rules.libsonnet')"
+        "({ runbookBaseUrl: 'https://x/docs/runbooks' });\n"
+        f"r.alert({json.dumps(spec)})\n"
     )
     return json.loads(tools.jsonnet_evaluate(src))
 
@@ -58,3 +59,30 @@ def test_convention_violations_fail_generate(tmp_path, changes, message):
     with pytest.raises(UserError) as err:
         evaluate_alert(tmp_path, **changes)
     assert message in err.value.message
+
+
+def test_a_mixins_config_reaches_its_rules_and_dashboards(tmp_path):
+    """Aggregation labels and the runbook base URL flow from a mixin's `_config` into every helper
+    built from it (rules.libsonnet, dashboards.libsonnet), not from a file the helpers import."""
+    src = tmp_path / "t.jsonnet"
+    src.write_text(
+        f"local m = (import '{ROOT}/jsonnet/mixins/redis/mixin.libsonnet')"
+        " + { _config+:: { runbookBaseUrl: 'https://x/rb', aggregationLabels: ['region'] } };\n"
+        "{ rules: m.prometheusRules.groups + m.prometheusAlerts.groups,"
+        " dashboards: m.grafanaDashboards }\n"
+    )
+    out = json.loads(tools.jsonnet_evaluate(src))
+    rules = [r for g in out["rules"] for r in g["rules"]]
+    alerts = [r for r in rules if "alert" in r]
+    assert alerts and all(a["annotations"]["runbook_url"].startswith("https://x/rb/") for a in alerts)
+    grouped = [r["expr"] for r in rules if " by (" in r["expr"]]
+    assert grouped and all(
+        "by (region" in e and "cluster" not in e.split("by (")[1].split(")")[0] for e in grouped
+    )
+    links = [
+        link["url"]
+        for dashboard in out["dashboards"].values()
+        for panel in dashboard["panels"]
+        for link in panel.get("links", [])
+    ]
+    assert links and all(u.startswith("https://x/rb/") for u in links)

@@ -1,4 +1,6 @@
-// Settings every mixin shares; a mixin starts its _config from these (`_config+:: config {...}`).
+// Settings every mixin shares. A mixin starts its _config from these (`_config+:: config {...}`)
+// and builds its helpers from that _config (`(import '../../lib/rules.libsonnet')(c)`, likewise
+// dashboards.libsonnet), so a change here, or in one mixin's _config, reaches every rule and panel.
 {
   // Alerts link docs/runbooks/<AlertName>.md here (cfmon's alerts/runbook-url check expects it).
   runbookBaseUrl: 'https://github.com/creativeflow-ai/creativeflow-monitoring/blob/main/docs/runbooks',

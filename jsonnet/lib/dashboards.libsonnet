@@ -3,7 +3,8 @@
 //
 // Usage (a mixin's dashboard file; mixins/overview/system-health-overview.libsonnet is a full example):
 //
-//   local d = import '../../lib/dashboards.libsonnet';
+//   function(c)  // the mixin's _config
+//   local d = (import '../../lib/dashboards.libsonnet')(c);
 //   local s = d.selector(['service=~"$service"']);  // {environment="$environment", cluster="$cluster", service=~"$service"}
 //
 //   // 1. Queries, in one object: d.target(expr, legend). refIds and datasources are filled in.
@@ -40,8 +41,6 @@
 // generated files: thresholds come from the mixin's `_config` (the values the alerts' params
 // default to) and name the alerts they mirror in `alerts=[...]` (each becomes a runbook link on
 // the panel); recorded series (the mixins' recording rules) instead of raw histogram_quantile.
-local config = import 'config.libsonnet';
-
 local ds = {
   prometheus: { type: 'prometheus', uid: '${datasource}' },
   loki: { type: 'loki', uid: '${datasource}' },
@@ -49,9 +48,11 @@ local ds = {
 local gridWidth = 24;
 
 // Panel types that show no numbers: no unit required.
-local unitless = ['row', 'text', 'logs'];
+local unitless = ['row', 'logs'];
 
-{
+// Built from the mixin's config (`function(c) local d = (import '../../lib/dashboards.libsonnet')(c); ...`
+// in a dashboard file): the runbook links come from it.
+function(config) {
   // Datasource references ({type, uid: '${datasource}'}) for targets and panels.
   ds:: ds,
   schemaVersion:: 41,  // Grafana 12 reads it as is (and migrates it in memory to its own latest)
@@ -123,6 +124,12 @@ local unitless = ['row', 'text', 'logs'];
     )),
   // No threshold: one colour.
   none:: $.steps('green', []),
+  // A count of broken things (nodes not ready, partitions, alarms): green at 0, red from 1. The
+  // alerts on them compare with 0 and have no parameter, so this is the only line there is.
+  countBad:: $.steps('green', [[1, 'red']]),
+  // An up/down gauge (1 up, 0 down): red below 1.
+  upDown:: $.steps('red', [[1, 'green']]),
+
   // The token a threshold step holds for an alert's parameter: `${Alert.param}`, a JSON string
   // the chart replaces (quotes included) with the parameter's value from
   // prometheus.alerts.<Alert>.params, else its default. main.libsonnet puts it in every step of a
@@ -207,18 +214,6 @@ local unitless = ['row', 'text', 'logs'];
       },
     },
 
-  // A dial between min and max with the threshold bands.
-  gauge(title, description, unit, targets, thresholds=null, alerts=[], min=0, max=1, calc='lastNotNull')::
-    base('gauge', title, description, unit, targets, thresholds, alerts) {
-      fieldConfig+: { defaults+: { min: min, max: max } },
-      options: {
-        reduceOptions: reduce(calc),
-        orientation: 'auto',
-        showThresholdLabels: false,
-        showThresholdMarkers: true,
-      },
-    },
-
   // Horizontal bars, one per series (e.g. per queue, per model): comparison at a glance.
   bargauge(title, description, unit, targets, thresholds=null, alerts=[], min=0, max=null, calc='lastNotNull')::
     base('bargauge', title, description, unit, targets, thresholds, alerts) {
@@ -277,14 +272,45 @@ local unitless = ['row', 'text', 'logs'];
       },
     },
 
-  // Markdown text (no query).
-  text(title, description, content)::
-    base('text', title, description, null, [], null, []) {
-      datasource:: null,
-      targets:: [],
-      fieldConfig:: {},
-      options: { mode: 'markdown', content: content, code: { language: 'plaintext', showLineNumbers: false, showMiniMap: false } },
+  // A timeseries drawn as stacked bars: counts per interval (a log volume histogram).
+  bars(panel):: panel {
+    fieldConfig+: { defaults+: { custom+: { drawStyle: 'bars', fillOpacity: 80, lineWidth: 1, stacking: { mode: 'normal', group: 'A' } } } },
+  },
+
+  // The same colour for a log level on every log panel (series named by the level, '{{level}}').
+  levelColours:: {
+    debug: 'blue',
+    info: 'green',
+    warn: 'orange',
+    'error': 'red',
+    fatal: 'dark-red',
+  },
+  withLevelColours(panel):: panel {
+    fieldConfig+: {
+      overrides+: [
+        {
+          matcher: { id: 'byName', options: level },
+          properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: $.levelColours[level] } }],
+        }
+        for level in std.objectFields($.levelColours)
+      ],
     },
+  },
+
+  // A 1/0 stat shown as UP/DOWN.
+  upStat(title, description, targets, alerts=[]):: $.stat(title, description, 'short', targets, thresholds=$.upDown, alerts=alerts, graph=false) {
+    fieldConfig+: {
+      defaults+: {
+        mappings: [{
+          type: 'value',
+          options: {
+            '0': { text: 'DOWN', color: 'red', index: 0 },
+            '1': { text: 'UP', color: 'green', index: 1 },
+          },
+        }],
+      },
+    },
+  },
 
   // A full-width section header.
   row(title):: { type: 'row', title: title, collapsed: false, panels: [] },
@@ -410,20 +436,40 @@ local unitless = ['row', 'text', 'logs'];
   lokiVariable(name, label, labelName=null, extra=[], multi=true, includeAll=true)::
     queryVariable(name, label, lokiQuery(if labelName == null then name else labelName, $.selector(extra)), 'loki', multi, includeAll),
 
-  // A fixed list of values.
-  custom(name, label, values, multi=false, includeAll=false):: {
-    type: 'custom',
+  // A free-text box (Grafana `textbox`), e.g. a search used as a line filter `|~ "(?i)$search"`:
+  // the empty default matches every line.
+  textbox(name, label, default=''):: {
+    type: 'textbox',
     name: name,
     label: label,
-    query: std.join(',', values),
-    multi: multi,
-    includeAll: includeAll,
-    [if includeAll then 'allValue']: '.*',
-    current: {},
+    query: default,
+    current: { text: default, value: default },
     options: [],
     hide: 0,
     skipUrlSync: false,
   },
+
+  // ---- links ----------------------------------------------------------------------------------
+
+  // A link to a neighbouring dashboard by uid. It keeps the time range and passes environment,
+  // cluster and the named variables (the target must define them, or Grafana ignores them); never
+  // `datasource`, which would hand a Prometheus uid to a Loki dashboard.
+  neighbour(uid, title, vars=[]):: {
+    uid:: uid,
+    title: title,
+    type: 'link',
+    url: '/d/%s?%s' % [uid, std.join('&', ['${%s:queryparam}' % v for v in ['environment', 'cluster'] + vars])],
+    icon: 'dashboard',
+    tags: [],
+    asDropdown: false,
+    includeVars: false,
+    keepTime: true,
+    targetBlank: false,
+    tooltip: 'Open ' + title,
+  },
+
+  // The dashboard with links to its neighbours after the library's links (the dashboards menu).
+  withNeighbours(dashboard, neighbours):: dashboard { links+: neighbours },
 
   // ---- dashboard ------------------------------------------------------------------------------
 

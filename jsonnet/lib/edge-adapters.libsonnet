@@ -15,12 +15,11 @@
 // are rendered in every environment and the ones whose job scrapes nothing record nothing; Helm
 // values pick the jobs (prometheus.scrapeConfigs.edge). An adapter leaves out what its exporter
 // cannot give (`can` below): those series are absent, not 0, and the alerts on them stay silent.
-local config = import 'config.libsonnet';
-
-local by(extra) = 'by (' + std.join(', ', config.aggregationLabels + extra) + ')';
-local sel(matchers) =
-  local m = std.filter(function(x) x != '', matchers);
-  if m == [] then '' else '{' + std.join(', ', m) + '}';
+//
+// Each adapter's rules(c) takes the edge mixin's _config (its selectors, the aggregation labels).
+local sel = (import 'selectors.libsonnet').of;
+// `by (cluster, environment, <extra...>)` from the config.
+local byOf(c) = (import 'rules.libsonnet')(c).by;
 // Copies label `from` into `route` (label_replace keeps the value as is).
 local asRoute(expr, from) = 'label_replace(%s, "route", "$1", "%s", "(.*)")' % [expr, from];
 local rec(name, expr, adapter) = { record: name, expr: expr, labels: { edge_adapter: adapter } };
@@ -47,6 +46,7 @@ local quantiles = ['50', '95', '99'];
       'envoy_cluster_membership_total',
     ],
     rules(c)::
+      local by = byOf(c);
       local s(extra=[]) = sel([c.edgeEnvoySelector] + extra);
       local traffic = 'envoy_http_conn_manager_prefix!~"%s"' % c.edgeEnvoyIgnoredListeners;
       local upstreams = 'envoy_cluster_name!~"%s"' % c.edgeEnvoyIgnoredClusters;
@@ -101,6 +101,7 @@ local quantiles = ['50', '95', '99'];
     can: { errors: false, latency: false, configReload: false, upstreams: false },
     metrics: ['nginx_up', 'nginx_http_requests_total', 'nginx_connections_active'],
     rules(c)::
+      local by = byOf(c);
       local s(extra=[]) = sel([c.edgeNginxSelector] + extra);
       [
         rec('edge:requests:rate5m', 'sum %s (%s)' % [by(['route']), asRoute('rate(nginx_http_requests_total%s[5m])' % s(), 'job')], self.name),
@@ -122,6 +123,7 @@ local quantiles = ['50', '95', '99'];
       'nginx_ingress_controller_nginx_process_connections',
     ],
     rules(c)::
+      local by = byOf(c);
       local s(extra=[]) = sel([c.edgeIngressNginxSelector] + extra);
       local ns = c.edgeIngressNginxNamespaceLabel;
       local route(expr) = 'label_join(%s, "route", "/", "%s", "ingress")' % [expr, ns];

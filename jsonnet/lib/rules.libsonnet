@@ -10,11 +10,14 @@ local priorities = ['P1', 'P2', 'P3', 'P4'];
 local alnum = std.stringChars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789');
 local kebab = std.stringChars('abcdefghijklmnopqrstuvwxyz0123456789-');
 
-local config = import 'config.libsonnet';
-
-{
+// Built from a mixin's config (`local rules = (import '../../lib/rules.libsonnet')(c)`, inside the
+// mixin object after `local c = $._config`): the aggregation labels and the runbook base URL come
+// from it, so a mixin's `_config+::` override reaches every rule the helpers build.
+function(config) {
   // `by (cluster, environment, <extra...>)`: the grouping every aggregation uses.
   by(extra=[]):: 'by (' + std.join(', ', config.aggregationLabels + extra) + ')',
+  // `on (cluster, environment, <extra...>)`: the matching of every binary operation between them.
+  on(extra=[]):: 'on (' + std.join(', ', config.aggregationLabels + extra) + ')',
 
   // A declared threshold parameter, e.g. `expr: 'x > ' + rules.param('threshold')`.
   param(name):: '${' + name + '}',
@@ -49,7 +52,7 @@ local config = import 'config.libsonnet';
   //   params       { paramName: defaultNumber }; kept as a hidden field because it is not part of
   //                the Prometheus rule (main.libsonnet collects it into alert-params.yaml)
   //   annotations  optional extra annotations (dashboard_url is added by main.libsonnet)
-  alert(config, spec)::
+  alert(spec)::
     local s = { labels: {}, annotations: {}, params: {} } + spec;
     local where = 'alert %s' % s.name;
     local used = $.paramsIn(s.expr + s.description);

@@ -36,8 +36,8 @@
 // Alertmanager silences the slow-burn ticket of the same SLO.
 // The burn-rate factors are declared alert parameters (Helm values can retune them); the target
 // is part of the SLO's definition and stays in Jsonnet.
-local config = import 'config.libsonnet';
-local rules = import 'rules.libsonnet';
+
+local selectors = import 'selectors.libsonnet';
 
 {
   windows:: ['5m', '30m', '1h', '2h', '6h', '1d', '3d'],
@@ -57,14 +57,14 @@ local rules = import 'rules.libsonnet';
       slowPriority: 'P3',
       slowFor: '15m',
     } + spec;
+    local rules = (import 'rules.libsonnet')(cfg);
     local by = rules.by();
-    local braces(m) = if m == '' then '' else '{' + m + '}';
     local errorRate(w) =
       if std.objectHas(s, 'errorRate') then s.errorRate(w)
-      else 'sum %s (rate(%s%s[%s]))' % [by, s.metric, braces(s.errorSelector), w];
+      else 'sum %s (rate(%s%s[%s]))' % [by, s.metric, selectors.of([s.errorSelector]), w];
     local totalRate(w) =
       if std.objectHas(s, 'totalRate') then s.totalRate(w)
-      else 'sum %s (rate(%s%s[%s]))' % [by, s.metric, braces(s.totalSelector), w];
+      else 'sum %s (rate(%s%s[%s]))' % [by, s.metric, selectors.of([s.totalSelector]), w];
     local labels = { slo: s.name, service: s.service };
     local symptom = 'slo-%s-budget-burn' % s.name;  // the alerts' common name stem, kebab-case
     local only = '{slo="%s"}' % s.name;
@@ -116,7 +116,7 @@ local rules = import 'rules.libsonnet';
       ]),
 
       alerts: [
-        rules.alert(cfg, {
+        rules.alert({
           name: s.alertName + 'BudgetBurnFast',
           expr: burnCondition($.fast),
           'for': s.fastFor,
@@ -127,7 +127,7 @@ local rules = import 'rules.libsonnet';
           description: description($.fast, 'page'),
           params: { [p]: $.fast[p][0] for p in std.objectFields($.fast) },
         }),
-        rules.alert(cfg, {
+        rules.alert({
           name: s.alertName + 'BudgetBurnSlow',
           expr: burnCondition($.slow),
           'for': s.slowFor,

@@ -299,7 +299,8 @@ def _quoted(text: str) -> re.Pattern:
 def source(root: Path, dashboard: Dashboard, needle: str | None = None) -> tuple[str, int | None]:
     """The file a user edits for this dashboard: the Jsonnet file under jsonnet/mixins that names its
     uid (`uid: 'x'` first, then 'x.json', then any quoted 'x'), at the line that holds `needle` (a
-    panel title, a variable name) when found there; else the generated JSON file."""
+    panel title, a variable name) when found there or in the directory named like that file (a large
+    dashboard, nodes.libsonnet, keeps its queries and panels in nodes/); else the generated JSON file."""
     uid = dashboard.uid or dashboard.stem
     texts = _mixin_texts(root.resolve())
     patterns = (
@@ -314,8 +315,10 @@ def source(root: Path, dashboard: Dashboard, needle: str | None = None) -> tuple
                 continue
             if needle:
                 wanted = _quoted(needle)
-                hit = next((n for n, line in enumerate(lines, 1) if wanted.search(line)), None)
-                if hit:
-                    return rel, hit
+                parts = rel.removesuffix(".libsonnet") + "/"
+                for part, part_lines in [(rel, lines), *(t for t in texts if t[0].startswith(parts))]:
+                    hit = next((n for n, line in enumerate(part_lines, 1) if wanted.search(line)), None)
+                    if hit:
+                        return part, hit
             return rel, uid_line
     return dashboard.generated, None

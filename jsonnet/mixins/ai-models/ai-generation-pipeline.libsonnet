@@ -2,9 +2,9 @@
 // From request to delivered asset: throughput, p90 duration by type, success, failures by reason,
 // the AI queue, the n8n workflows behind it, the GPUs and the external AI providers.
 // c: the configs of the mixins whose alerts the panels mirror, by area (mixin.libsonnet).
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local business = c.business;
   local apps = c.applications;
   local gpu = c.gpu;

@@ -2,9 +2,9 @@
 // p50/p90/p99, throughput, error ratio, GPU utilisation and memory, CPU and memory of the serving
 // pods, and the drift and throughput signals of the model alerts. Variables model_name and
 // model_version. c: this mixin's `_config` (the defaults of the CustomAIModel* alerts' params).
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local model = d.selector(['model_name=~"$model_name"']);
   local version = d.selector(['model_name=~"$model_name"', 'model_version=~"$model_version"']);
   local on = 'on (cluster, environment, namespace, pod)';

@@ -14,7 +14,7 @@
 // optional gauges the model's pods export from their deployment config) and fall back to the
 // alert's default parameter for every model without one.
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -33,9 +33,8 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
-  local sel(s, extra=[]) =
-    local m = std.filter(function(x) x != '', [s] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
+  local rules = (import '../../lib/rules.libsonnet')(c),
+  local sel(s, extra=[]) = selectors.of([s] + extra),
   local msel(extra=[]) = sel(c.modelSelector, extra),
   local dsel = sel(c.dcgmSelector, ['pod!=""']),
   local byModel = rules.by(['model_name']),
@@ -143,7 +142,7 @@ local rules = import '../../lib/rules.libsonnet';
   prometheusAlerts+:: {
     groups+: [
       rules.group('ai-models-alerts', [
-        rules.alert(c, {
+        rules.alert({
           name: 'CustomAIModelHighInferenceLatency',
           expr: 'model:custom_model_inference_latency_seconds:p99_rate5m > %s (max %s (custom_model_latency_p99_threshold_seconds%s) or %s model:custom_model_inference_latency_seconds:p99_rate5m * 0 + %s)'
                 % [onModel, byModel, msel(), onModel, rules.param('thresholdSeconds')],
@@ -158,7 +157,7 @@ local rules = import '../../lib/rules.libsonnet';
                          % rules.param('thresholdSeconds'),
           params: { thresholdSeconds: c.modelLatencyP99ThresholdSeconds },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'CustomAIModelHighErrorRate',
           expr: 'model:custom_model_inference_errors:ratio_rate5m > %s (max %s (custom_model_error_ratio_threshold%s) or %s model:custom_model_inference_errors:ratio_rate5m * 0 + %s)'
                 % [onModel, byModel, msel(), onModel, rules.param('threshold')],
@@ -173,7 +172,7 @@ local rules = import '../../lib/rules.libsonnet';
                          % rules.param('threshold'),
           params: { threshold: c.modelErrorRatioThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'CustomAIModelGpuUtilizationHigh',
           expr: 'model_pod:DCGM_FI_DEV_GPU_UTIL:avg > %s' % rules.param('thresholdPercent'),
           'for': '15m',
@@ -186,7 +185,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + 'its requests queue; scale the model out.',
           params: { thresholdPercent: c.modelGpuUtilizationPercent },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'CustomAIModelGpuMemoryHigh',
           expr: 'model_pod:DCGM_FI_DEV_FB_USED:ratio > %s' % rules.param('threshold'),
           'for': '15m',
@@ -200,7 +199,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + 'larger inputs or batches will fail with out-of-memory.',
           params: { threshold: c.modelGpuMemoryUsedRatio },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'CustomAIModelLowThroughput',
           expr: 'model:custom_model_inference_requests:rate1h / model:custom_model_inference_requests:rate1h offset 1d < %s'
                 % rules.param('minRatioToYesterday')
@@ -220,7 +219,7 @@ local rules = import '../../lib/rules.libsonnet';
             minBaselinePerHour: c.modelThroughputMinBaselinePerHour,
           },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'CustomAIModelPredictionDrift',
           expr: 'abs(model_version:custom_model_prediction_score:mean1h - model_version:custom_model_prediction_score:mean7d)'
                 + ' / model_version:custom_model_prediction_score:mean7d > %s' % rules.param('threshold'),
@@ -243,7 +242,7 @@ local rules = import '../../lib/rules.libsonnet';
   grafanaDashboards+:: {
     'custom-ai-models.json': (import 'custom-ai-models.libsonnet')(c),
     // The pipeline mirrors the alerts of the mixins its stages belong to.
-    'ai-generation-pipeline.json': (import 'ai-generation-pipeline.libsonnet')({
+    'ai-generation-pipeline.json': (import 'ai-generation-pipeline.libsonnet')(config {
       applications: (import '../applications/mixin.libsonnet')._config,
       business: (import '../business/mixin.libsonnet')._config,
       gpu: (import '../gpu/mixin.libsonnet')._config,

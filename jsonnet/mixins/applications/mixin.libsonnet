@@ -10,7 +10,7 @@
 // turns the 5m series into 1h aggregates for long-range panels and long-term storage (seed 002:
 // 1m -> 1h with avg, sum, max; read only the recorded series, never the raw ones).
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -59,10 +59,9 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   // `{a, b}` from a configured selector plus extra matchers; '' when there are none.
-  local selectorFrom(base, extra) =
-    local m = std.filter(function(x) x != '', [base] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
+  local selectorFrom(base, extra) = selectors.of([base] + extra),
   local selector(extra=[]) = selectorFrom(c.httpSelector, extra),
   local appSelector(extra=[]) = selectorFrom(c.applicationSelector, extra),
   local by(extra=[]) = rules.by(['service'] + extra),
@@ -303,7 +302,7 @@ local rules = import '../../lib/rules.libsonnet';
 
   // `<recorded ratio / latency of one service> > threshold`, the shape of the per-service alerts.
   local httpErrorAlert(name, service, severity, priority, forDuration, summary, default) =
-    rules.alert(c, {
+    rules.alert({
       name: name,
       expr: 'service:http_requests_errors:ratio_rate5m{service="%s"} > %s'
             % [service, rules.param('threshold')],
@@ -319,7 +318,7 @@ local rules = import '../../lib/rules.libsonnet';
       params: { threshold: default },
     }),
   local httpLatencyAlert(name, service, quantile, priority, forDuration, summary, default) =
-    rules.alert(c, {
+    rules.alert({
       name: name,
       expr: 'service:http_request_duration_seconds:p%s_rate5m{service="%s"} > %s'
             % [quantile, service, rules.param('thresholdSeconds')],
@@ -386,7 +385,7 @@ local rules = import '../../lib/rules.libsonnet';
           'Odoo is slow for its slowest requests.',
           c.odooLatencyP99ThresholdSeconds,
         ),
-        rules.alert(c, {
+        rules.alert({
           name: 'OdooJobQueueBacklog',
           expr: 'state:creativeflow_odoo_job_queue_jobs:sum{state="pending"} > %s'
                 % rules.param('threshold'),
@@ -403,7 +402,7 @@ local rules = import '../../lib/rules.libsonnet';
       ]),
 
       rules.group('applications-alerts-n8n', [
-        rules.alert(c, {
+        rules.alert({
           name: 'N8nWorkflowFailureRatioHigh',
           expr: 'workflow:n8n_workflow_executions_errors:ratio_rate5m > %s' % rules.param('threshold'),
           'for': '15m',
@@ -417,7 +416,7 @@ local rules = import '../../lib/rules.libsonnet';
                          % rules.param('threshold'),
           params: { threshold: c.n8nWorkflowFailureRatioThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'N8nWorkflowExecutionStuck',
           expr: 'workflow:n8n_workflow_oldest_running_execution_seconds:max > %s'
                 % rules.param('thresholdSeconds'),
@@ -435,7 +434,7 @@ local rules = import '../../lib/rules.libsonnet';
       ]),
 
       rules.group('applications-alerts-accounts', [
-        rules.alert(c, {
+        rules.alert({
           name: 'AuthFailureRatioHigh',
           expr: 'method:creativeflow_auth_attempts_failures:ratio_rate5m > %s' % rules.param('threshold'),
           'for': '10m',
@@ -448,7 +447,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + '(threshold {{ %s | humanizePercentage }}).' % rules.param('threshold'),
           params: { threshold: c.authFailureRatioThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'SubscriptionErrorsHigh',
           expr: 'event:creativeflow_subscription_event:rate5m{event=~"error|payment_failed"} * 60 > %s'
                 % rules.param('thresholdPerMinute'),
@@ -474,7 +473,7 @@ local rules = import '../../lib/rules.libsonnet';
       ]),
 
       rules.group('applications-alerts-realtime', [
-        rules.alert(c, {
+        rules.alert({
           name: 'CollaborationSyncLatencyP95High',
           expr: 'cluster:creativeflow_collaboration_sync_latency_seconds:p95_rate5m > %s'
                 % rules.param('thresholdSeconds'),
@@ -488,7 +487,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + '(threshold {{ %s | humanizeDuration }}).' % rules.param('thresholdSeconds'),
           params: { thresholdSeconds: c.collaborationSyncLatencyP95ThresholdSeconds },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'NotificationQueueBacklog',
           expr: 'channel:creativeflow_notification_queue_depth:sum > %s' % rules.param('threshold'),
           'for': '15m',
@@ -501,7 +500,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + '(threshold {{ %s | humanize }}).' % rules.param('threshold'),
           params: { threshold: c.notificationQueueDepthThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'NotificationDeliveryFailureRatioHigh',
           expr: 'channel:creativeflow_notifications_sent_failures:ratio_rate5m > %s'
                 % rules.param('threshold'),
@@ -518,7 +517,7 @@ local rules = import '../../lib/rules.libsonnet';
       ]),
 
       rules.group('applications-alerts-clients', [
-        rules.alert(c, {
+        rules.alert({
           name: 'WebClientErrorRateHigh',
           expr: 'cluster:creativeflow_web_client_errors_per_page_view:ratio_rate5m * 100 > %s'
                 % rules.param('thresholdPer100PageViews'),
@@ -532,7 +531,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + '(threshold {{ %s | humanize }}).' % rules.param('thresholdPer100PageViews'),
           params: { thresholdPer100PageViews: c.webClientErrorsPer100PageViewsThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'ExternalDependencyErrorRatioHigh',
           expr: 'dependency:creativeflow_external_service_call_errors:ratio_rate5m > %s'
                 % rules.param('threshold'),
@@ -550,7 +549,7 @@ local rules = import '../../lib/rules.libsonnet';
 
       // Every other HTTP service; the alert's `service` label is the failing service's.
       rules.group('applications-alerts-services', [
-        rules.alert(c, {
+        rules.alert({
           name: 'ServiceErrorRatioHigh',
           expr: 'service:http_requests_errors:ratio_rate5m{service!~"%s"} > %s'
                 % [oneOf(c.dedicatedErrorRatioServices), rules.param('threshold')],
@@ -565,7 +564,7 @@ local rules = import '../../lib/rules.libsonnet';
                          % rules.param('threshold'),
           params: { threshold: c.serviceErrorRatioThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'ServiceLatencyP99High',
           expr: 'service:http_request_duration_seconds:p99_rate5m{service!~"%s"} > %s'
                 % [oneOf(c.dedicatedLatencyServices), rules.param('thresholdSeconds')],

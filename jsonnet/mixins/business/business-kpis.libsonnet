@@ -3,9 +3,9 @@
 // conversion, payments, credits, MRR and AI generation success against its 98% target (KPI-004).
 // Reads the business mixin's 1h recorded rates; long windows average them (avg_over_time) instead
 // of re-reading raw counters. c: the business mixin's `_config`.
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local s = d.selector();
   // Events in the window `w` from a recorded per-second 1h rate.
   local total(series, w) = 'avg_over_time(%s%s[%s]) * %d' % [series, s, w, { '1d': 86400, '30d': 2592000 }[w]];

@@ -8,7 +8,6 @@
 // `business-recording` holds the 5-minute aggregates (dashboards), `business-kpi-recording` the
 // 1-hour rates and KPI ratios the alerts read. Everything is per cluster and environment.
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: config {
@@ -33,6 +32,7 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by(),
   local byPlan = rules.by(['plan']),
   local byType = rules.by(['generation_type']),
@@ -104,7 +104,7 @@ local rules = import '../../lib/rules.libsonnet';
   prometheusAlerts+:: {
     groups+: [
       rules.group('business-alerts', [
-        rules.alert(c, {
+        rules.alert({
           name: 'RegistrationSuccessRatioLow',
           expr: 'cluster:creativeflow_user_registration_success:ratio_rate1h < %s' % rules.param('threshold')
                 + ' and cluster:creativeflow_user_registration_attempts:rate1h * 3600 >= %s'
@@ -119,7 +119,7 @@ local rules = import '../../lib/rules.libsonnet';
                          % rules.param('threshold'),
           params: { threshold: c.registrationSuccessRatioMin, minAttemptsPerHour: c.registrationMinAttemptsPerHour },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'PaymentFailureRatioHigh',
           expr: 'cluster:creativeflow_payment_failures:ratio_rate1h > %s' % rules.param('threshold')
                 + ' and cluster:creativeflow_payment_attempts:rate1h * 3600 >= %s'
@@ -134,7 +134,7 @@ local rules = import '../../lib/rules.libsonnet';
                          % rules.param('threshold'),
           params: { threshold: c.paymentFailureRatioMax, minAttemptsPerHour: c.paymentMinAttemptsPerHour },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'AiGenerationSuccessRatioLow',
           expr: 'cluster:creativeflow_ai_generation_requests_success:ratio_rate1h < %s' % rules.param('threshold'),
           'for': '15m',
@@ -147,7 +147,7 @@ local rules = import '../../lib/rules.libsonnet';
                          % rules.param('threshold'),
           params: { threshold: c.aiGenerationSuccessRatioMin },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'AiSampleGenerationSlow',
           expr: 'cluster_type:creativeflow_ai_generation_duration_seconds:p90_rate5m{generation_type="sample"} > %s'
                 % rules.param('thresholdSeconds'),
@@ -161,7 +161,7 @@ local rules = import '../../lib/rules.libsonnet';
                          % rules.param('thresholdSeconds'),
           params: { thresholdSeconds: c.aiSampleGenerationP90Seconds },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'AiHighResGenerationSlow',
           expr: 'cluster_type:creativeflow_ai_generation_duration_seconds:p90_rate5m{generation_type="high_res"} > %s'
                 % rules.param('thresholdSeconds'),
@@ -175,7 +175,7 @@ local rules = import '../../lib/rules.libsonnet';
                          % rules.param('thresholdSeconds'),
           params: { thresholdSeconds: c.aiHighResGenerationP90Seconds },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'CreditConsumptionUnusual',
           expr: 'cluster:creativeflow_user_credits_consumed:rate1h / cluster:creativeflow_user_credits_consumed:rate1h_avg7d > %s'
                 % rules.param('ratioToAverage')
@@ -190,7 +190,7 @@ local rules = import '../../lib/rules.libsonnet';
                          % rules.param('ratioToAverage'),
           params: { ratioToAverage: c.creditConsumptionRatioToAverage, minCreditsPerHour: c.creditConsumptionMinPerHour },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'ApiUsersRateLimited',
           expr: 'cluster_plan:creativeflow_api_user_request_count_rate_limited:ratio_rate1h > %s' % rules.param('threshold'),
           'for': '15m',

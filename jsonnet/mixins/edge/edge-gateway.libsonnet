@@ -4,10 +4,9 @@
 // so it is the same dashboard for Envoy Gateway, NGINX and ingress-nginx; panels an adapter cannot
 // feed (NGINX: errors, latency, upstreams) stay empty for it. Thresholds are the edge mixin's
 // `_config` (`c`), the defaults of its alerts' parameters.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local adapter = d.selector(['edge_adapter=~"$edge_adapter"']);
   local routes = d.selector(['edge_adapter=~"$edge_adapter"', 'route=~"$route"']);
   local legend = '{{route}}';
@@ -49,7 +48,7 @@ function(c)
       'Instances whose latest configuration was rejected (they keep serving the previous one). Good: 0. NGINX through its exporter cannot tell.',
       'short',
       [q.reloadFailed],
-      thresholds=x.countBad,
+      thresholds=d.countBad,
       alerts=['EdgeConfigReloadFailed'],
     ),
     rateTotal: d.stat('Requests', 'Requests per second to the selected routes. Good: the usual level; a drop to 0 is an outage in front of the cluster.', 'reqps', [q.rateTotal]),
@@ -115,7 +114,7 @@ function(c)
 
   local requests = 'edge:requests:rate5m';
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'edge-gateway',
       title: 'Edge / Gateway',
@@ -139,7 +138,7 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('application-performance', 'Applications / Performance'),
-      x.neighbour('kubernetes-workloads', 'Kubernetes workloads'),
+      d.neighbour('application-performance', 'Applications / Performance'),
+      d.neighbour('kubernetes-workloads', 'Kubernetes workloads'),
     ],
   )

@@ -6,7 +6,6 @@
 // whose job is not scraped (prometheus.scrapeConfigs.edge in Helm values) records nothing.
 local config = import '../../lib/config.libsonnet';
 local adapters = import '../../lib/edge-adapters.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: config {
@@ -34,6 +33,7 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local used = [adapters[a] for a in c.edgeAdapters],
   local env = '{{ $labels.environment }}/{{ $labels.cluster }}',
   local route = 'route {{ $labels.route }} ({{ $labels.edge_adapter }}) in ' + env,
@@ -41,7 +41,7 @@ local rules = import '../../lib/rules.libsonnet';
   local busy = ' and edge:requests:rate5m > ' + rules.param('minRequestsPerSecond'),
   // Adapters that count answers by status: the ratio is 0 (not absent) on their routes without errors.
   local withErrors = std.join('|', [a.name for a in used if a.can.errors]),
-  local errorAlert(name, severity, priority, threshold, summary, consequence) = rules.alert(c, {
+  local errorAlert(name, severity, priority, threshold, summary, consequence) = rules.alert({
     name: name,
     expr: 'edge:requests_errors:ratio_rate5m > %s' % rules.param('threshold') + busy,
     'for': '5m',
@@ -75,7 +75,7 @@ local rules = import '../../lib/rules.libsonnet';
   prometheusAlerts+:: {
     groups+: [
       rules.group('edge-alerts', [
-        rules.alert(c, {
+        rules.alert({
           name: 'EdgeGatewayInstanceDown',
           expr: 'edge_instance:gateway_up:max == 0',
           'for': '5m',
@@ -86,11 +86,12 @@ local rules = import '../../lib/rules.libsonnet';
           description: 'The %s is down or cannot be scraped; ' % gateway
                        + 'the other instances carry its traffic, if there are any.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'EdgeGatewayDown',
           // Per instance, so it carries the same labels as EdgeGatewayInstanceDown and silences it
           // (same symptom, same instance) while every instance of the job is down.
-          expr: 'edge_instance:gateway_up:max == 0 unless on (cluster, environment, job) max by (cluster, environment, job) (edge_instance:gateway_up:max) > 0',
+          expr: 'edge_instance:gateway_up:max == 0 unless %s max %s (edge_instance:gateway_up:max) > 0'
+                % [rules.on(['job']), rules.by(['job'])],
           'for': '2m',
           severity: 'critical',
           priority: 'P1',
@@ -115,7 +116,7 @@ local rules = import '../../lib/rules.libsonnet';
           'An edge route answers a large share of requests with a server error.',
           'users of everything behind it see failures.',
         ),
-        rules.alert(c, {
+        rules.alert({
           name: 'EdgeLatencyP99High',
           expr: 'edge:request_duration_seconds:p99 > %s' % rules.param('thresholdSeconds') + busy,
           'for': '10m',
@@ -131,7 +132,7 @@ local rules = import '../../lib/rules.libsonnet';
             minRequestsPerSecond: c.edgeMinRequestsPerSecond,
           },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'EdgeConfigReloadFailed',
           expr: 'edge_instance:config_reload_successful:min == 0',
           'for': '5m',

@@ -2,10 +2,9 @@
 // utilisation and memory, then per GPU (the `node` variable picks the hosts) utilisation, memory,
 // temperature, power, XID errors and the pods using each GPU. Reads the gpu mixin's recording rules;
 // thresholds are its `_config` (`c`), the defaults of its alerts' parameters.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local s = d.selector();
   local node = d.selector(['%s=~"$node"' % c.gpuNodeLabel]);
   local raw = d.selector(std.filter(function(m) m != '', [c.dcgmSelector, '%s=~"$node"' % c.gpuNodeLabel]));
@@ -58,7 +57,7 @@ function(c)
       'Hottest GPU', 'Temperature of the hottest GPU. Good: green, below the GpuTemperatureHigh threshold.', 'celsius', [q.hottest], thresholds=tempThresholds, alerts=['GpuTemperatureHigh']
     ),
     xid: d.stat(
-      'GPUs with XID errors', 'GPUs whose driver reported an XID error. Good: 0.', 'short', [q.xid], thresholds=x.countBad, alerts=['GpuXidErrors']
+      'GPUs with XID errors', 'GPUs whose driver reported an XID error. Good: 0.', 'short', [q.xid], thresholds=d.countBad, alerts=['GpuXidErrors']
     ),
     poolTrend: d.timeseries(
       'Pool utilisation: 5 minutes and 1 hour',
@@ -114,7 +113,7 @@ function(c)
     ),
   };
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'gpus',
       title: 'Infrastructure / GPUs',
@@ -134,8 +133,8 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('custom-ai-models', 'Custom AI models'),
-      x.neighbour('nodes', 'Nodes'),
-      x.neighbour('ai-model-logs', 'AI model logs'),
+      d.neighbour('custom-ai-models', 'Custom AI models'),
+      d.neighbour('nodes', 'Nodes'),
+      d.neighbour('ai-model-logs', 'AI model logs'),
     ],
   )

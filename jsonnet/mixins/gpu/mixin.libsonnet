@@ -4,7 +4,7 @@
 // take the max over those (a time-sliced GPU is reported once per pod), then per node and per
 // cluster. Alerts go to the AI infrastructure team (team="ai-infrastructure").
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -22,7 +22,8 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
-  local sel = if c.dcgmSelector == '' then '' else '{' + c.dcgmSelector + '}',
+  local rules = (import '../../lib/rules.libsonnet')(c),
+  local sel = selectors.of([c.dcgmSelector]),
   local perGpu = rules.by(c.gpuLabels),
   local perNode = rules.by([c.gpuNodeLabel]),
   local perCluster = rules.by(),
@@ -93,7 +94,7 @@ local rules = import '../../lib/rules.libsonnet';
   prometheusAlerts+:: {
     groups+: [
       rules.group('gpu-alerts', [
-        rules.alert(c, {
+        rules.alert({
           name: 'GpuUtilizationHigh',
           expr: 'cluster:DCGM_FI_DEV_GPU_UTIL:avg > %s' % rules.param('thresholdPercent'),
           'for': '10m',
@@ -106,7 +107,7 @@ local rules = import '../../lib/rules.libsonnet';
                          % rules.param('thresholdPercent'),
           params: { thresholdPercent: c.gpuUtilizationHighPercent },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'GpuUtilizationSaturated',
           expr: 'cluster:DCGM_FI_DEV_GPU_UTIL:avg > %s' % rules.param('thresholdPercent'),
           'for': '5m',
@@ -120,7 +121,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + 'queuing and slowing down.',
           params: { thresholdPercent: c.gpuUtilizationSaturatedPercent },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'GpuTemperatureHigh',
           expr: 'gpu:DCGM_FI_DEV_GPU_TEMP:max > %s' % rules.param('thresholdCelsius'),
           'for': '5m',
@@ -133,7 +134,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + 'it will throttle its clocks and may shut down.',
           params: { thresholdCelsius: c.gpuTemperatureCelsius },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'GpuMemoryHigh',
           expr: 'gpu:DCGM_FI_DEV_FB_USED:ratio > %s' % rules.param('threshold'),
           'for': '15m',
@@ -147,7 +148,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + 'fails with out-of-memory.',
           params: { threshold: c.gpuMemoryUsedRatio },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'GpuXidErrors',
           expr: 'gpu:DCGM_FI_DEV_XID_ERRORS:max > 0',
           'for': '1m',

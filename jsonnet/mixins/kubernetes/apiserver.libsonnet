@@ -3,7 +3,6 @@
 // server terminates to protect itself; and kube-state-metrics failing to list or watch. Joined to
 // the kubernetes mixin with `+`.
 // Prometheus 3 stores histogram `le` values as floats ("1.0"); matchers accept both spellings.
-local rules = import '../../lib/rules.libsonnet';
 local slo = import '../../lib/slo.libsonnet';
 
 {
@@ -20,11 +19,12 @@ local slo = import '../../lib/slo.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by,
   local api = c.kubeApiServerSelector,
   local telemetry = c.kubeStateMetricsTelemetrySelector,
   local where = 'in {{ $labels.environment }}/{{ $labels.cluster }}',
-  local alert(spec) = rules.alert(c, spec { labels+: { component: 'kubernetes' } }),
+  local alert(spec) = rules.alert(spec { labels+: { component: 'kubernetes' } }),
   local requests = api + ', verb!~"WATCH|CONNECT"',
   local sliCount(w, verbs) =
     'sum %s (rate(apiserver_request_sli_duration_seconds_count{%s, verb%s}[%s]))' % [by(), api, verbs, w],

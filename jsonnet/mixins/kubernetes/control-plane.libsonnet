@@ -4,7 +4,6 @@
 // scrapeConfigs.kubernetes.controlPlane.enabled. The panels are on Infrastructure / Kubernetes API
 // server and DNS.
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: config {
@@ -18,10 +17,11 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by,
   local etcd = c.etcdSelector,
   local where = 'in {{ $labels.environment }}/{{ $labels.cluster }}',
-  local alert(spec) = rules.alert(c, spec { labels+: { component: 'kubernetes-control-plane' } }),
+  local alert(spec) = rules.alert(spec { labels+: { component: 'kubernetes-control-plane' } }),
   // No target up, or none discovered while the API server is scraped.
   local down(selector) =
     'max %s (up{%s}) == 0' % [by(), selector]

@@ -1,7 +1,6 @@
 // Kubernetes DNS: CoreDNS down, answering with server failures, slow, or failing to reach its
 // upstream resolvers (the forward plugin). Scraped by the prometheus subchart's `coredns` job.
 // Joined to the kubernetes mixin with `+`.
-local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: {
@@ -12,10 +11,11 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by,
   local dns = c.corednsSelector,
   local where = 'in {{ $labels.environment }}/{{ $labels.cluster }}',
-  local alert(spec) = rules.alert(c, spec { labels+: { component: 'coredns' } }),
+  local alert(spec) = rules.alert(spec { labels+: { component: 'coredns' } }),
   local servfail(metric, extra=[]) =
     'sum %s (rate(%s{%s, rcode="SERVFAIL"}[5m])) / sum %s (rate(%s{%s}[5m]))' % [by(extra), metric, dns, by(extra), metric, dns],
 

@@ -3,7 +3,6 @@
 // certificates expiring or failing to renew. Joined to the kubernetes mixin with `+`.
 // The kubelet job labels its targets with `node` (the prometheus subchart's relabelling), so
 // kubelet series join kube-state-metrics' node series on (cluster, environment, node).
-local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: {
@@ -16,6 +15,7 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by,
   local ksm = c.kubeStateMetricsSelector,
   local kubelet = c.kubeletSelector,
@@ -23,7 +23,7 @@ local rules = import '../../lib/rules.libsonnet';
     'max %s (%s{%s})' % [by(labels), metric, ksm + (if matchers != '' then ', ' + matchers else '')],
   local where = 'in {{ $labels.environment }}/{{ $labels.cluster }}',
   local node = 'node {{ $labels.node }} ' + where,
-  local alert(spec) = rules.alert(c, spec { labels+: { component: 'kubernetes' } }),
+  local alert(spec) = rules.alert(spec { labels+: { component: 'kubernetes' } }),
   local p99(metric) =
     'histogram_quantile(0.99, sum %s (rate(%s{%s}[5m])))' % [by(['node', 'le']), metric, kubelet],
   // A warning/critical pair on the remaining lifetime of a kubelet certificate.

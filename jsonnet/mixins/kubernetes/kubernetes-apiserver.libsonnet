@@ -3,11 +3,10 @@
 // certificates and aggregated APIs; kube-state-metrics' list/watch errors; CoreDNS answers,
 // errors, latency and upstream health. Panels name the alerts of apiserver.libsonnet and
 // coredns.libsonnet; thresholds are their parameters' defaults.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 local sloLib = import '../../lib/slo.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local s = d.selector();
   local api(extra=[]) = d.selector([c.kubeApiServerSelector] + extra);
   local dns(extra=[]) = d.selector([c.corednsSelector] + extra);
@@ -132,7 +131,7 @@ function(c)
       alerts=['KubeStateMetricsListErrors', 'KubeStateMetricsWatchErrors'],
       min=0,
     ),
-    dnsUp: x.upStat('CoreDNS targets up', 'CoreDNS pods answering scrapes. Good: every replica.', [q.dnsUp], alerts=['CoreDnsDown']),
+    dnsUp: d.upStat('CoreDNS targets up', 'CoreDNS pods answering scrapes. Good: every replica.', [q.dnsUp], alerts=['CoreDnsDown']),
     dnsRequests: d.timeseries('DNS requests by type', 'Queries per second CoreDNS answers, by record type. Good: steady.', 'reqps', [q.dnsRequests], min=0, stack=true),
     dnsRcodes: d.timeseries('DNS responses by code', 'Answers per second by response code. Good: NOERROR and NXDOMAIN (search-path misses) dominate.', 'reqps', [q.dnsRcodes], min=0, stack=true),
     dnsServfail: d.timeseries(
@@ -165,7 +164,7 @@ function(c)
     forwardRequests: d.timeseries('Upstream: requests by resolver', 'Queries per second CoreDNS forwards to each upstream resolver. Good: spread over the resolvers.', 'reqps', [q.forwardRequests], min=0),
   };
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'kubernetes-apiserver',
       title: 'Infrastructure / Kubernetes API server and DNS',
@@ -183,5 +182,5 @@ function(c)
         [p.dnsServfail, p.dnsLatency, p.forward, p.forwardRequests],
       ]),
     }),
-    [x.neighbour('kubernetes-cluster', 'Kubernetes cluster')],
+    [d.neighbour('kubernetes-cluster', 'Kubernetes cluster')],
   )

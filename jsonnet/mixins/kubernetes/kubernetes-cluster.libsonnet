@@ -2,10 +2,9 @@
 // nodes can allocate), namespaces, persistent volumes and the API server. Reads the kubernetes
 // mixin's recording rules; kube-state-metrics series are de-duplicated with `max by (<object>)`
 // as the rules do. Thresholds are the mixin's `_config` (`c`), the defaults of its alerts' parameters.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local s = d.selector();
   // `max by (<labels>) (<metric>{<ksm>, <matchers>})`: one series per object whatever the replicas.
   local kube(metric, labels, extra=[]) =
@@ -78,7 +77,7 @@ function(c)
       'Nodes whose Ready condition is not true. Good: 0; KubeNodeNotReady fires after 15 minutes.',
       'short',
       [q.nodesNotReady],
-      thresholds=x.countBad,
+      thresholds=d.countBad,
       alerts=['KubeNodeNotReady'],
     ),
     podsNotReady: d.stat(
@@ -86,7 +85,7 @@ function(c)
       'Pods pending, unknown, or running without passing their readiness probe. Good: 0 or brief blips during rollouts (KubePodNotReady after 15 minutes).',
       'short',
       [q.podsNotReady],
-      thresholds=x.countBad,
+      thresholds=d.countBad,
       alerts=['KubePodNotReady'],
     ),
     crashLooping: d.stat(
@@ -94,11 +93,11 @@ function(c)
       'Containers waiting in CrashLoopBackOff. Good: 0.',
       'short',
       [q.crashLooping],
-      thresholds=x.countBad,
+      thresholds=d.countBad,
       alerts=['KubePodCrashLooping'],
     ),
     jobsFailed: d.stat(
-      'Jobs failed', 'Jobs that ran out of retries or their deadline. Good: 0.', 'short', [q.jobsFailed], thresholds=x.countBad, alerts=['KubeJobFailed']
+      'Jobs failed', 'Jobs that ran out of retries or their deadline. Good: 0.', 'short', [q.jobsFailed], thresholds=d.countBad, alerts=['KubeJobFailed']
     ),
     apiUp: d.stat(
       'API server endpoints up', 'API server endpoints Prometheus can scrape. Good: every control-plane endpoint; 0 fires KubeApiServerDown.', 'short', [q.apiUp], alerts=['KubeApiServerDown'], graph=false
@@ -179,7 +178,7 @@ function(c)
     ),
   };
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'kubernetes-cluster',
       title: 'Infrastructure / Kubernetes cluster',
@@ -201,7 +200,7 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('kubernetes-workloads', 'Kubernetes workloads'),
-      x.neighbour('nodes', 'Nodes'),
+      d.neighbour('kubernetes-workloads', 'Kubernetes workloads'),
+      d.neighbour('nodes', 'Nodes'),
     ],
   )

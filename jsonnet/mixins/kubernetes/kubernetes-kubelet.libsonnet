@@ -2,10 +2,9 @@
 // PLEG and pod start latency, pods against capacity, node conditions and readiness changes,
 // certificate lifetimes and renewals, volume operations. Panels name the alerts of kubelet.libsonnet
 // and storage.libsonnet; thresholds are their parameters' defaults.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local n = d.selector(['node=~"$node"']);
   local kubelet(extra=[]) = d.selector([c.kubeletSelector, 'node=~"$node"'] + extra);
   local ksm(extra=[]) = d.selector([c.kubeStateMetricsSelector, 'node=~"$node"'] + extra);
@@ -44,7 +43,7 @@ function(c)
   };
 
   local p = {
-    up: x.upStat('Kubelets up', 'Kubelets of the selected nodes answering scrapes. Good: one per node.', [q.up], alerts=['KubeletDown']),
+    up: d.upStat('Kubelets up', 'Kubelets of the selected nodes answering scrapes. Good: one per node.', [q.up], alerts=['KubeletDown']),
     down: d.table('Kubelets down', 'Nodes whose kubelet fails its scrapes right now. Good: empty.', 'short', [q.down], alerts=['KubeletDown']),
     pleg: d.timeseries(
       'PLEG relist duration (p99)',
@@ -128,7 +127,7 @@ function(c)
     ),
   };
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'kubernetes-kubelet',
       title: 'Infrastructure / Kubernetes kubelet',
@@ -146,5 +145,5 @@ function(c)
         [p.ttl, p.renewErrors],
       ]),
     }),
-    [x.neighbour('kubernetes-cluster', 'Kubernetes cluster'), x.neighbour('node-health', 'Node health')],
+    [d.neighbour('kubernetes-cluster', 'Kubernetes cluster'), d.neighbour('node-health', 'Node health')],
   )

@@ -3,10 +3,9 @@
 // rollouts (containers waiting, DaemonSets, Deployments, StatefulSets, Jobs, autoscalers) and
 // persistent volumes (space, inodes, phases). Panels name the alerts of workloads-apps.libsonnet
 // and storage.libsonnet; thresholds are their parameters' defaults.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local ns = 'namespace=~"$namespace"';
   local s = d.selector([ns]);
   local ksm(extra=[]) = d.selector([c.kubeStateMetricsSelector, ns] + extra);
@@ -212,7 +211,7 @@ function(c)
     ),
   };
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'kubernetes-namespace',
       title: 'Infrastructure / Kubernetes namespace',
@@ -235,7 +234,7 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('kubernetes-workloads', 'Kubernetes workloads', ['namespace']),
-      x.neighbour('kubernetes-cluster', 'Kubernetes cluster'),
+      d.neighbour('kubernetes-workloads', 'Kubernetes workloads', ['namespace']),
+      d.neighbour('kubernetes-cluster', 'Kubernetes cluster'),
     ],
   )

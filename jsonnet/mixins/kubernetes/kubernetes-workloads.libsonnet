@@ -3,10 +3,9 @@
 // and why containers wait or stopped, CPU and memory usage against requests and limits, CPU
 // throttling, replicas. Pods are tied to their workload by the recording rule
 // namespace_workload_pod:kube_pod_owner:relabel (Deployment pods through their ReplicaSet).
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local ns = 'namespace=~"$namespace"';
   local owners = 'namespace_workload_pod:kube_pod_owner:relabel%s'
                  % d.selector([ns, 'workload_type=~"$workload_type"', 'workload=~"$workload"']);
@@ -106,7 +105,7 @@ function(c)
       'Pods of the selected workloads that are pending, unknown, or running but not ready. Good: 0, or brief blips during rollouts.',
       'short',
       [q.podsNotReady],
-      thresholds=x.countBad,
+      thresholds=d.countBad,
       alerts=['KubePodNotReady'],
     ),
     notReadyByWorkload: d.table(
@@ -189,7 +188,7 @@ function(c)
 
   local workloads = 'namespace_workload_pod:kube_pod_owner:relabel';
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'kubernetes-workloads',
       title: 'Infrastructure / Kubernetes workloads',
@@ -215,7 +214,7 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('kubernetes-cluster', 'Kubernetes cluster'),
-      x.neighbour('service-logs', 'Service logs', ['namespace']),
+      d.neighbour('kubernetes-cluster', 'Kubernetes cluster'),
+      d.neighbour('service-logs', 'Service logs', ['namespace']),
     ],
   )

@@ -6,7 +6,6 @@
 // the object's identity, drops the scrape labels of the exporter itself and de-duplicates two
 // kube-state-metrics replicas.
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: config {
@@ -29,8 +28,9 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by,
-  local on(extra) = 'on (' + std.join(', ', c.aggregationLabels + extra) + ')',
+  local on = rules.on,
   local ksm = c.kubeStateMetricsSelector,
   local cadvisor = c.cadvisorSelector + ', ' + c.containerSelector,
   local kubelet = c.kubeletSelector,
@@ -39,7 +39,7 @@ local rules = import '../../lib/rules.libsonnet';
   local kube(metric, labels, matchers='') =
     'max %s (%s{%s})' % [by(labels), metric, ksm + (if matchers != '' then ', ' + matchers else '')],
   local where = 'in {{ $labels.environment }}/{{ $labels.cluster }}',
-  local alert(spec) = rules.alert(c, spec { labels+: { component: 'kubernetes' } }),
+  local alert(spec) = rules.alert(spec { labels+: { component: 'kubernetes' } }),
   local downsample(record, fns) = [
     rules.record(record + '_' + fn + '1h', '%s(%s[1h])' % [fn, record])
     for fn in fns

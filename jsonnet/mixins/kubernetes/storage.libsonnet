@@ -1,7 +1,6 @@
 // Kubernetes storage beyond free space: persistent volumes running out of inodes, volumes and claims
 // stuck in a failed or pending phase, and the kubelet's volume operations (attach, mount) failing.
 // Joined to the kubernetes mixin with `+`.
-local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: {
@@ -10,13 +9,14 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by,
   local ksm = c.kubeStateMetricsSelector,
   local kubelet = c.kubeletSelector,
   local kube(metric, labels, matchers='') =
     'max %s (%s{%s})' % [by(labels), metric, ksm + (if matchers != '' then ', ' + matchers else '')],
   local where = 'in {{ $labels.environment }}/{{ $labels.cluster }}',
-  local alert(spec) = rules.alert(c, spec { labels+: { component: 'kubernetes' } }),
+  local alert(spec) = rules.alert(spec { labels+: { component: 'kubernetes' } }),
   local pvc = ['namespace', 'persistentvolumeclaim'],
   local inodes = 'namespace_persistentvolumeclaim:kubelet_volume_stats_inodes_free:ratio',
 

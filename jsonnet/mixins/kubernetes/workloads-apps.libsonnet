@@ -2,7 +2,6 @@
 // Deployment and StatefulSet rollouts that stall, Jobs that run too long, CPU throttling, autoscalers
 // that cannot reach their target, namespace quotas near or over their limits. Joined to the
 // kubernetes mixin with `+`. kube-state-metrics series go through `max by (...)` as in mixin.libsonnet.
-local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: {
@@ -13,15 +12,16 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by,
   local ksm = c.kubeStateMetricsSelector,
   local kube(metric, labels, matchers='') =
     'max %s (%s{%s})' % [by(labels), metric, ksm + (if matchers != '' then ', ' + matchers else '')],
-  local on(extra) = 'on (' + std.join(', ', c.aggregationLabels + extra) + ')',
+  local on = rules.on,
   local unchanged(metric, labels) =
     '%s (max %s (changes(%s{%s}[10m])) == 0)' % [on(labels), by(labels), metric, ksm],
   local where = 'in {{ $labels.environment }}/{{ $labels.cluster }}',
-  local alert(spec) = rules.alert(c, spec { labels+: { component: 'kubernetes' } }),
+  local alert(spec) = rules.alert(spec { labels+: { component: 'kubernetes' } }),
   local ds = ['namespace', 'daemonset'],
   local dep = ['namespace', 'deployment'],
   local sts = ['namespace', 'statefulset'],

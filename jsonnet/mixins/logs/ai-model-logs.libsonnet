@@ -2,14 +2,12 @@
 // log agent labels their streams model_name and model_version (other pods have neither) and keeps
 // each line's event type as structured metadata (model_event). Variables: model_name,
 // model_version, pod, log_level, and a free-text search. Thresholds are the logs mixin's `_config`.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
-local logPanels = import 'log-panels.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
+  local logPanels = (import 'log-panels.libsonnet')(c);
   local matchers = ['model_name=~"$model_name"', 'model_version=~"$model_version"', 'pod=~"$pod"'];
   local l = logPanels.new(
-    c,
     matchers,
     groupBy='model_name, model_version',
     groupName='model version',
@@ -24,7 +22,7 @@ function(c)
     % [d.selector(matchers + ['level=~"$log_level"']), logPanels.search],
     '{{model_event}}'
   );
-  local modelEvents = x.bars(d.timeseries(
+  local modelEvents = d.bars(d.timeseries(
     'Model events',
     'Lines per interval by the event type the model logs (model_event: inference started, completed, failed...). Good: failures a small share of completions.',
     'short',
@@ -33,7 +31,7 @@ function(c)
     stack=true,
   ));
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'ai-model-logs',
       title: 'Logs / AI models',
@@ -62,8 +60,8 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('custom-ai-models', 'Custom AI models (metrics)', ['model_name', 'model_version']),
-      x.neighbour('gpus', 'GPUs'),
-      x.neighbour('loki-log-agents', 'Loki and log agents'),
+      d.neighbour('custom-ai-models', 'Custom AI models (metrics)', ['model_name', 'model_version']),
+      d.neighbour('gpus', 'GPUs'),
+      d.neighbour('loki-log-agents', 'Loki and log agents'),
     ],
   )

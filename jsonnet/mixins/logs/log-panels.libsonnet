@@ -3,24 +3,23 @@
 // windows (as the alerts compute it), top error messages, errors per group and the log stream.
 // Each dashboard says which streams: `matchers` (besides environment and cluster) and the labels
 // it breaks errors down by. `$log_level` narrows what is shown; `$search` is a line filter.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
+function(c) {
+  local d = (import '../../lib/dashboards.libsonnet')(c),
 
-{
   // Case-insensitive free-text line filter; the empty default matches every line.
   search:: ' |~ "(?i)$search"',
 
   // A log-level variable over the `level` label the agents set (debug|info|warn|error|fatal).
   levelVariable(matchers):: d.lokiVariable('log_level', 'Level', labelName='level', extra=matchers),
-  searchVariable:: x.textbox('search', 'Search (regex)'),
+  searchVariable:: d.textbox('search', 'Search (regex)'),
 
-  // Queries and panels for the streams `matchers` select.
-  //   c           the logs mixin's _config (errorLevels, thresholds)
+  // Queries and panels for the streams `matchers` select (c: the logs mixin's _config, with
+  // errorLevels and the thresholds).
   //   groupBy     labels to break errors down by ('namespace, app'), named groupName in titles
   //   ratioMatchers  extra matchers of the error-share panel, to count what its alert counts
   //   alert, threshold  the alert the error-share panel mirrors and its ratio threshold
   //   filters     pipeline stages after the search on every line query (e.g. a trace id filter)
-  new(c, matchers, groupBy, groupName, groupLegend, alert, threshold, ratioMatchers=[], filters=''):: {
+  new(matchers, groupBy, groupName, groupLegend, alert, threshold, ratioMatchers=[], filters=''):: {
     local picked = d.selector(matchers + ['level=~"$log_level"']),
     local errors = d.selector(matchers + ['level=~"%s"' % c.errorLevels]),
     local lines(selector) = selector + $.search + filters,
@@ -55,7 +54,7 @@ local d = import '../../lib/dashboards.libsonnet';
       errorLines: d.stat(
         'Error lines', 'Lines at level error or fatal in the time range (selected streams). Good: few, and each one explained.', 'short', [q.errorLines], graph=false
       ),
-      volume: x.withLevelColours(x.bars(d.timeseries(
+      volume: d.withLevelColours(d.bars(d.timeseries(
         'Log volume by level',
         'Lines per interval, stacked by level (a histogram of log occurrences). Good: the usual shape with little red; a red band is an error burst, a gap is a shipping problem.',
         'short',
@@ -63,7 +62,7 @@ local d = import '../../lib/dashboards.libsonnet';
         min=0,
         stack=true,
       ))),
-      byLevel: x.withLevelColours(d.bargauge(
+      byLevel: d.withLevelColours(d.bargauge(
         'Lines by level', 'Lines per level in the time range. Good: info and debug dominate; error and fatal a small share.', 'short', [q.byLevel]
       )),
       errorShare: d.timeseries(
@@ -81,7 +80,7 @@ local d = import '../../lib/dashboards.libsonnet';
         'short',
         [q.topErrors],
       ),
-      errorsByGroup: x.bars(d.timeseries(
+      errorsByGroup: d.bars(d.timeseries(
         'Error lines by %s' % groupName, 'Error and fatal lines per interval per %s. Good: empty or a few isolated bars.' % groupName, 'short', [q.errorsByGroup], min=0, stack=true
       )),
       stream: d.logs(

@@ -13,7 +13,6 @@
 //   kube-state-metrics: the agent DaemonSet's desired pods (LogAgentMissingOnNodes).
 // Loki being down is the stack mixin's LokiDown; this mixin does not repeat it.
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
 // Job names and labels owned by other mixins, referenced rather than repeated.
 local aiModels = (import '../ai-models/mixin.libsonnet')._config;
 local kubernetes = (import '../kubernetes/mixin.libsonnet')._config;
@@ -50,8 +49,9 @@ local stack = (import '../stack/mixin.libsonnet')._config;
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by,
-  local on(extra=[]) = 'on (%s)' % std.join(', ', c.aggregationLabels + extra),
+  local on = rules.on,
   local where = '{{ $labels.environment }}/{{ $labels.cluster }}',
   local agentJob = 'job="%s"' % c.logAgentJob,
   local lokiJob = 'job="%s"' % c.lokiJob,
@@ -131,7 +131,7 @@ local stack = (import '../stack/mixin.libsonnet')._config;
   prometheusAlerts+:: {
     groups+: [
       rules.group('logs-alerts', [
-        rules.alert(c, {
+        rules.alert({
           name: 'ServiceErrorLogRatioHigh',
           expr: 'namespace_app:creativeflow_log_lines_errors:ratio_rate5m > %s' % rules.param('threshold')
                 + ' and namespace_app:creativeflow_log_lines_errors:rate5m * 300 >= %s' % rules.param('minErrorLines'),
@@ -146,7 +146,7 @@ local stack = (import '../stack/mixin.libsonnet')._config;
                          % [rules.param('threshold'), rules.param('minErrorLines')],
           params: { threshold: c.serviceErrorLogRatioThreshold, minErrorLines: c.serviceErrorLogMinLines },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'CustomAIModelErrorLogBurst',
           expr: 'model_version:creativeflow_log_lines_errors:rate5m * 300 >= %s' % rules.param('minErrorLines')
                 + ' and model_version:creativeflow_log_lines_errors:ratio_rate5m > %s' % rules.param('threshold'),
@@ -163,7 +163,7 @@ local stack = (import '../stack/mixin.libsonnet')._config;
         }),
       ]),
       rules.group('logs-agent-alerts', [
-        rules.alert(c, {
+        rules.alert({
           name: 'LogAgentDown',
           expr: 'up{%s} == 0' % agentJob,
           'for': '10m',
@@ -174,7 +174,7 @@ local stack = (import '../stack/mixin.libsonnet')._config;
           description: 'Prometheus cannot scrape log agent {{ $labels.pod }} on node {{ $labels.node }} in %s: ' % where
                        + 'the logs of that node are not shipped (or shipped unseen).',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'LogAgentMissingOnNodes',
           // Desired agent pods (kube-state-metrics, deduplicated over its replicas) minus the agent
           // targets Prometheus discovers (up or down: LogAgentDown covers down). The right-hand side
@@ -193,7 +193,7 @@ local stack = (import '../stack/mixin.libsonnet')._config;
                        + 'wants in %s are not scraped (not scheduled, pending, or not found by Prometheus): ' % where
                        + 'the logs of those nodes are not shipped.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'LogAgentNotShipping',
           expr: 'node:log_agent_read_lines:rate5m > 0 unless %s node:log_agent_sent_entries:rate5m > 0' % on(['node']),
           'for': '15m',
@@ -204,7 +204,7 @@ local stack = (import '../stack/mixin.libsonnet')._config;
           description: 'The log agent on node {{ $labels.node }} in %s read {{ $value | humanize }} lines/s ' % where
                        + 'over the last 5 minutes and sent none to Loki: its buffer fills and lines will be dropped.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'LogAgentDroppingEntries',
           expr: 'node:log_agent_dropped_entries:rate5m > 0',
           'for': '5m',
@@ -215,7 +215,7 @@ local stack = (import '../stack/mixin.libsonnet')._config;
           description: 'The log agent on node {{ $labels.node }} in %s dropped {{ $value | humanize }} entries/s ' % where
                        + 'over the last 5 minutes after all retries: those log lines are lost.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'LogAgentPushFailing',
           expr: 'node:log_agent_push_requests_failed:ratio_rate5m > %s' % rules.param('threshold'),
           'for': '15m',
@@ -231,7 +231,7 @@ local stack = (import '../stack/mixin.libsonnet')._config;
         }),
       ]),
       rules.group('logs-loki-alerts', [
-        rules.alert(c, {
+        rules.alert({
           name: 'LokiDiscardingLogs',
           expr: 'reason:loki_discarded_samples:ratio_rate5m > %s' % rules.param('threshold'),
           'for': '15m',
@@ -244,7 +244,7 @@ local stack = (import '../stack/mixin.libsonnet')._config;
                        + '(threshold {{ %s | humanizePercentage }}): the agents drop or retry them.' % rules.param('threshold'),
           params: { threshold: c.lokiDiscardedRatioThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'LokiRetentionNotRunning',
           expr: 'time() - max %s (loki_compactor_apply_retention_last_successful_run_timestamp_seconds{%s}) > %s * 3600'
                 % [by(), lokiJob, rules.param('maxAgeHours')],

@@ -3,16 +3,14 @@
 // (not a label): `| traceID != ""` keeps traced lines and the `trace_id` box filters on it; the
 // Loki datasource's derived field turns the id into a link to the tracing backend. Thresholds are
 // the logs mixin's `_config`.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
-local logPanels = import 'log-panels.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
+  local logPanels = (import 'log-panels.libsonnet')(c);
   local matchers = ['namespace=~"$namespace"', 'app=~"$app"', 'pod=~"$pod"'];
   // Empty box: `.*` keeps every line, traced or not.
   local traceFilter = ' | traceID=~"(?i)$trace_id.*"';
   local l = logPanels.new(
-    c,
     matchers,
     groupBy='namespace, app',
     groupName='app',
@@ -31,7 +29,7 @@ function(c)
     [d.lokiTarget('%s%s%s | traceID != ""' % [d.selector(matchers + ['level=~"$log_level"']), logPanels.search, traceFilter])],
   );
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'service-logs',
       title: 'Logs / Services',
@@ -49,7 +47,7 @@ function(c)
         d.lokiVariable('pod', 'Pod', extra=['namespace=~"$namespace"', 'app=~"$app"']),
         logPanels.levelVariable(['namespace=~"$namespace"']),
         logPanels.searchVariable,
-        x.textbox('trace_id', 'Trace ID'),
+        d.textbox('trace_id', 'Trace ID'),
       ],
       panels: d.layout([
         d.row('Volume and errors'),
@@ -62,8 +60,8 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('kubernetes-workloads', 'Kubernetes workloads', ['namespace']),
-      x.neighbour('application-performance', 'Applications / Performance'),
-      x.neighbour('loki-log-agents', 'Loki and log agents'),
+      d.neighbour('kubernetes-workloads', 'Kubernetes workloads', ['namespace']),
+      d.neighbour('application-performance', 'Applications / Performance'),
+      d.neighbour('loki-log-agents', 'Loki and log agents'),
     ],
   )

@@ -22,7 +22,9 @@
 //   1d tier  the same over the 288 5m-tier samples of the last day, evaluated every hour.
 // Quantiles read the bucket rates (evaluated every 15 s) over the whole window instead.
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
+// The tiers are built here, outside the mixin object, from the shared config as is: this mixin
+// overrides nothing in its _config.
+local rules = (import '../../lib/rules.libsonnet')(config);
 
 // `retention`: how long the long-term store must keep the tier (the store's retention must cover
 // the longest; the victoria-metrics subchart refuses to render otherwise).
@@ -201,7 +203,7 @@ local chunks(xs) = [
 
   dashboardFolder:: 'Capacity',
   grafanaDashboards+:: {
-    'capacity-trends.json': import 'capacity-trends.libsonnet',
+    'capacity-trends.json': (import 'capacity-trends.libsonnet')($._config),
   },
 
   // The remote write's keep regex (anchored by Prometheus): every tier record, nothing else.

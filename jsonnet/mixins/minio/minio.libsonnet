@@ -3,10 +3,9 @@
 // API metrics, summed over every server). Reads the
 // minio mixin's recording rules; thresholds are its `_config` (`c`), the defaults of its alerts'
 // parameters.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local deployment = d.selector(['job=~"$job"']);
 
   local all = d.selector([]);
@@ -35,7 +34,7 @@ function(c)
   local p = {
     nodesOnline: d.stat('Servers online', 'MinIO servers seen online. Good: every server of the deployment.', 'short', [q.nodesOnline], graph=false),
     nodesOffline: d.stat(
-      'Servers offline', 'MinIO servers seen offline. Good: 0; MinioNodeOffline fires for any.', 'short', [q.nodesOffline], thresholds=x.countBad, alerts=['MinioNodeOffline']
+      'Servers offline', 'MinIO servers seen offline. Good: 0; MinioNodeOffline fires for any.', 'short', [q.nodesOffline], thresholds=d.countBad, alerts=['MinioNodeOffline']
     ),
     drivesOnline: d.stat('Drives online', 'Drives seen online. Good: every drive of every server.', 'short', [q.drivesOnline], graph=false),
     drivesOffline: d.stat(
@@ -43,7 +42,7 @@ function(c)
       'Drives seen offline. Good: 0; erasure coding still serves the data but with less redundancy.',
       'short',
       [q.drivesOffline],
-      thresholds=x.countBad,
+      thresholds=d.countBad,
     ),
     usedMax: d.stat(
       'Capacity used',
@@ -89,7 +88,7 @@ function(c)
     traffic: d.timeseries('S3 traffic', 'Bytes per second received (uploads) and sent (downloads). Good: the usual shape.', 'Bps', [q.received, q.sent], min=0),
   };
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'minio',
       title: 'Infrastructure / MinIO',
@@ -108,7 +107,7 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('loki-log-agents', 'Loki and log agents'),
-      x.neighbour('kubernetes-cluster', 'Kubernetes cluster'),
+      d.neighbour('loki-log-agents', 'Loki and log agents'),
+      d.neighbour('kubernetes-cluster', 'Kubernetes cluster'),
     ],
   )

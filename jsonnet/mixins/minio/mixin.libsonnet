@@ -12,7 +12,7 @@
 // and `up` of both jobs. Health rules keep cluster, environment and `job` (the deployment); the API
 // rules sum the servers of the cluster.
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -28,12 +28,9 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
-  local selector(extra=[]) =
-    local m = std.filter(function(x) x != '', [c.minioSelector] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
-  local apiSelector(extra=[]) =
-    local m = std.filter(function(x) x != '', [c.minioApiSelector] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
+  local rules = (import '../../lib/rules.libsonnet')(c),
+  local selector(extra=[]) = selectors.of([c.minioSelector] + extra),
+  local apiSelector(extra=[]) = selectors.of([c.minioApiSelector] + extra),
   local by = rules.by(['job']),
   local where = 'MinIO deployment {{ $labels.job }} in {{ $labels.environment }}/{{ $labels.cluster }}',
 
@@ -76,7 +73,7 @@ local rules = import '../../lib/rules.libsonnet';
   prometheusAlerts+:: {
     groups+: [
       rules.group('minio-alerts', [
-        rules.alert(c, {
+        rules.alert({
           name: 'MinioDown',
           expr: 'sum %s (up%s) == 0' % [by, selector()],
           'for': '2m',
@@ -87,7 +84,7 @@ local rules = import '../../lib/rules.libsonnet';
           description: 'None of the servers of %s can be scraped; ' % where
                        + 'object storage (assets, uploads, Loki chunks) is likely unavailable.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'MinioNodeOffline',
           expr: 'job:minio_cluster_health_nodes_offline_count:max > 0',
           'for': '5m',
@@ -98,7 +95,7 @@ local rules = import '../../lib/rules.libsonnet';
           description: '{{ $value }} server(s) of %s are offline; ' % where
                        + 'their drives are missing from every erasure set they belong to, so one more failure can make objects unreadable.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'MinioDrivesOffline',
           expr: 'job:minio_cluster_health_drives_offline_count:max > %s' % rules.param('threshold'),
           'for': '5m',
@@ -110,7 +107,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + 'erasure coding still serves the data, with less redundancy.',
           params: { threshold: c.minioDrivesOfflineThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'MinioCapacityHigh',
           expr: 'job:minio_cluster_health_capacity_usable_bytes:used_ratio > %s' % rules.param('threshold'),
           'for': '15m',
@@ -122,7 +119,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + '(threshold {{ %s | humanizePercentage }}).' % rules.param('threshold'),
           params: { threshold: c.minioCapacityWarningRatio },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'MinioCapacityCritical',
           expr: 'job:minio_cluster_health_capacity_usable_bytes:used_ratio > %s' % rules.param('threshold'),
           'for': '15m',

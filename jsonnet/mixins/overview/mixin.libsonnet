@@ -1,9 +1,11 @@
 // Overview: the System Health Overview dashboard (DevOps/SRE), across every monitored area.
 // No rules of its own: it reads the other mixins' recording rules and draws their alert
 // thresholds from their `_config` (one source of truth).
+local config = import '../../lib/config.libsonnet';
+
 {
   // The configs of the mixins whose series and thresholds the overview shows, by area.
-  _config+:: {
+  _config+:: config {
     applications: (import '../applications/mixin.libsonnet')._config,
     business: (import '../business/mixin.libsonnet')._config,
     gpu: (import '../gpu/mixin.libsonnet')._config,

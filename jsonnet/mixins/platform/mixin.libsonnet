@@ -5,7 +5,6 @@
 // and long-term trends (seed 002: resource utilisation windows 1m/10m/1h, 1h aggregates kept 1 year).
 // Every aggregation keeps cluster and environment. Ratios are 0..1.
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: config {
@@ -35,6 +34,7 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by,
   local ne = c.nodeExporterSelector,
   local fs = ne + ', ' + c.filesystemSelector,
@@ -43,7 +43,7 @@ local rules = import '../../lib/rules.libsonnet';
   local mount = ['instance', 'device', 'mountpoint'],
   local where = 'in {{ $labels.environment }}/{{ $labels.cluster }}',
   local node = 'node {{ $labels.instance }} ' + where,
-  local alert(spec) = rules.alert(c, spec { labels+: { component: 'node' } }),
+  local alert(spec) = rules.alert(spec { labels+: { component: 'node' } }),
   // 1h downsampled aggregates of a recorded series: <record>_<fn>1h.
   local downsample(record, fns) = [
     rules.record(record + '_' + fn + '1h', '%s(%s[1h])' % [fn, record])

@@ -6,7 +6,6 @@
 // are on by default in node_exporter; systemd is not (the node-exporter subchart turns it on and
 // reaches the host's D-Bus socket). mdadm and bonding export nothing on nodes without software
 // RAID or bonds, so their alerts stay silent there.
-local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: {
@@ -25,6 +24,7 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by,
   local ne = c.nodeExporterSelector,
   local fs = ne + ', ' + c.filesystemSelector,
@@ -32,7 +32,7 @@ local rules = import '../../lib/rules.libsonnet';
   local mount = ['instance', 'device', 'mountpoint'],
   local where = 'in {{ $labels.environment }}/{{ $labels.cluster }}',
   local node = 'node {{ $labels.instance }} ' + where,
-  local alert(spec) = rules.alert(c, spec { labels+: { component: 'node' } }),
+  local alert(spec) = rules.alert(spec { labels+: { component: 'node' } }),
   local ratio(record, used, limit) = rules.record(
     record,
     'max %s (%s{%s}) / max %s (%s{%s})' % [by(['instance']), used, ne, by(['instance']), limit, ne],

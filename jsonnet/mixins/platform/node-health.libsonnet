@@ -1,10 +1,9 @@
 // Infrastructure / Node health: the kernel tables, devices, pressure and clock of the nodes picked
 // with `instance`, next to the USE view of Infrastructure / Nodes. Each panel names the alerts of
 // node-extra.libsonnet it mirrors; thresholds are their parameters' defaults.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local node = d.selector(['instance=~"$instance"']);
   local raw(extra=[]) = d.selector([c.nodeExporterSelector, 'instance=~"$instance"'] + extra);
 
@@ -163,7 +162,7 @@ function(c)
     ),
   };
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'node-health',
       title: 'Infrastructure / Node health',
@@ -184,6 +183,6 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('nodes', 'Nodes', ['instance']),
+      d.neighbour('nodes', 'Nodes', ['instance']),
     ],
   )

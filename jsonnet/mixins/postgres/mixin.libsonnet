@@ -9,7 +9,7 @@
 // exporter's `instance` (one PostgreSQL server per exporter target).
 // The Alertmanager routes these alerts to the database team (team="database").
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -27,9 +27,8 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
-  local selector(extra=[]) =
-    local m = std.filter(function(x) x != '', [c.postgresSelector] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
+  local rules = (import '../../lib/rules.libsonnet')(c),
+  local selector(extra=[]) = selectors.of([c.postgresSelector] + extra),
   local where = '{{ $labels.instance }} in {{ $labels.environment }}/{{ $labels.cluster }}',
 
   prometheusRules+:: {
@@ -83,7 +82,7 @@ local rules = import '../../lib/rules.libsonnet';
   prometheusAlerts+:: {
     groups+: [
       rules.group('postgres-alerts', [
-        rules.alert(c, {
+        rules.alert({
           name: 'PostgresDown',
           // pg_up == 0: the exporter runs but cannot connect; up == 0: the exporter itself is gone.
           expr: 'pg_up%s == 0 or up%s == 0' % [selector(), selector()],
@@ -95,7 +94,7 @@ local rules = import '../../lib/rules.libsonnet';
           description: 'PostgreSQL behind the exporter %s cannot be reached: ' % where
                        + 'the exporter cannot connect to the server, or the exporter itself cannot be scraped (job {{ $labels.job }}).',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'PostgresReplicationLagHigh',
           expr: 'instance:pg_replication_lag_seconds:max > %s' % rules.param('thresholdSeconds'),
           'for': '5m',
@@ -108,7 +107,7 @@ local rules = import '../../lib/rules.libsonnet';
                          % rules.param('thresholdSeconds'),
           params: { thresholdSeconds: c.postgresReplicationLagThresholdSeconds },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'PostgresConnectionsHigh',
           expr: 'instance:pg_stat_activity_count:ratio_max_connections > %s' % rules.param('threshold'),
           'for': '5m',
@@ -120,7 +119,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + '(threshold {{ %s | humanizePercentage }}).' % rules.param('threshold'),
           params: { threshold: c.postgresConnectionsWarningRatio },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'PostgresConnectionsCritical',
           expr: 'instance:pg_stat_activity_count:ratio_max_connections > %s' % rules.param('threshold'),
           'for': '5m',
@@ -133,7 +132,7 @@ local rules = import '../../lib/rules.libsonnet';
                          % rules.param('threshold'),
           params: { threshold: c.postgresConnectionsCriticalRatio },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'PostgresLongRunningTransaction',
           expr: 'max %s (pg_stat_activity_max_tx_duration%s) > %s'
                 % [rules.by(['instance', 'datname', 'state']), selector(), rules.param('thresholdSeconds')],
@@ -148,7 +147,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + 'it holds locks and keeps VACUUM from removing dead rows.',
           params: { thresholdSeconds: c.postgresLongTransactionThresholdSeconds },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'PostgresDeadlocksDetected',
           expr: 'instance_datname:pg_stat_database_deadlocks:increase10m > %s' % rules.param('threshold'),
           'for': '5m',
@@ -160,7 +159,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + 'in the last 10 minutes (threshold %s).' % rules.param('threshold'),
           params: { threshold: c.postgresDeadlocksThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'PostgresCacheHitRatioLow',
           expr: 'instance_datname:pg_stat_database_blks_hit:ratio_rate5m < %s' % rules.param('threshold')
                 + ' and (instance_datname:pg_stat_database_blks_hit:rate5m + instance_datname:pg_stat_database_blks_read:rate5m) > %s'

@@ -2,10 +2,9 @@
 // lag, transactions, long transactions, deadlocks, buffer cache and size, per server (`instance`)
 // and database (`datname`). Reads the postgres mixin's recording rules; thresholds are its
 // `_config` (`c`), the defaults of its alerts' parameters.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local server = d.selector(['instance=~"$instance"']);
   local db = d.selector(['instance=~"$instance"', 'datname=~"$datname"']);
   local raw(extra=[]) = d.selector([c.postgresSelector, 'instance=~"$instance"'] + extra);
@@ -35,7 +34,7 @@ function(c)
   local lagThresholds = d.above([c.postgresReplicationLagThresholdSeconds]);
 
   local p = {
-    up: x.upStat(
+    up: d.upStat(
       'PostgreSQL', 'Whether every selected server answers the exporter (pg_up). Good: UP; DOWN fires PostgresDown.', [q.up], alerts=['PostgresDown']
     ),
     connectionsRatioMax: d.stat(
@@ -120,7 +119,7 @@ function(c)
 
   local activity = 'instance:pg_stat_activity_count:sum';
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'postgresql',
       title: 'Infrastructure / PostgreSQL',
@@ -144,7 +143,7 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('kubernetes-workloads', 'Kubernetes workloads'),
-      x.neighbour('redis', 'Redis'),
+      d.neighbour('kubernetes-workloads', 'Kubernetes workloads'),
+      d.neighbour('redis', 'Redis'),
     ],
   )

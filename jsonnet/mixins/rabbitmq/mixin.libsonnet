@@ -17,7 +17,7 @@
 // about; the detailed families return three series per queue.
 // Node names come from joining rabbitmq_identity_info on the target (instance, job).
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -36,9 +36,8 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
-  local sel(base, extra=[]) =
-    local m = std.filter(function(x) x != '', [base] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
+  local rules = (import '../../lib/rules.libsonnet')(c),
+  local sel(base, extra=[]) = selectors.of([base] + extra),
   local selector(extra=[]) = sel(c.rabbitmqSelector, extra),
   local queueSelector(extra=[]) = sel(c.rabbitmqQueueSelector, extra),
   // A series of one target, labelled with its node and cluster names.
@@ -88,7 +87,7 @@ local rules = import '../../lib/rules.libsonnet';
   prometheusAlerts+:: {
     groups+: [
       rules.group('rabbitmq-alerts', [
-        rules.alert(c, {
+        rules.alert({
           name: 'RabbitmqDown',
           expr: 'sum %s (up%s) == 0' % [rules.by(['job']), selector()],
           'for': '2m',
@@ -99,14 +98,14 @@ local rules = import '../../lib/rules.libsonnet';
           description: 'No RabbitMQ node of job {{ $labels.job }} in %s answers on its metrics port; ' % env
                        + 'the broker is down or unreachable, and the AI generation pipeline cannot queue work.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'RabbitmqNodeDown',
           // One node silent while another answers (all silent is RabbitmqDown). The node's name is
           // the last one its target reported.
           expr: '((up%s == 0) * on (instance, job) group_left (rabbitmq_node, rabbitmq_cluster) max %s (last_over_time(rabbitmq_identity_info%s[1h]))'
                 % [selector(), rules.by(['instance', 'job', 'rabbitmq_node', 'rabbitmq_cluster']), selector()]
                 + ' or on (instance, job) up%s == 0)' % selector()
-                + ' unless on (cluster, environment, job) sum %s (up%s) == 0' % [rules.by(['job']), selector()],
+                + ' unless %s sum %s (up%s) == 0' % [rules.on(['job']), rules.by(['job']), selector()],
           'for': '2m',
           severity: 'critical',
           priority: 'P2',
@@ -115,7 +114,7 @@ local rules = import '../../lib/rules.libsonnet';
           description: 'RabbitMQ node {{ $labels.rabbitmq_node }} (target {{ $labels.instance }}) in %s does not answer; ' % env
                        + 'its queue leaders move to other nodes and clients connected to it lose their connections.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'RabbitmqNetworkPartition',
           // A cluster of N running nodes is a full mesh of N*(N-1) Erlang distribution links
           // (each node counts its links to the N-1 others); fewer established links while every
@@ -133,7 +132,7 @@ local rules = import '../../lib/rules.libsonnet';
           description: 'The nodes of RabbitMQ cluster {{ $labels.rabbitmq_cluster }} in %s hold only {{ $value }} ' % env
                        + 'of the links a full mesh needs; nodes that run but cannot see each other may accept messages independently and diverge.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'RabbitmqMemoryAlarm',
           expr: 'rabbitmq_node:rabbitmq_alarms_memory_used_watermark:max == 1',
           'for': '1m',
@@ -144,7 +143,7 @@ local rules = import '../../lib/rules.libsonnet';
           description: '%s is above its memory high watermark; ' % node
                        + 'every connection that publishes is blocked until memory drops.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'RabbitmqDiskAlarm',
           expr: 'rabbitmq_node:rabbitmq_alarms_free_disk_space_watermark:max == 1',
           'for': '1m',
@@ -155,7 +154,7 @@ local rules = import '../../lib/rules.libsonnet';
           description: '%s has less free disk than its disk_free_limit; ' % node
                        + 'every connection that publishes is blocked until disk space is freed.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'RabbitmqQueueUnackedMessagesHigh',
           expr: 'queue:rabbitmq_queue_messages_unacked:max > %s' % rules.param('threshold'),
           'for': '10m',
@@ -167,7 +166,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + '(threshold %s); the consumers are stuck or too slow.' % rules.param('threshold'),
           params: { threshold: c.rabbitmqUnackedMessagesThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'RabbitmqQueueReadyMessagesHigh',
           expr: 'queue:rabbitmq_queue_messages_ready:max%s > %s' % [critical, rules.param('threshold')],
           'for': '5m',
@@ -179,7 +178,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + 'work is queued faster than the consumers take it.',
           params: { threshold: c.rabbitmqReadyMessagesWarningThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'RabbitmqQueueReadyMessagesCritical',
           expr: 'queue:rabbitmq_queue_messages_ready:max%s > %s' % [critical, rules.param('threshold')],
           'for': '5m',
@@ -191,7 +190,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + 'users wait minutes for the work behind this queue.',
           params: { threshold: c.rabbitmqReadyMessagesCriticalThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'RabbitmqQueueNoConsumers',
           expr: 'queue:rabbitmq_queue_consumers:max%s == 0' % critical,
           'for': '5m',

@@ -3,10 +3,9 @@
 // cluster's message rates. Reads the rabbitmq mixin's recording rules (the built-in
 // rabbitmq_prometheus plugin's series); thresholds are its `_config` (`c`), the defaults of its
 // alerts' parameters.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local queues = d.selector(['vhost=~"$vhost"', 'queue=~"$queue"']);
   local all = d.selector([]);
   local raw(extra=[]) = d.selector([c.rabbitmqSelector] + extra);
@@ -40,7 +39,7 @@ function(c)
   local readyThresholds = d.above([c.rabbitmqReadyMessagesWarningThreshold, c.rabbitmqReadyMessagesCriticalThreshold]);
 
   local p = {
-    up: x.upStat(
+    up: d.upStat(
       'RabbitMQ', "Whether every RabbitMQ node answers on its metrics port (up of the plugin's job). Good: UP; no node answering fires RabbitmqDown.", [q.up], alerts=['RabbitmqDown']
     ),
     nodesRunning: d.stat(
@@ -59,7 +58,7 @@ function(c)
       'Nodes with a memory or disk alarm on. Good: 0; while an alarm is on, every publisher is blocked.',
       'short',
       [q.alarms],
-      thresholds=x.countBad,
+      thresholds=d.countBad,
       alerts=['RabbitmqMemoryAlarm', 'RabbitmqDiskAlarm'],
     ),
     readyTotal: d.stat(
@@ -121,7 +120,7 @@ function(c)
 
   local readyRecord = 'queue:rabbitmq_queue_messages_ready:max';
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'rabbitmq',
       title: 'Infrastructure / RabbitMQ',
@@ -143,7 +142,7 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('gpus', 'GPUs'),
-      x.neighbour('ai-generation-pipeline', 'AI generation pipeline'),
+      d.neighbour('gpus', 'GPUs'),
+      d.neighbour('ai-generation-pipeline', 'AI generation pipeline'),
     ],
   )

@@ -8,7 +8,7 @@
 // and `up` of the exporter's scrape job. Recording rules keep cluster, environment and the
 // exporter's `instance` (one Redis server per exporter target).
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
+local selectors = import '../../lib/selectors.libsonnet';
 
 {
   _config+:: config {
@@ -23,9 +23,8 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
-  local selector(extra=[]) =
-    local m = std.filter(function(x) x != '', [c.redisSelector] + extra);
-    if m == [] then '' else '{' + std.join(', ', m) + '}',
+  local rules = (import '../../lib/rules.libsonnet')(c),
+  local selector(extra=[]) = selectors.of([c.redisSelector] + extra),
   local by = rules.by(['instance']),
   local where = '{{ $labels.instance }} in {{ $labels.environment }}/{{ $labels.cluster }}',
   local lookups = '(instance:redis_keyspace_hits:rate5m + instance:redis_keyspace_misses:rate5m)',
@@ -66,7 +65,7 @@ local rules = import '../../lib/rules.libsonnet';
   prometheusAlerts+:: {
     groups+: [
       rules.group('redis-alerts', [
-        rules.alert(c, {
+        rules.alert({
           name: 'RedisDown',
           // redis_up == 0: the exporter runs but cannot reach Redis; up == 0: the exporter itself is gone.
           expr: 'redis_up%s == 0 or up%s == 0' % [selector(), selector()],
@@ -78,7 +77,7 @@ local rules = import '../../lib/rules.libsonnet';
           description: 'Redis behind the exporter %s cannot be reached: ' % where
                        + 'the exporter cannot connect to it, or the exporter itself cannot be scraped (job {{ $labels.job }}).',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'RedisMemoryHigh',
           expr: 'instance:redis_memory_used_bytes:ratio_maxmemory > %s' % rules.param('threshold'),
           'for': '5m',
@@ -92,7 +91,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + 'depending on its maxmemory-policy.',
           params: { threshold: c.redisMemoryThresholdRatio },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'RedisCacheHitRatioLow',
           expr: 'instance:redis_keyspace_hits:ratio_rate5m < %s and %s > %s'
                 % [rules.param('threshold'), lookups, rules.param('minLookupsPerSecond')],
@@ -110,7 +109,7 @@ local rules = import '../../lib/rules.libsonnet';
             minLookupsPerSecond: c.redisHitRatioMinLookupsPerSecond,
           },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'RedisRejectedConnections',
           expr: 'sum %s (increase(redis_rejected_connections_total%s[5m])) > %s'
                 % [by, selector(), rules.param('threshold')],

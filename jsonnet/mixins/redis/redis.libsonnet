@@ -1,10 +1,9 @@
 // Infrastructure / Redis: availability, memory against maxmemory, hit ratio, commands, evictions,
 // clients and keys, per server (`instance`). Reads the redis mixin's recording rules; thresholds
 // are its `_config` (`c`), the defaults of its alerts' parameters.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local server = d.selector(['instance=~"$instance"']);
   local raw = d.selector([c.redisSelector, 'instance=~"$instance"']);
 
@@ -30,7 +29,7 @@ function(c)
   local hitThresholds = d.below([c.redisHitRatioThreshold]);
 
   local p = {
-    up: x.upStat('Redis', 'Whether every selected Redis answers its exporter (redis_up). Good: UP; DOWN fires RedisDown.', [q.up], alerts=['RedisDown']),
+    up: d.upStat('Redis', 'Whether every selected Redis answers its exporter (redis_up). Good: UP; DOWN fires RedisDown.', [q.up], alerts=['RedisDown']),
     memoryRatioMax: d.stat(
       'Memory of maxmemory',
       'Memory used by the fullest instance as a share of its maxmemory (instances without a limit are left out). Good: green, below the RedisMemoryHigh threshold.',
@@ -88,7 +87,7 @@ function(c)
     keys: d.timeseries('Keys', 'Keys per database. Good: steady or slowly growing; a drop to 0 is a flush or a restart without persistence.', 'short', [q.keys], min=0),
   };
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'redis',
       title: 'Infrastructure / Redis',
@@ -108,7 +107,7 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('postgresql', 'PostgreSQL'),
-      x.neighbour('kubernetes-workloads', 'Kubernetes workloads'),
+      d.neighbour('postgresql', 'PostgreSQL'),
+      d.neighbour('kubernetes-workloads', 'Kubernetes workloads'),
     ],
   )

@@ -3,7 +3,6 @@
 //   api-availability        99.9 % of API gateway requests answered without a 5xx (http_requests_total)
 //   ai-generation-success   98 % of AI generation requests succeed (KPI-004; creativeflow_ai_generation_requests_total)
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
 local slo = import '../../lib/slo.libsonnet';
 
 {
@@ -15,6 +14,7 @@ local slo = import '../../lib/slo.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
 
   // One spec per SLO (lib/slo.libsonnet); the SLO dashboard draws each of them.
   local specs = [
@@ -55,6 +55,6 @@ local slo = import '../../lib/slo.libsonnet';
 
   dashboardFolder:: 'SLO',
   grafanaDashboards+:: {
-    'slo-overview.json': (import 'slo-overview.libsonnet')(specs),
+    'slo-overview.json': (import 'slo-overview.libsonnet')(c, specs),
   },
 }

@@ -2,10 +2,10 @@
 // left, how fast it burns, and the SLI over time. Reads the series lib/slo.libsonnet records; the
 // burn-rate lines are the page/ticket factors of its alerts (slo.fast, slo.slow).
 // specs: the SLO specs of the slo mixin (name, alertName, title, service, target, what).
-local d = import '../../lib/dashboards.libsonnet';
 local slo = import '../../lib/slo.libsonnet';
 
-function(specs)
+function(c, specs)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   // Every burn-rate factor of the page and ticket alerts, ascending, coloured by how fast it burns.
   local factors = std.sort([f[0] for f in std.objectValues(slo.fast) + std.objectValues(slo.slow)]);
   local colours = ['yellow', 'orange', 'red', 'dark-red'];

@@ -1,6 +1,5 @@
 // Stack, the Alertmanager cluster: configuration reloads and consistency across peers, peers down,
 // and notifications failing from some peers or from all of them. Joined to the stack mixin with `+`.
-local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: {
@@ -9,10 +8,11 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by,
   local am = 'job="%s"' % c.alertmanagerJob,
   local where = 'in {{ $labels.environment }}/{{ $labels.cluster }}',
-  local alert(spec) = rules.alert(c, spec { labels+: { component: 'alertmanager' } }),
+  local alert(spec) = rules.alert(spec { labels+: { component: 'alertmanager' } }),
   // Failed share of each peer's notifications, per integration.
   local peerFailures = 'sum %s (rate(alertmanager_notifications_failed_total{%s}[5m]))' % [by(['instance', 'integration']), am]
                        + ' / sum %s (rate(alertmanager_notifications_total{%s}[5m]))' % [by(['instance', 'integration']), am],

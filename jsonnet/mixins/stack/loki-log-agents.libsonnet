@@ -3,11 +3,10 @@
 // dropped, failed pushes; the `node` variable) and what the agents count per service and AI model.
 // Reads the logs mixin's recording rules; thresholds are the `_config` of the logs mixin (its
 // alerts) and of the stack mixin (`c`).
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 local logs = (import '../logs/mixin.libsonnet')._config;
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local s = d.selector();
   local loki = d.selector(['job="%s"' % c.lokiJob]);
   local node = d.selector(['node=~"$node"']);
@@ -135,7 +134,7 @@ function(c)
     ),
   };
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'loki-log-agents',
       title: 'Stack / Loki and log agents',
@@ -159,8 +158,8 @@ function(c)
       ]),
     }),
     [
-      x.neighbour('service-logs', 'Service logs'),
-      x.neighbour('ai-model-logs', 'AI model logs'),
-      x.neighbour('prometheus-alertmanager', 'Prometheus and Alertmanager'),
+      d.neighbour('service-logs', 'Service logs'),
+      d.neighbour('ai-model-logs', 'AI model logs'),
+      d.neighbour('prometheus-alertmanager', 'Prometheus and Alertmanager'),
     ],
   )

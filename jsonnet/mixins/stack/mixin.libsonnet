@@ -3,7 +3,6 @@
 // heartbeat receiver pages when it stops arriving, which catches a dead Prometheus, a dead
 // Alertmanager or a broken route between them (the failures no other alert can report).
 local config = import '../../lib/config.libsonnet';
-local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: config {
@@ -27,6 +26,7 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local job(name) = 'job="%s"' % name,
   local where = '{{ $labels.environment }}/{{ $labels.cluster }}',
 
@@ -42,7 +42,7 @@ local rules = import '../../lib/rules.libsonnet';
   prometheusAlerts+:: {
     groups+: [
       rules.group('stack-prometheus', [
-        rules.alert(c, {
+        rules.alert({
           name: 'PrometheusRuleEvaluationFailures',
           expr: 'sum %s (increase(prometheus_rule_evaluation_failures_total{%s}[5m])) > 0'
                 % [rules.by(['instance', 'rule_group']), job(c.prometheusJob)],
@@ -55,7 +55,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + 'evaluations of rule group {{ $labels.rule_group }} in the last 5 minutes; '
                        + "the group's alerts and recorded series are missing.",
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'PrometheusNotificationQueueRunningFull',
           expr: 'max_over_time(prometheus_notifications_queue_length{%s}[5m])' % job(c.prometheusJob)
                 + ' / min_over_time(prometheus_notifications_queue_capacity{%s}[5m]) > %s'
@@ -71,7 +71,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + 'when it is full, alerts are dropped.',
           params: { threshold: c.prometheusNotificationQueueFullThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'PrometheusNotConnectedToAlertmanagers',
           expr: 'max_over_time(prometheus_notifications_alertmanagers_discovered{%s}[5m]) < 1'
                 % job(c.prometheusJob),
@@ -83,7 +83,7 @@ local rules = import '../../lib/rules.libsonnet';
           description: 'Prometheus {{ $labels.instance }} in ' + where + ' has discovered '
                        + 'no Alertmanager over the last 5 minutes: its alerts reach nobody.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'PrometheusTsdbCompactionsFailing',
           expr: 'increase(prometheus_tsdb_compactions_failed_total{%s}[3h]) > 0' % job(c.prometheusJob),
           'for': '4h',
@@ -94,7 +94,7 @@ local rules = import '../../lib/rules.libsonnet';
           description: 'Prometheus {{ $labels.instance }} in ' + where + ' had {{ $value | humanize }} failed '
                        + 'TSDB compactions in the last 3 hours; the head block grows and the disk fills.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'PrometheusTsdbWalCorruptions',
           expr: 'increase(prometheus_tsdb_wal_corruptions_total{%s}[3h]) > 0' % job(c.prometheusJob),
           'for': '5m',
@@ -105,7 +105,7 @@ local rules = import '../../lib/rules.libsonnet';
           description: 'Prometheus {{ $labels.instance }} in ' + where + ' found a corrupted write-ahead log '
                        + '({{ $value | humanize }} corruptions in the last 3 hours); the samples after each corruption were lost.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'PrometheusConfigReloadFailed',
           expr: 'max_over_time(prometheus_config_last_reload_successful{%s}[5m]) == 0'
                 % job(c.prometheusJob),
@@ -117,7 +117,7 @@ local rules = import '../../lib/rules.libsonnet';
           description: 'The last configuration reload of Prometheus {{ $labels.instance }} in ' + where
                        + ' failed; it keeps running the previous configuration and rule files.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'PrometheusTargetDown',
           expr: '(count %s (up{job!~"%s"} == 0) / count %s (up{job!~"%s"})) > %s'
                 % [
@@ -140,7 +140,7 @@ local rules = import '../../lib/rules.libsonnet';
       ]),
 
       rules.group('stack-alertmanager', [
-        rules.alert(c, {
+        rules.alert({
           name: 'AlertmanagerNotificationsFailing',
           expr: 'sum %s (rate(alertmanager_notifications_failed_total{%s}[5m]))'
                 % [rules.by(['integration']), job(c.alertmanagerJob)]
@@ -156,7 +156,7 @@ local rules = import '../../lib/rules.libsonnet';
                        + '(threshold {{ %s | humanizePercentage }}).' % rules.param('threshold'),
           params: { threshold: c.alertmanagerNotificationFailureThreshold },
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'AlertmanagerClusterMembersMissing',
           expr: 'min %s (max_over_time(alertmanager_cluster_members{%s}[5m])) < %s'
                 % [rules.by(), job(c.alertmanagerJob), rules.param('expectedMembers')],
@@ -173,7 +173,7 @@ local rules = import '../../lib/rules.libsonnet';
       ]),
 
       rules.group('stack-components', [
-        rules.alert(c, {
+        rules.alert({
           name: 'GrafanaDown',
           expr: downExpr(c.grafanaJob),
           'for': '5m',
@@ -184,7 +184,7 @@ local rules = import '../../lib/rules.libsonnet';
           description: 'No target of scrape job %s is up in ' % c.grafanaJob + where
                        + ' (none answers, or none is discovered): dashboards are unavailable.',
         }),
-        rules.alert(c, {
+        rules.alert({
           name: 'LokiDown',
           expr: downExpr(c.lokiJob),
           'for': '5m',
@@ -200,7 +200,7 @@ local rules = import '../../lib/rules.libsonnet';
       // Always firing. `vector(1)` has no labels: cluster and environment come from Prometheus'
       // external labels when the alert is sent, hence $externalLabels in the description.
       rules.group('stack-watchdog', [
-        rules.alert(c, {
+        rules.alert({
           name: 'Watchdog',
           expr: 'vector(1)',
           'for': '0m',

@@ -2,10 +2,9 @@
 // scrapes, TSDB, rule evaluation, the queue to Alertmanager) and Alertmanager (alerts, silences,
 // notifications per integration, cluster), from their own metrics. Thresholds are the stack
 // mixin's `_config` (`c`), the defaults of its alerts' parameters.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local s = d.selector();
   local prom = d.selector(['job="%s"' % c.prometheusJob, 'instance=~"$instance"']);
   local am = d.selector(['job="%s"' % c.alertmanagerJob]);
@@ -65,10 +64,10 @@ function(c)
   };
 
   local p = {
-    up: x.upStat(
+    up: d.upStat(
       'Prometheus', 'Whether every selected Prometheus answers its own scrape. Good: UP (when it is down, only the Watchdog heartbeat tells).', [q.up], alerts=['Watchdog']
     ),
-    configReload: x.upStat(
+    configReload: d.upStat(
       'Last config reload',
       'Whether the last configuration reload succeeded. Good: UP; DOWN means Prometheus still runs the previous configuration and rules.',
       [q.configReload],
@@ -79,7 +78,7 @@ function(c)
       'Alertmanagers the Prometheus with the fewest knows. Good: every Alertmanager replica; 0 means alerts reach nobody.',
       'short',
       [q.alertmanagers],
-      thresholds=x.upDown,
+      thresholds=d.upDown,
       alerts=['PrometheusNotConnectedToAlertmanagers'],
       graph=false,
     ),
@@ -178,7 +177,7 @@ function(c)
     ),
   };
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'prometheus-alertmanager',
       title: 'Stack / Prometheus and Alertmanager',
@@ -204,5 +203,5 @@ function(c)
         [p.failureRatio, p.latency],
       ]),
     }),
-    [x.neighbour('loki-log-agents', 'Loki and log agents')],
+    [d.neighbour('loki-log-agents', 'Loki and log agents')],
   )

@@ -2,7 +2,6 @@
 // rule evaluations, alert delivery per Alertmanager, query load and remote write. Joined to the
 // stack mixin with `+`. Remote-write alerts read prometheus_remote_storage_* only, series that
 // exist only while a remote_write is configured: without one they have nothing to evaluate.
-local rules = import '../../lib/rules.libsonnet';
 
 {
   _config+:: {
@@ -13,11 +12,12 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
   local by = rules.by,
   local prom = 'job="%s"' % c.prometheusJob,
   local where = 'in {{ $labels.environment }}/{{ $labels.cluster }}',
   local who = 'Prometheus {{ $labels.instance }} ' + where,
-  local alert(spec) = rules.alert(c, spec { labels+: { component: 'prometheus' } }),
+  local alert(spec) = rules.alert(spec { labels+: { component: 'prometheus' } }),
   // Something Prometheus counts went wrong in the last `window`, per instance (and `extra` labels).
   local counted(metric, window='5m', extra=[]) =
     'sum %s (increase(%s{%s}[%s])) > 0' % [by(['instance'] + extra), metric, prom, window],

@@ -2,10 +2,9 @@
 // ingestion, limits, rule evaluation, alert delivery and remote write; the Alertmanager cluster's
 // peers, configuration and notifications per peer. Panels name the alerts of prometheus-extra and
 // alertmanager-extra; thresholds are their parameters' defaults.
-local x = import '../../lib/dashboards-extras.libsonnet';
-local d = import '../../lib/dashboards.libsonnet';
 
 function(c)
+  local d = (import '../../lib/dashboards.libsonnet')(c);
   local prom = d.selector(['job="%s"' % c.prometheusJob]);
   local am = d.selector(['job="%s"' % c.alertmanagerJob]);
   local inc(metric, extra='') = 'sum by (instance%s) (increase(%s%s[$__rate_interval]))' % [extra, metric, prom];
@@ -156,7 +155,7 @@ function(c)
       alerts=['PrometheusRemoteWriteShardsMaxed'],
       min=0,
     ),
-    amUp: x.upStat('Alertmanager peers up', 'Alertmanager peers answering scrapes. Good: every replica.', [q.amUp]),
+    amUp: d.upStat('Alertmanager peers up', 'Alertmanager peers answering scrapes. Good: every replica.', [q.amUp]),
     amDown: d.timeseries(
       'Alertmanager peers down',
       'Share of Alertmanager peers whose scrape fails. Good: 0; at the line half the cluster is gone.',
@@ -195,7 +194,7 @@ function(c)
     ),
   };
 
-  x.withNeighbours(
+  d.withNeighbours(
     d.dashboard({
       uid: 'stack-health',
       title: 'Stack / Stack health',
@@ -213,5 +212,5 @@ function(c)
         [p.amPeerFailures],
       ]),
     }),
-    [x.neighbour('prometheus-alertmanager', 'Prometheus and Alertmanager')],
+    [d.neighbour('prometheus-alertmanager', 'Prometheus and Alertmanager')],
   )
