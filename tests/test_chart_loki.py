@@ -113,7 +113,7 @@ def test_config_is_single_tenant_tsdb_v13_with_the_wal_on_the_volume(env):
     limits = cfg["limits_config"]
     # The agents send traceID, spanID and inference_id as structured metadata.
     assert limits["allow_structured_metadata"] is True and limits["reject_old_samples"] is True
-    assert "table_manager" not in cfg  # the seed's; the compactor applies retention on TSDB
+    assert "table_manager" not in cfg  # legacy index stores only; the compactor applies retention on TSDB
 
 
 # ---- object storage (staging, prod) ----------------------------------------------------------------

@@ -296,14 +296,14 @@ def test_promtail_unbounded_labels(renders, change, expected):
     assert expected in finding.message
 
 
-def test_seed_ai_model_labels_are_refused(renders):
-    # The seed's ai_model_specific_logs made model_event and inference_id labels.
-    def seed(doc: dict) -> None:
+def test_ai_model_event_and_inference_id_labels_are_refused(renders):
+    # Unbounded (inference_id) or model-defined (model_event) values must not become labels.
+    def as_labels(doc: dict) -> None:
         doc["scrape_configs"][1]["pipeline_stages"].append(
             {"labels": {"model_event": None, "inference_id": None}}
         )
 
-    findings = run(AgentLabels, edit_promtail(renders["promtail"], seed))
+    findings = run(AgentLabels, edit_promtail(renders["promtail"], as_labels))
     messages = sorted(f.message for f in findings)
     assert len(messages) == 2
     assert "label inference_id is unbounded" in messages[0]

@@ -144,7 +144,7 @@ def test_prometheus_durations():
             lambda c: c.__setitem__("table_manager", {"retention_deletes_enabled": True}),
             "table_manager: unknown key",
             HELPERS,
-            id="seed-table-manager",
+            id="legacy-table-manager",
         ),
         pytest.param(
             lambda c: c["compactor"].__setitem__("compaction_interval", "1d"),
@@ -345,8 +345,8 @@ def test_object_storage_needs_an_endpoint_and_bucket(renders, project):
 # ---- loki/schema-period ----------------------------------------------------------------------------
 
 
-def seed_period(config: dict) -> None:
-    """The seed's loki-config.yaml period (001, section 4.4.1)."""
+def legacy_period(config: dict) -> None:
+    """The schema period of older Loki example configurations (boltdb-shipper, v11)."""
     config["schema_config"]["configs"] = [
         {
             "from": "2020-10-24",
@@ -370,7 +370,7 @@ def second_period(**fields: Any) -> Callable[[dict], None]:
     ("change", "message"),
     [
         pytest.param(
-            seed_period, "schema_config.configs[0]: uses boltdb-shipper with schema v11", id="seed-v11"
+            legacy_period, "schema_config.configs[0]: uses boltdb-shipper with schema v11", id="legacy-v11"
         ),
         pytest.param(
             lambda c: c["schema_config"]["configs"][0].__setitem__("schema", "v12"),

@@ -34,7 +34,7 @@ GRAFANA_INTERVALS = {"$__rate_interval": "299s", "$__range": "3601s", "$__interv
 RATE_FUNCTIONS = {"rate", "increase", "irate"}
 VARIABLE = re.compile(r"\$(?:\{(\w+)\}|([A-Za-z_]\w*))")  # not label_replace's $1
 
-# The role dashboards of issue 6 (folder/uid), with the settings the seeds ask for.
+# The role dashboards (folder/uid), with the refresh and variables each audience needs.
 ROLE_DASHBOARDS = {
     "Overview/system-health-overview.json": {"refresh": "30s", "variables": []},
     "Applications/application-performance.json": {"refresh": "30s", "variables": ["service"]},

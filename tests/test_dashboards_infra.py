@@ -1,4 +1,4 @@
-"""The infrastructure, monitoring-stack and log dashboards (issue 6) keep what they promise on top of
+"""The infrastructure, monitoring-stack and log dashboards keep what they promise on top of
 the house conventions (tests/test_dashboards.py checks those on every dashboard):
 
 - each dashboard is in its folder with the variables its users pick by;
@@ -223,8 +223,8 @@ def test_log_queries_parse_and_filter_what_the_variables_pick(built, path):
 
 
 @pytest.mark.parametrize("path", LOG_DASHBOARDS)
-def test_log_dashboards_have_the_seed_panels(built, path):
-    """Seed 001 4.3.3.3: log stream, counts by level, top errors by message, histogram over time."""
+def test_log_dashboards_have_the_log_panels(built, path):
+    """What a log dashboard needs: log stream, counts by level, top errors by message, histogram over time."""
     d = built[0][path]
     trees = {p["title"]: (p, tree) for p, _, tree in log_targets(d)}
 

@@ -131,8 +131,73 @@ def test_routing_page_without_alertmanager(renders):
 def test_docs_check_reports_a_stale_page(repo, cfmon):
     page = repo / "docs/alerts.md"
     page.write_text(page.read_text() + "\nhand edit\n")
+    # A runbook whose facts block was edited by hand, and one whose block is gone (a new runbook
+    # written by hand looks like this): both are stale, and `cfmon docs` puts the block under the title.
+    edited = repo / "docs/runbooks/ApiGatewayErrorRatioHigh.md"
+    edited.write_text(edited.read_text().replace("> 0.05\n```", "> 0.5\n```", 1))
+    stripped = repo / "docs/runbooks/RedisDown.md"
+    original = stripped.read_text()
+    begin, end = original.index(docs.RUNBOOK_BEGIN), original.index(docs.RUNBOOK_END)
+    stripped.write_text(original[:begin] + original[end + len(docs.RUNBOOK_END) + 2 :])
     result = cfmon(repo, "docs", "--check")
     assert result.code == 1
-    assert "stale docs (run `cfmon docs`):\n  docs/alerts.md\n" in result.out
+    assert (
+        "stale docs (run `cfmon docs`):\n  docs/alerts.md\n"
+        "  docs/runbooks/ApiGatewayErrorRatioHigh.md\n  docs/runbooks/RedisDown.md\n"
+    ) in result.out
     assert cfmon(repo, "docs").code == 0
+    assert stripped.read_text() == original
     assert cfmon(repo, "docs", "--check").code == 0
+
+
+# ---- runbook facts blocks ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def runbooks(renders):
+    return docs.runbook_pages(PROJECT, renders)
+
+
+def test_runbook_facts_show_each_environment_when_they_differ(runbooks):
+    page = runbooks["docs/runbooks/ApiGatewayErrorRatioHigh.md"]
+    assert page.startswith(f"# ApiGatewayErrorRatioHigh\n\n{docs.RUNBOOK_BEGIN}\n")
+    block = page[: page.index(docs.RUNBOOK_END)]
+    # values/dev.yaml lowers severity and priority: one row per environment, with its receivers.
+    assert "| dev | warning | P3 | 5m | `threshold = 0.05` | `dev-slack` |" in block
+    assert "| prod | critical | P1 | 5m | `threshold = 0.05` | `critical-pagerduty` |" in block
+    expr = 'service:http_requests_errors:ratio_rate5m{service="api-gateway"} > 0.05'
+    assert f"```promql\n{expr}\n```" in block
+    assert "[application-performance](../dashboards/application-performance.svg) panel 11" in block
+    # The prose people wrote stays below the block.
+    assert "## What it means" in page[page.index(docs.RUNBOOK_END) :]
+
+
+def test_runbook_facts_collapse_when_every_environment_agrees(runbooks):
+    page = runbooks["docs/runbooks/AiGenerationSuccessRatioLow.md"]
+    block = page[: page.index(docs.RUNBOOK_END)]
+    assert "| Severity / priority | `warning` / `P2` |" in block
+    assert "| For | `15m` |" in block
+    assert "| Thresholds | `threshold = 0.98` |" in block
+    assert '| Labels | `priority="P2"`, `service="ai-orchestration"`, `severity="warning"` |' in block
+    assert "prod: `warning-slack`" in block
+    assert "| environment |" not in block
+
+
+def test_with_facts_inserts_under_the_title_and_replaces_in_place():
+    block = f"{docs.RUNBOOK_BEGIN}\nfacts\n{docs.RUNBOOK_END}\n"
+    hand = "# NewAlert\n\n## What it means\n\nProse.\n"
+    inserted = docs.with_facts(hand, block, "docs/runbooks/NewAlert.md")
+    assert inserted == f"# NewAlert\n\n{block}\n## What it means\n\nProse.\n"
+    # Running again replaces the block and leaves everything else as it was.
+    newer = block.replace("facts", "newer facts")
+    assert docs.with_facts(inserted, newer, "x") == inserted.replace("\nfacts\n", "\nnewer facts\n")
+    assert docs.with_facts(inserted, block, "x") == inserted
+
+
+def test_with_facts_refuses_a_broken_block():
+    from cfmon.errors import UserError
+
+    text = f"# A\n\n{docs.RUNBOOK_BEGIN}\nfacts\n\n## What it means\n"
+    with pytest.raises(UserError) as err:
+        docs.with_facts(text, "block", "docs/runbooks/A.md")
+    assert err.value.file == "docs/runbooks/A.md"

@@ -31,7 +31,7 @@ SCORE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 SLOW_BUCKETS = (0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0)
 APISERVER_BUCKETS = (0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 2.0, 4.0, 10.0, 30.0, 60.0)
 
-# Services named by the seeds and the rules; the rest of `services` is filled with generic ones.
+# Services the rules and dashboards name; the rest of `services` is filled with generic ones.
 NAMED_SERVICES = (
     "api-gateway",
     "auth",

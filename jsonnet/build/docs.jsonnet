@@ -9,7 +9,7 @@ local cell(s) = std.strReplace(s, '|', '\\|');
 local code(xs) = std.join(', ', ['`%s`' % x for x in xs]);
 
 local contractTable = [
-  '| metric | type | unit | labels | source | what it measures | replaces seed name |',
+  '| metric | type | unit | labels | source | what it measures | replaces |',
   '|---|---|---|---|---|---|---|',
 ] + [
   '| `%s` | %s | %s | %s | %s | %s | %s |' % [
@@ -19,7 +19,7 @@ local contractTable = [
     code(app[name].labels),
     app[name].source,
     cell(app[name].help),
-    if std.objectHas(app[name], 'seed') then app[name].seed else '',
+    if std.objectHas(app[name], 'replaces') then app[name].replaces else '',
   ]
   for name in std.objectFields(app)
 ];

@@ -32,7 +32,7 @@
 // every mixin's dashboards and build/dashboards.jsonnet writes them to the grafana subchart's
 // files/dashboards/<folder>/<uid>.json.
 //
-// Loki dashboards: `datasource: 'loki'` in the spec (the `datasource` variable and the
+// Loki dashboards: `datasource: 'loki'` in the dashboard's spec (the `datasource` variable and the
 // environment/cluster values come from Loki), d.lokiTarget(logql), d.logs(...), d.lokiVariable(...).
 //
 // Conventions: the helpers refuse (at `cfmon generate`, naming the panel) a data panel without a

@@ -3,26 +3,26 @@
 // `exporterMetrics` (the standard exporters' own names) and recording rules (checked by
 // `cfmon check` rules/metrics-known). docs/metrics.md is generated from this file.
 //
-// Names follow the Prometheus conventions (base units, `_total` for counters). Where a seed named
-// a metric in milliseconds (`ai_generation_latency_ms`), the contract uses seconds and says which
-// seed name it replaces, so the services instrument one name.
+// Names follow the Prometheus conventions (base units, `_total` for counters). Where an earlier
+// name was in milliseconds (`ai_generation_latency_ms`), the contract uses seconds and says which
+// name it replaces, so the services instrument one name.
 //
 // Labels every series gets at scrape time (not listed per metric): cluster, environment,
 // namespace, pod, service (from the pod's app.kubernetes.io/name label).
-local metric(type, unit, labels, help, source, seed=null) = {
+local metric(type, unit, labels, help, source, replaces=null) = {
   type: type,
   unit: unit,
   labels: labels,
   help: help,
   source: source,
-} + (if seed != null then { seed: seed } else {});
+} + (if replaces != null then { replaces: replaces } else {});
 
-local counter = function(unit='1') function(labels, help, source, seed=null)
-  metric('counter', unit, labels, help, source, seed);
-local histogram = function(labels, help, source, seed=null)
-  metric('histogram', 'seconds', labels, help, source, seed);
-local gauge = function(unit) function(labels, help, source, seed=null)
-  metric('gauge', unit, labels, help, source, seed);
+local counter = function(unit='1') function(labels, help, source, replaces=null)
+  metric('counter', unit, labels, help, source, replaces);
+local histogram = function(labels, help, source, replaces=null)
+  metric('histogram', 'seconds', labels, help, source, replaces);
+local gauge = function(unit) function(labels, help, source, replaces=null)
+  metric('gauge', unit, labels, help, source, replaces);
 
 {
   application: {
@@ -153,7 +153,7 @@ local gauge = function(unit) function(labels, help, source, seed=null)
       'Requests made with API keys; `outcome` is ok, rate_limited or error (no per-key label: unbounded cardinality).',
       'api-gateway',
     ),
-    // Business KPIs the Business KPIs dashboard shows (seed 002 KPI-002, KPI-003, REQ-11-004).
+    // Business KPIs the Business KPIs dashboard shows (KPI-002, KPI-003, REQ-11-004).
     creativeflow_user_activations_total: counter('users')(
       [],
       'Users who completed their activation event (their first successful AI generation); activation rate = activations / registrations.',

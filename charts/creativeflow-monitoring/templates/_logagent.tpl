@@ -174,7 +174,7 @@ Argument: dict "aiModels" (bool) "outputMessage" (bool: replace the line with it
     (dict "label_drop" (list "filename"))
 -}}
 {{- if .aiModels -}}
-{{- /* The seed's model-event parsing; both fields are unbounded or model-defined: metadata, not labels. */ -}}
+{{- /* Model-event parsing of the AI model logs; both fields are unbounded or model-defined: metadata, not labels. */ -}}
 {{- $stages = concat $stages (list
     (dict "json" (dict "expressions" (dict "model_event" "event_type" "inference_id" "inference_id || id")))
     (dict "structured_metadata" (list "inference_id" "model_event"))

@@ -1,4 +1,4 @@
-// AI / Generation Pipeline (seed 002 "Dashboard Metrics"): AI/ML, product and DevOps, refresh 1m.
+// AI / Generation Pipeline: for AI/ML, product and DevOps, refresh 1m.
 // From request to delivered asset: throughput, p90 duration by type, success, failures by reason,
 // the AI queue, the n8n workflows behind it, the GPUs and the external AI providers.
 // c: the configs of the mixins whose alerts the panels mirror, by area (mixin.libsonnet).

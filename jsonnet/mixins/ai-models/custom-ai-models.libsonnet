@@ -1,4 +1,4 @@
-// AI / Custom Models (seed 001 4.3.3.2, INT-007): per model and version, inference latency
+// AI / Custom Models (INT-007): per model and version, inference latency
 // p50/p90/p99, throughput, error ratio, GPU utilisation and memory, CPU and memory of the serving
 // pods, and the drift and throughput signals of the model alerts. Variables model_name and
 // model_version. c: this mixin's `_config` (the defaults of the CustomAIModel* alerts' params).

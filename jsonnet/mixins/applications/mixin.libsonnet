@@ -7,8 +7,8 @@
 //   creativeflow_web_client_*, creativeflow_external_service_call_*
 // Recording rules aggregate per service / workflow / channel / dependency (always keeping cluster
 // and environment) so alerts and dashboards read small, cheap series. The `-downsampled` group
-// turns the 5m series into 1h aggregates for long-range panels and long-term storage (seed 002:
-// 1m -> 1h with avg, sum, max; read only the recorded series, never the raw ones).
+// turns the 5m series into 1h aggregates (avg, sum, max) for long-range panels and long-term
+// storage; it reads only the recorded series, never the raw ones, so a year of history stays cheap.
 local config = import '../../lib/config.libsonnet';
 local selectors = import '../../lib/selectors.libsonnet';
 

@@ -1,6 +1,6 @@
-// Business / KPIs (seed 002 "Dashboard Metrics"): product management and business stakeholders,
-// refresh 1h, 30 days by default. Registrations and the funnel, activation, DAU/MAU, free-to-paid
-// conversion, payments, credits, MRR and AI generation success against its 98% target (KPI-004).
+// Business / KPIs: for product management and business stakeholders, refresh 1h, 30 days by
+// default. Registrations and the funnel, activation, DAU/MAU, free-to-paid conversion, payments,
+// credits, MRR and AI generation success against its 98% target (KPI-004).
 // Reads the business mixin's 1h recorded rates; long windows average them (avg_over_time) instead
 // of re-reading raw counters. c: the business mixin's `_config`.
 
@@ -65,10 +65,10 @@ function(c)
       alerts=['RegistrationSuccessRatioLow'],
     ),
     activation: d.stat(
-      'Activation (30d)', 'New users of the last 30 days who completed their first successful generation, per registration (KPI-002). Good: rising; the seed target is above 60%.', 'percentunit', [q.activation30d]
+      'Activation (30d)', 'New users of the last 30 days who completed their first successful generation, per registration (KPI-002). Good: rising; the target is above 60%.', 'percentunit', [q.activation30d]
     ),
     conversion: d.stat(
-      'Free to paid (30d)', 'Users who moved to a paid plan over the last 30 days, per free user (KPI-003). Good: rising; the seed target is above 5%.', 'percentunit', [q.conversion30d], decimals=2
+      'Free to paid (30d)', 'Users who moved to a paid plan over the last 30 days, per free user (KPI-003). Good: rising; the target is above 5%.', 'percentunit', [q.conversion30d], decimals=2
     ),
     mrr: d.stat(
       'MRR', 'Monthly recurring revenue of the active subscriptions (%s). Good: growing month on month.' % c.reportingCurrency, 'currency' + c.reportingCurrency, [q.mrr], decimals=0

@@ -1,4 +1,4 @@
-// Logs / AI models (seed 001 4.3.3.3, INT-007): the logs of the custom AI model pods in Loki. The
+// Logs / AI models (INT-007): the logs of the custom AI model pods in Loki. The
 // log agent labels their streams model_name and model_version (other pods have neither) and keeps
 // each line's event type as structured metadata (model_event). Variables: model_name,
 // model_version, pod, log_level, and a free-text search. Thresholds are the logs mixin's `_config`.

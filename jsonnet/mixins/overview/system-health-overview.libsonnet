@@ -1,6 +1,6 @@
-// Overview / System Health (seed 001 4.3.3.1, seed 002 "Dashboard Metrics"): the DevOps/SRE
-// first screen, refresh 30s. One line per area, each drawing the owning mixin's recorded series
-// and its alert thresholds (that mixin's `_config`), so a red cell here is an alert there.
+// Overview / System Health: the DevOps/SRE first screen, refresh 30s. One line per area, each
+// drawing the owning mixin's recorded series and its alert thresholds (that mixin's `_config`),
+// so a red cell here is an alert there.
 
 // c: the owning mixins' configs by area (mixin.libsonnet), the values their alerts' params default to.
 function(c)

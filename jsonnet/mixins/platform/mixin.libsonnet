@@ -2,7 +2,7 @@
 // Recording rules compute utilisation and saturation per node (`instance:`, `instance_device:`,
 // `instance_mountpoint:`) and per cluster (`cluster:`), plus 1h downsampled aggregates
 // (`..._avg_over_time1h`, `..._max_over_time1h`, `..._min_over_time1h`) for capacity planning
-// and long-term trends (seed 002: resource utilisation windows 1m/10m/1h, 1h aggregates kept 1 year).
+// and long-term trends (a year of 1h aggregates is cheap to keep and to query).
 // Every aggregation keeps cluster and environment. Ratios are 0..1.
 local config = import '../../lib/config.libsonnet';
 
@@ -24,8 +24,8 @@ local config = import '../../lib/config.libsonnet';
     nodeCpuUsageCriticalThreshold: 0.9,
     nodeMemoryUsageHighThreshold: 0.85,
     nodeMemoryUsageCriticalThreshold: 0.95,
-    nodeFilesystemSpaceLowThreshold: 0.2,  // available ratio (seed 002: warning above 80% used)
-    nodeFilesystemSpaceCriticalThreshold: 0.1,  // available ratio (seed 002: critical above 90% used)
+    nodeFilesystemSpaceLowThreshold: 0.2,  // available ratio: warning above 80% used
+    nodeFilesystemSpaceCriticalThreshold: 0.1,  // available ratio: critical above 90% used
     nodeFilesystemFillingUpAvailableRatio: 0.4,  // only predict for filesystems less free than this
     nodeFilesystemFillingUpHours: 24,
     nodeDiskIoSaturatedQueueLength: 10,  // average number of I/O requests in flight

@@ -33,7 +33,7 @@ OBJECT_STORAGE_ENVS = ("staging", "prod")
 S3_STORES = ("s3", "aws")  # Loki's two names for the S3 client
 DAY = 86_400
 MIN_RETENTION = DAY  # Loki refuses a retention class under 24h; retention works per daily table
-AUDIT_MIN_DAYS = 365  # seeds 002/003: security audit logs 12+ months active
+AUDIT_MIN_DAYS = 365  # compliance: security audit logs stay queryable (active) 12+ months
 
 # Where the chart takes each part of loki.yaml from: Loki key path -> key under `loki:` in values.
 VALUES_KEYS = {
@@ -422,7 +422,7 @@ class LokiRetention(Check):
                     f"{cfg.name}: limits_config.retention_period is {default or 'not set'}: {why}",
                     file=file,
                     line=line,
-                    hint=f"set {key} to 24h or more (the seeds: 90d for application logs)",
+                    hint=f"set {key} to 24h or more (application logs are kept 90d)",
                 )
             )
         for i, stream in enumerate(retention_streams(config)):
@@ -450,7 +450,7 @@ class LokiObjectStorage(Check):
     """In staging and prod, chunks, index and delete requests go to S3-compatible object storage.
 
     Why: on the filesystem the logs live on one pod's volume: a lost volume loses them, the
-    volume caps the retention the seeds ask for (audit logs a year), and no second replica can
+    volume caps the retention we need (audit logs a year), and no second replica can
     read them. Bad: `object_store: filesystem` in prod. Good: `object_store: s3` with
     `common.storage.s3` naming the MinIO endpoint and bucket.
     """
@@ -501,7 +501,7 @@ class LokiObjectStorage(Check):
 class LokiSchemaPeriods(Check):
     """Every index period starts on an explicit date and uses the TSDB store with schema v13.
 
-    Why: the seed's boltdb-shipper with v11 is deprecated (no structured metadata, which the agents
+    Why: boltdb-shipper with schema v11 is deprecated (no structured metadata, which the agents
     send: traceID, spanID, inference_id), TSDB needs a 24h index period, and a period without a
     valid `from` (or out of order) leaves Loki unable to tell which index holds a day.
     Bad: `{from: 2020-10-24, store: boltdb-shipper, schema: v11}`. Good: `{from: "2025-01-01",
@@ -663,7 +663,7 @@ def may_match_audit(matchers: tuple[logql.Matcher, ...]) -> bool:
 class LokiAuditRetention(Check):
     """The audit class keeps security audit logs at least 365 days, and no class cuts that short.
 
-    Why: the seeds (002, 003) require security audit logs to stay 12+ months. Loki applies the
+    Why: compliance needs security audit logs queryable for 12+ months. Loki applies the
     matching class with the highest priority (on a tie, the shortest period), so a class that may
     match audit streams with an equal or higher priority and a shorter period wins over the audit class.
     Bad: `{retention="audit"}` for 90d, or a team class `{namespace="payments"}` for 30d at the
@@ -696,7 +696,7 @@ class LokiAuditRetention(Check):
                             i,
                             stream,
                             f"the audit class keeps logs {stream.get('period')}: security audit logs "
-                            f"stay at least {AUDIT_MIN_DAYS}d (seeds 002/003)",
+                            f"stay at least {AUDIT_MIN_DAYS}d",
                             f"set loki.retention.streams.<audit class>.period to {AUDIT_MIN_DAYS}d or more",
                             "period",
                         )

@@ -1,10 +1,11 @@
 {{/*
-Scrape configuration: one file per category (seed 001 §4.1.3), each a list of jobs built by a
-`prometheus.scrape.<category>` template below. `prometheus.scrapeFiles` assembles them and adds
-the labels every job must have, so no job can miss them.
+Scrape configuration: one file per category (<category>_targets.yml, so a job is easy to find),
+each a list of jobs built by a `prometheus.scrape.<category>` template below.
+`prometheus.scrapeFiles` assembles them and adds the labels every job must have, so no job can
+miss them.
 */}}
 
-{{/* Category templates in the order of the seed (file name = <category>_targets.yml). */}}
+{{/* Category templates, in a fixed order so the rendered files are stable (file name = <category>_targets.yml). */}}
 {{- define "prometheus.scrapeCategories" -}}
 [node_exporter, application_service, database, message_queue, kubernetes, gpu, custom_ai_model, stack, minio, edge, extra]
 {{- end -}}
@@ -98,7 +99,8 @@ kubernetes_sd_configs:
 {{- end -}}
 
 {{/*
-The seed's prometheus.io/* annotation relabelling for pod targets: opt in with scrape="true";
+The usual prometheus.io/* annotation relabelling for pod targets (what the services already
+annotate): opt in with scrape="true";
 path, port and scheme (http|https) from the annotations; finished pods dropped.
 */}}
 {{- define "prometheus.podAnnotationRelabel" -}}
@@ -131,7 +133,7 @@ path, port and scheme (http|https) from the annotations; finished pods dropped.
 {{- end -}}
 
 {{/*
-Path normalisation (seed 002, cardinality: "/users/{user_id} -> /users/:id"). Relabelling
+Path normalisation, to keep label cardinality bounded ("/users/{user_id}" -> "/users/:id"). Relabelling
 replaces a whole value, so one rule rewrites one segment (the last numeric or UUID one left):
 it is repeated for up to three ID segments per path; query strings are cut first.
 Argument: the list of label names holding paths.
@@ -486,7 +488,8 @@ no job. Argument: dict "root" "job" "cfg" and optional "extra" (more job keys, Y
 {{- define "prometheus.scrape.gpu" -}}
 {{- with .Values.scrapeConfigs.gpu }}
 {{- if .enabled }}
-# NVIDIA dcgm-exporter (a DaemonSet on GPU nodes), every 10s (seed 002). Its series carry the
+# NVIDIA dcgm-exporter (a DaemonSet on GPU nodes), every 10s (GPU utilisation and memory swing
+# within seconds). Its series carry the
 # namespace/pod/container of the pod using the GPU, so no namespace/pod target labels here.
 - job_name: dcgm-exporter
   {{- include "prometheus.jobSettings" . | indent 2 }}
