@@ -135,4 +135,4 @@ local rules = import '../../lib/rules.libsonnet';
   },
 
   defaultDashboard:: 'kubernetes-apiserver',
-}
+} + (import 'etcd-extra.libsonnet')
