@@ -473,3 +473,4 @@ local rules = import '../../lib/rules.libsonnet';
 + (import 'apiserver.libsonnet')
 + (import 'coredns.libsonnet')
 + (import 'disruptions.libsonnet')
++ (import 'dashboards-coverage.libsonnet')

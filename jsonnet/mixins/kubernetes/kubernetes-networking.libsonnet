@@ -1,0 +1,59 @@
+// Infrastructure / Kubernetes networking: traffic and drops by namespace across the cluster, and
+// the busiest pods of the namespaces picked with `namespace`. cAdvisor counts bytes and drops on
+// each pod's network interface (the pod cgroup, container=""); pods on the host network are
+// counted with the node, not here.
+local x = import '../../lib/dashboards-extras.libsonnet';
+local d = import '../../lib/dashboards.libsonnet';
+
+function(c)
+  local sel = d.selector([c.cadvisorSelector, 'namespace=~"$namespace"']);
+  local byNamespace(metric) = 'sum by (namespace) (rate(%s%s[$__rate_interval]))' % [metric, sel];
+  local topPods(metric) = 'topk(20, sum by (namespace, pod) (rate(%s%s[$__rate_interval])))' % [metric, sel];
+
+  local q = {
+    nsReceive: d.target(byNamespace('container_network_receive_bytes_total'), '{{namespace}}'),
+    nsTransmit: d.target(byNamespace('container_network_transmit_bytes_total'), '{{namespace}}'),
+    nsDrops: d.target(
+      '%s + %s' % [byNamespace('container_network_receive_packets_dropped_total'), byNamespace('container_network_transmit_packets_dropped_total')],
+      '{{namespace}}'
+    ),
+    podReceive: d.target(topPods('container_network_receive_bytes_total'), '{{namespace}}/{{pod}}'),
+    podTransmit: d.target(topPods('container_network_transmit_bytes_total'), '{{namespace}}/{{pod}}'),
+    podDrops: d.target(
+      'topk(20, %s + %s)' % [
+        'sum by (namespace, pod) (rate(container_network_receive_packets_dropped_total%s[$__rate_interval]))' % sel,
+        'sum by (namespace, pod) (rate(container_network_transmit_packets_dropped_total%s[$__rate_interval]))' % sel,
+      ],
+      '{{namespace}}/{{pod}}'
+    ),
+  };
+
+  local p = {
+    nsReceive: d.timeseries('Received by namespace', 'Bytes per second the pods of each namespace receive. Good: steady, in line with the traffic they serve.', 'Bps', [q.nsReceive], min=0, stack=true),
+    nsTransmit: d.timeseries('Sent by namespace', 'Bytes per second the pods of each namespace send. Good: steady; a sudden jump is a bulk transfer or a loop.', 'Bps', [q.nsTransmit], min=0, stack=true),
+    nsDrops: d.timeseries('Dropped packets by namespace', 'Packets dropped in or out of the pods of each namespace. Good: 0.', 'pps', [q.nsDrops], thresholds=x.countBad, min=0),
+    podReceive: d.timeseries('Received: top 20 pods', 'The 20 pods receiving the most bytes per second. Good: the pods expected to be busy.', 'Bps', [q.podReceive], min=0),
+    podTransmit: d.timeseries('Sent: top 20 pods', 'The 20 pods sending the most bytes per second. Good: the pods expected to be busy.', 'Bps', [q.podTransmit], min=0),
+    podDrops: d.timeseries('Dropped packets: top 20 pods', 'The 20 pods dropping the most packets. Good: empty or 0.', 'pps', [q.podDrops], thresholds=x.countBad, min=0),
+  };
+
+  x.withNeighbours(
+    d.dashboard({
+      uid: 'kubernetes-networking',
+      title: 'Infrastructure / Kubernetes networking',
+      tags: ['infrastructure', 'kubernetes'],
+      description: 'Where does the traffic go? Bytes and dropped packets by namespace, and the busiest pods of the '
+                   + 'namespaces picked.',
+      variables: [d.variable('namespace', 'Namespace', 'kube_namespace_status_phase')],
+      panels: d.layout([
+        d.row('By namespace'),
+        [p.nsReceive, p.nsTransmit, p.nsDrops],
+        d.row('By pod'),
+        [p.podReceive, p.podTransmit, p.podDrops],
+      ]),
+    }),
+    [
+      x.neighbour('kubernetes-pod', 'Kubernetes pod', ['namespace']),
+      x.neighbour('kubernetes-cluster', 'Kubernetes cluster'),
+    ],
+  )
