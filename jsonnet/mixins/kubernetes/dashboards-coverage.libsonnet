@@ -6,7 +6,7 @@
 
   exporterMetrics+:: {
     'kube-state-metrics'+: ['kube_pod_info'],
-    kubelet+: ['kubelet_volume_stats_inodes_used', 'kubelet_volume_stats_used_bytes'],
+    kubelet+: ['kubelet_volume_stats_health_status_abnormal', 'kubelet_volume_stats_inodes_used', 'kubelet_volume_stats_used_bytes'],
     coredns+: ['coredns_forward_healthcheck_broken_total', 'coredns_panics_total'],
   },
 

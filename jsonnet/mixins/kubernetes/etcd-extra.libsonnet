@@ -1,7 +1,9 @@
 // Kubernetes control plane, etcd beyond membership and disk syncs: client requests failing (the API
 // server's reads and writes to its store) and slow backend commits (the bbolt database's own disk
-// writes, which stall apply and compaction). Joined to the control-plane area with `+`; like
-// the rest of it, shipped only with the chart's control-plane switch.
+// writes, which stall apply and compaction). Joined to the control-plane area with `+` and, like
+// the rest of it, shipped only with the chart's control-plane switch. Its alerts open the area's
+// default dashboard: a panel on a series recorded only where the switch is on would read nothing
+// everywhere else.
 local rules = import '../../lib/rules.libsonnet';
 
 {

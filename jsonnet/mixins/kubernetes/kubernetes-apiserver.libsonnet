@@ -6,8 +6,6 @@
 local x = import '../../lib/dashboards-extras.libsonnet';
 local d = import '../../lib/dashboards.libsonnet';
 local sloLib = import '../../lib/slo.libsonnet';
-// The etcd alerts' defaults: that file belongs to the control-plane area, whose rules are not in `c`.
-local etcd = (import 'etcd-extra.libsonnet')._config;
 
 function(c)
   local s = d.selector();
@@ -28,8 +26,6 @@ function(c)
   ]);
 
   local q = {
-    etcdGrpc: d.target('instance:etcd_grpc_server_handled_failed:ratio_rate5m%s' % s, '{{instance}}'),
-    etcdCommit: d.target('instance:etcd_disk_backend_commit_duration_seconds:p99_rate5m%s' % s, '{{instance}}'),
     budgetAvailability: d.target('slo:error_budget_remaining:ratio_rate30d%s' % slo('kube-apiserver-availability'), 'availability'),
     budgetLatency: d.target('slo:error_budget_remaining:ratio_rate30d%s' % slo('kube-apiserver-latency'), 'latency'),
     byCode: d.target('sum by (code) (rate(apiserver_request_total%s[$__rate_interval]))' % api(), '{{code}}'),
@@ -64,24 +60,6 @@ function(c)
   };
 
   local p = {
-    etcdGrpc: d.timeseries(
-      'etcd: failed requests',
-      'Share of the unary gRPC requests each etcd member failed (self-managed control planes only). Good: near 0, below the line.',
-      'percentunit',
-      [q.etcdGrpc],
-      thresholds=d.above([etcd.etcdGrpcFailedRatioThreshold]),
-      alerts=['EtcdGrpcRequestsFailing'],
-      min=0,
-    ),
-    etcdCommit: d.timeseries(
-      'etcd: backend commit p99',
-      "99th percentile of each etcd member's database commits (self-managed control planes only). Good: a few ms, below the line.",
-      's',
-      [q.etcdCommit],
-      thresholds=d.above([etcd.etcdBackendCommitThresholdSeconds]),
-      alerts=['EtcdBackendCommitSlow'],
-      min=0,
-    ),
     availability: d.timeseries(
       'Availability SLO: burn rate by window',
       'How fast 5xx answers spend the 30-day error budget, over the burn-rate windows (1 = exactly the budget). Good: below 1; the alerts need a long and a short window above the same line together.',
@@ -203,8 +181,6 @@ function(c)
         d.row('CoreDNS'),
         [[p.dnsUp, 4], p.dnsRequests, p.dnsRcodes],
         [p.dnsServfail, p.dnsLatency, p.forward, p.forwardRequests],
-        d.row('etcd (self-managed control planes)'),
-        [p.etcdGrpc, p.etcdCommit],
       ]),
     }),
     [x.neighbour('kubernetes-cluster', 'Kubernetes cluster')],

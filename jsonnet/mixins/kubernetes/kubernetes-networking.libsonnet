@@ -10,7 +10,19 @@ function(c)
   local byNamespace(metric) = 'sum by (namespace) (rate(%s%s[$__rate_interval]))' % [metric, sel];
   local topPods(metric) = 'topk(20, sum by (namespace, pod) (rate(%s%s[$__rate_interval])))' % [metric, sel];
 
+  local total(metric) = 'sum (rate(%s%s[$__rate_interval]))' % [metric, sel];
   local q = {
+    totalReceive: d.target(total('container_network_receive_bytes_total'), 'received'),
+    totalTransmit: d.target(total('container_network_transmit_bytes_total'), 'sent'),
+    share: d.target(
+      '(%s + %s) / scalar(%s + %s)' % [
+        byNamespace('container_network_receive_bytes_total'),
+        byNamespace('container_network_transmit_bytes_total'),
+        total('container_network_receive_bytes_total'),
+        total('container_network_transmit_bytes_total'),
+      ],
+      '{{namespace}}'
+    ),
     nsReceive: d.target(byNamespace('container_network_receive_bytes_total'), '{{namespace}}'),
     nsTransmit: d.target(byNamespace('container_network_transmit_bytes_total'), '{{namespace}}'),
     nsDrops: d.target(
@@ -29,6 +41,8 @@ function(c)
   };
 
   local p = {
+    total: d.timeseries('Traffic of the namespaces picked', 'Bytes per second all their pods receive and send. Good: steady, following the load.', 'Bps', [q.totalReceive, q.totalTransmit], min=0),
+    share: d.timeseries('Share of the traffic by namespace', "Each namespace's part of the bytes received and sent. Good: the namespaces expected to be busy lead.", 'percentunit', [q.share], min=0, max=1, stack=true),
     nsReceive: d.timeseries('Received by namespace', 'Bytes per second the pods of each namespace receive. Good: steady, in line with the traffic they serve.', 'Bps', [q.nsReceive], min=0, stack=true),
     nsTransmit: d.timeseries('Sent by namespace', 'Bytes per second the pods of each namespace send. Good: steady; a sudden jump is a bulk transfer or a loop.', 'Bps', [q.nsTransmit], min=0, stack=true),
     nsDrops: d.timeseries('Dropped packets by namespace', 'Packets dropped in or out of the pods of each namespace. Good: 0.', 'pps', [q.nsDrops], thresholds=x.countBad, min=0),
@@ -47,6 +61,7 @@ function(c)
       variables: [d.variable('namespace', 'Namespace', 'kube_namespace_status_phase')],
       panels: d.layout([
         d.row('By namespace'),
+        [p.total, p.share],
         [p.nsReceive, p.nsTransmit, p.nsDrops],
         d.row('By pod'),
         [p.podReceive, p.podTransmit, p.podDrops],

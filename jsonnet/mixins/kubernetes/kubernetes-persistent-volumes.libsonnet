@@ -13,6 +13,7 @@ function(c)
   local pvc = 'namespace, persistentvolumeclaim';
 
   local q = {
+    abnormal: d.target('max by (%s) (kubelet_volume_stats_health_status_abnormal%s) == 1' % [pvc, kubelet], '{{namespace}}/{{persistentvolumeclaim}}'),
     used: d.target('max by (%s) (kubelet_volume_stats_used_bytes%s)' % [pvc, kubelet], '{{namespace}}/{{persistentvolumeclaim}} used'),
     capacity: d.target('max by (%s) (kubelet_volume_stats_capacity_bytes%s)' % [pvc, kubelet], '{{namespace}}/{{persistentvolumeclaim}} capacity'),
     free: d.target('namespace_persistentvolumeclaim:kubelet_volume_stats_available_bytes:ratio%s' % s, '{{namespace}}/{{persistentvolumeclaim}}'),
@@ -36,6 +37,14 @@ function(c)
   };
 
   local p = {
+    abnormal: d.timeseries(
+      'Volumes reported abnormal',
+      'Claims whose CSI driver reports the volume abnormal (1; only drivers with volume health monitoring report). Good: empty.',
+      'short',
+      [q.abnormal],
+      thresholds=x.countBad,
+      min=0,
+    ),
     used: d.timeseries(
       'Space used and capacity',
       "Bytes used on each claim's volume against its size. Good: used well below capacity, growing no faster than planned.",
@@ -106,7 +115,7 @@ function(c)
       ],
       panels: d.layout([
         d.row('Space'),
-        [p.used, p.free],
+        [p.used, p.free, p.abnormal],
         d.row('Inodes'),
         [p.inodesUsed, p.inodesFree],
         d.row('Phases and operations'),

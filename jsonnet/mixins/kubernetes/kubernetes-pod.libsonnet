@@ -15,6 +15,17 @@ function(c)
   local resource(metric, name) = 'max by (pod, container) (%s%s)' % [metric, ksm(['resource="%s"' % name])];
 
   local q = {
+    // Usage against what each container asked for and may use (containers without one have no line).
+    cpuOfRequest: d.target(
+      'sum by (pod, container) (rate(container_cpu_usage_seconds_total%s[$__rate_interval])) / on (pod, container) %s'
+      % [containers, resource('kube_pod_container_resource_requests', 'cpu')],
+      '{{pod}}/{{container}}'
+    ),
+    memoryOfLimit: d.target(
+      'sum by (pod, container) (container_memory_working_set_bytes%s) / on (pod, container) %s'
+      % [containers, resource('kube_pod_container_resource_limits', 'memory')],
+      '{{pod}}/{{container}}'
+    ),
     cpu: d.target('sum by (pod, container) (rate(container_cpu_usage_seconds_total%s[$__rate_interval]))' % containers, '{{pod}}/{{container}} usage'),
     cpuRequests: d.target(resource('kube_pod_container_resource_requests', 'cpu'), '{{pod}}/{{container}} requests'),
     cpuLimits: d.target(resource('kube_pod_container_resource_limits', 'cpu'), '{{pod}}/{{container}} limits'),
@@ -32,6 +43,20 @@ function(c)
   };
 
   local p = {
+    cpuOfRequest: d.timeseries(
+      'CPU usage / request',
+      'CPU each container uses against what it requests. Good: near 1; far above, the node is overcommitted; far below, the request wastes capacity.',
+      'percentunit',
+      [q.cpuOfRequest],
+      min=0,
+    ),
+    memoryOfLimit: d.timeseries(
+      'Memory working set / limit',
+      'Working set of each container against its memory limit. Good: well below 1; at 1 the container is OOM-killed.',
+      'percentunit',
+      [q.memoryOfLimit],
+      min=0,
+    ),
     cpu: d.timeseries(
       'CPU: usage, requests, limits per container',
       'Cores each container uses, requests and may use. Good: usage near requests and clear of the limit.',
@@ -94,8 +119,8 @@ function(c)
       ],
       panels: d.layout([
         d.row('Compute resources'),
-        [p.cpu, p.throttled],
-        [p.memory, p.restarts],
+        [p.cpu, p.cpuOfRequest, p.throttled],
+        [p.memory, p.memoryOfLimit, p.restarts],
         d.row('Networking'),
         [p.network, p.drops],
       ]),
