@@ -11,6 +11,8 @@ std.set([
   // kubelet (certificate manager)
   'kubelet_certificate_manager_client_expiration_renew_errors',
   'kubelet_server_expiration_renew_errors',
+  // kubelet (evictions by signal)
+  'kubelet_evictions',
   // node-exporter (/proc/vmstat)
   'node_vmstat_oom_kill',
   'node_vmstat_pgmajfault',

@@ -140,7 +140,12 @@ def test_collectors_are_switched_by_values(tmp_path):
         "--no-collector.hwmon",
         "--collector.systemd",
         "--collector.processes",
+        # With the systemd collector, its per-service restart counters (NodeSystemdServiceCrashlooping).
+        "--collector.systemd.enable-restarts-metrics",
     ]
+    overlay = {"node-exporter": {"collectors": {"enabled": ["processes"]}}}
+    args = args_of(ds_pod(render("prod", overlay, tmp_path)))
+    assert "--collector.systemd.enable-restarts-metrics" not in args
 
 
 def test_tolerations_switch(tmp_path):

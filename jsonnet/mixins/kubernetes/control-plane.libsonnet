@@ -135,4 +135,4 @@ local config = import '../../lib/config.libsonnet';
   },
 
   defaultDashboard:: 'kubernetes-apiserver',
-}
+} + (import 'etcd-extra.libsonnet')

@@ -10,6 +10,9 @@ function(c)
   local ksm(extra=[]) = d.selector([c.kubeStateMetricsSelector, 'node=~"$node"'] + extra);
 
   local q = {
+    evictions: d.target(
+      'sum by (node, eviction_signal) (increase(kubelet_evictions%s[$__rate_interval]))' % kubelet(), '{{node}} {{eviction_signal}}'
+    ),
     up: d.target('sum (up%s)' % kubelet(), 'up'),
     down: d.target('max by (node) (up%s) == 0' % kubelet(), '', instant=true, format='table'),
     pleg: d.target('node:kubelet_pleg_relist_duration_seconds:p99_rate5m%s' % n, '{{node}}'),
@@ -43,6 +46,15 @@ function(c)
   };
 
   local p = {
+    evictions: d.timeseries(
+      'Pods evicted',
+      'Pods each kubelet evicted, by the eviction signal (memory, disk, PIDs running short). Good: 0.',
+      'short',
+      [q.evictions],
+      thresholds=d.countBad,
+      alerts=['KubeNodeEviction'],
+      min=0,
+    ),
     up: d.upStat('Kubelets up', 'Kubelets of the selected nodes answering scrapes. Good: one per node.', [q.up], alerts=['KubeletDown']),
     down: d.table('Kubelets down', 'Nodes whose kubelet fails its scrapes right now. Good: empty.', 'short', [q.down], alerts=['KubeletDown']),
     pleg: d.timeseries(
@@ -143,6 +155,8 @@ function(c)
         [p.pressure, p.unreachable, p.readyChanges],
         d.row('Certificates'),
         [p.ttl, p.renewErrors],
+        d.row('Evictions'),
+        [p.evictions],
       ]),
     }),
     [d.neighbour('kubernetes-cluster', 'Kubernetes cluster'), d.neighbour('node-health', 'Node health')],

@@ -14,6 +14,8 @@ function(c)
   local net(metric) = 'sum by (pod) (rate(%s%s[$__rate_interval]))' % [metric, d.selector([c.cadvisorSelector, ns])];
 
   local q = {
+    pdbDesired: d.target(kube('kube_poddisruptionbudget_status_desired_healthy', ['poddisruptionbudget']), '{{poddisruptionbudget}} required'),
+    pdbCurrent: d.target(kube('kube_poddisruptionbudget_status_current_healthy', ['poddisruptionbudget']), '{{poddisruptionbudget}} healthy'),
     cpu: d.target('topk(20, namespace_pod:container_cpu_usage_seconds:sum_rate5m%s)' % s, '{{pod}}'),
     cpuRequests: d.target('sum by (namespace) (%s)' % kube('kube_pod_container_resource_requests', ['namespace', 'pod', 'container'], ['resource="cpu"']), '{{namespace}} requests'),
     cpuLimits: d.target('sum by (namespace) (%s)' % kube('kube_pod_container_resource_limits', ['namespace', 'pod', 'container'], ['resource="cpu"']), '{{namespace}} limits'),
@@ -73,6 +75,14 @@ function(c)
   };
 
   local p = {
+    pdb: d.timeseries(
+      'Disruption budgets: required and healthy pods',
+      'Healthy pods each PodDisruptionBudget requires against those it has. Good: healthy at or above required; below, drains and upgrades are blocked.',
+      'short',
+      [q.pdbDesired, q.pdbCurrent],
+      alerts=['KubePdbNotEnoughHealthyPods'],
+      min=0,
+    ),
     cpu: d.timeseries('CPU usage: top 20 pods', 'Cores used per pod. Good: close to what the pods request.', 'short', [q.cpu], min=0),
     cpuTotals: d.timeseries(
       'CPU: usage, requests, limits',
@@ -231,6 +241,8 @@ function(c)
         [p.jobs, p.hpa],
         d.row('Persistent volumes'),
         [p.pvSpace, p.pvInodes, p.pvcPending, p.pvErrors],
+        d.row('Disruption budgets'),
+        [p.pdb],
       ]),
     }),
     [

@@ -472,3 +472,5 @@ local config = import '../../lib/config.libsonnet';
 + (import 'storage.libsonnet')
 + (import 'apiserver.libsonnet')
 + (import 'coredns.libsonnet')
++ (import 'disruptions.libsonnet')
++ (import 'dashboards-coverage.libsonnet')

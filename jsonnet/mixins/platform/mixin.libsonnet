@@ -373,4 +373,4 @@ local config = import '../../lib/config.libsonnet';
   grafanaDashboards+:: {
     'nodes.json': (import 'nodes.libsonnet')(c),
   },
-} + (import 'node-extra.libsonnet')
+} + (import 'node-extra.libsonnet') + (import 'systemd-restarts.libsonnet')

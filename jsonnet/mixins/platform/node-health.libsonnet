@@ -8,6 +8,10 @@ function(c)
   local raw(extra=[]) = d.selector([c.nodeExporterSelector, 'instance=~"$instance"'] + extra);
 
   local q = {
+    // Restarts per 5 minutes, the alert's window, so the line is its threshold.
+    systemdRestarts: d.target(
+      'max by (instance, name) (rate(node_systemd_service_restart_total%s[$__rate_interval])) * 300' % raw(), '{{instance}} {{name}}'
+    ),
     inodes: d.target('instance_mountpoint:node_filesystem_files_free:ratio%s' % node, '{{instance}} {{mountpoint}}'),
     conntrack: d.target('instance:node_nf_conntrack_entries:ratio%s' % node, '{{instance}}'),
     filefd: d.target('instance:node_filefd_allocated:ratio%s' % node, '{{instance}}'),
@@ -84,6 +88,15 @@ function(c)
       [q.ifaceUp],
       min=0,
       max=1,
+    ),
+    systemdRestarts: d.timeseries(
+      'systemd service restarts',
+      'Restarts of each systemd service per 5 minutes (needs the systemd collector). Good: 0; above the line a service crash-loops.',
+      'short',
+      [q.systemdRestarts],
+      thresholds=d.above([c.nodeSystemdServiceRestartsThreshold]),
+      alerts=['NodeSystemdServiceCrashlooping'],
+      min=0,
     ),
     systemd: d.table(
       'Failed systemd units',
@@ -180,6 +193,8 @@ function(c)
         [p.majorFaults, p.psiMemory, p.psiIo, p.psiCpu],
         d.row('Time'),
         [p.clock],
+        d.row('Services'),
+        [p.systemdRestarts],
       ]),
     }),
     [

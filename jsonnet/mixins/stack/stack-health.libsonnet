@@ -11,6 +11,7 @@ function(c)
   local rate(metric, sel, labels) = 'sum by (%s) (rate(%s%s[$__rate_interval]))' % [labels, metric, sel];
 
   local q = {
+    targetSync: d.target(inc('prometheus_target_sync_failed_total', ', scrape_job'), '{{instance}} {{scrape_job}}'),
     sdFailures: d.target(inc('prometheus_sd_refresh_failures_total', ', mechanism'), '{{instance}} {{mechanism}}'),
     k8sFailures: d.target(inc('prometheus_sd_kubernetes_failures_total'), '{{instance}} kubernetes'),
     appended: d.target(rate('prometheus_tsdb_head_samples_appended_total', prom, 'instance'), '{{instance}}'),
@@ -62,6 +63,15 @@ function(c)
   };
 
   local p = {
+    targetSync: d.timeseries(
+      'Target sync failures',
+      'Failed syncs of each scrape pool (targets built from what discovery found). Good: 0; otherwise the job scrapes stale targets.',
+      'short',
+      [q.targetSync],
+      thresholds=d.countBad,
+      alerts=['PrometheusTargetSyncFailure'],
+      min=0,
+    ),
     discovery: d.timeseries(
       'Service discovery failures',
       'Failed refreshes per discovery mechanism and failed Kubernetes list/watch calls. Good: 0; failures leave targets stale or unscraped.',
@@ -210,6 +220,8 @@ function(c)
         d.row('Alertmanager cluster'),
         [[p.amUp, 4], [p.amHashes, 4], p.amDown, p.amReload],
         [p.amPeerFailures],
+        d.row('Prometheus: scrape pools'),
+        [p.targetSync],
       ]),
     }),
     [d.neighbour('prometheus-alertmanager', 'Prometheus and Alertmanager')],
