@@ -340,7 +340,7 @@ def test_prod_auth_and_tls_live(prod, tmp_path):
             tools.stop(proc)
         capture.server.shutdown()
         for log in sorted(tmp_path.glob("*.log")):
-            print(f"--- {log.name}\n{sandbox._tail(log)}")
+            print(f"--- {log.name}\n{sandbox.log_tail(log)}")
 
 
 def test_exporter_job_mutual_tls_live(tmp_path):
@@ -437,4 +437,4 @@ def test_exporter_job_mutual_tls_live(tmp_path):
         for proc in procs:
             tools.stop(proc)
         for log in sorted(tmp_path.glob("*.log")):
-            print(f"--- {log.name}\n{sandbox._tail(log)}")
+            print(f"--- {log.name}\n{sandbox.log_tail(log)}")

@@ -1,38 +1,36 @@
-"""The Grafana dashboards the mixins generate follow the house conventions, and the dashboards
-library (jsonnet/lib/dashboards.libsonnet) lays panels out and refuses incomplete ones.
+"""The Grafana dashboards the mixins generate pass the dashboard checks, and the dashboards library
+(jsonnet/lib/dashboards.libsonnet) lays panels out and refuses incomplete ones.
 
-`problems()` states the conventions once; every generated dashboard must have none, and each
-convention is shown to catch a dashboard broken on purpose.
+The conventions are enforced in one place, the `dashboards/*` checks (cfmon.checks.dashboards and
+cfmon.checks.thresholds): here they run on the rendered dashboards, which must have no finding, and
+on a rendered dashboard broken on purpose, which each check must catch. `house_problems()` holds
+the few house conventions no check holds yet (tags, links, tooltip, variable chaining, strict
+datasource variables, refIds, variables and runbook links that exist).
 """
 
 from __future__ import annotations
 
 import copy
-import datetime
+import dataclasses
 import json
 import re
-from dataclasses import dataclass, field
 
-import promql_parser
 import pytest
 import yaml
 from conftest import ROOT, promtool_expr_test
 
 from cfmon import tools
+from cfmon.checks import REGISTRY
+from cfmon.checks.base import Context
 from cfmon.errors import UserError
+from cfmon.project import Project
+from cfmon.render import Rendered, render
 
 DASHBOARDS_DIR = "charts/creativeflow-monitoring/charts/grafana/files/dashboards/"
 STANDARD_VARIABLES = ["datasource", "environment", "cluster"]
-TITLE = re.compile(r"^[A-Z0-9][^/]* / [A-Z0-9][^/]*$")
-GRID_WIDTH = 24
-# Panels that show no numbers (no unit) and panels that need no description.
-UNITLESS = {"row", "text", "logs"}
-UNDESCRIBED = {"row"}
-# Grafana's interval variables, replaced by distinct durations so the parsed ranges tell them apart.
-RATE_INTERVAL = datetime.timedelta(seconds=299)
-GRAFANA_INTERVALS = {"$__rate_interval": "299s", "$__range": "3601s", "$__interval": "61s"}
-RATE_FUNCTIONS = {"rate", "increase", "irate"}
 VARIABLE = re.compile(r"\$(?:\{(\w+)\}|([A-Za-z_]\w*))")  # not label_replace's $1
+DASHBOARD_CHECKS = [c for c in REGISTRY if c.id.startswith("dashboards/")]
+BROKEN = "Applications/application-performance.json"
 
 # The role dashboards (folder/uid), with the refresh and variables each audience needs.
 ROLE_DASHBOARDS = {
@@ -51,77 +49,48 @@ def evaluate(tmp_path, source: str):
     return json.loads(tools.jsonnet_evaluate(src))
 
 
-@dataclass
-class Catalog:
-    """What the dashboards may refer to: alert parameters, series names, recorded quantiles."""
-
-    alert_params: dict[str, dict[str, float]]
-    series: set[str]
-    # (quantile, raw histogram metric, labels the recorded buckets keep) of every recorded quantile.
-    recorded_quantiles: list[tuple[float, str, frozenset[str]]] = field(default_factory=list)
-
-
-def _selectors(node) -> list[str]:
-    from cfmon import promql
-
-    return [n.name for n in promql.walk(node) if isinstance(n, promql_parser.VectorSelector) and n.name]
-
-
-def _grouping(node) -> frozenset[str] | None:
-    """Labels of the outermost `by` aggregation (None when there is none)."""
-    from cfmon import promql
-
-    for n in promql.walk(node):
-        if isinstance(n, promql_parser.AggregateExpr) and n.modifier is not None:
-            return frozenset(n.modifier.labels)
-    return None
-
-
-def build_catalog(pairs: list[list[str]], params, series) -> Catalog:
-    from cfmon import promql
-
-    records: dict[str, str] = {}
-    for name, expr in pairs:  # a name recorded several times (per SLO) keeps its first expression
-        records.setdefault(name, expr)
-
-    def raw_bucket(name: str, seen=()) -> tuple[str, frozenset[str]] | None:
-        """The raw `_bucket` metric a recorded bucket series comes from, and the labels it keeps."""
-        if name not in records or name in seen:
-            return (name, frozenset()) if name.endswith("_bucket") and ":" not in name else None
-        tree = promql.parse(records[name])
-        for sel in _selectors(tree):
-            found = raw_bucket(sel, (*seen, name))
-            if found:
-                labels = _grouping(tree)
-                return found[0], labels if labels is not None and found[1] == frozenset() else found[1]
-        return None
-
-    quantiles = []
-    for _, expr in pairs:
-        for node in promql.walk(promql.parse(expr)):
-            if isinstance(node, promql_parser.Call) and node.func.name == "histogram_quantile":
-                for sel in _selectors(node.args[1]):
-                    found = raw_bucket(sel)
-                    if found:
-                        quantiles.append((node.args[0].val, found[0], found[1] - {"le"}))
-    return Catalog(params, set(series) | set(records), quantiles)
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """Dashboards, alert params and recording rules, evaluated once from the Jsonnet."""
+    """Dashboards and alert params, evaluated once from the Jsonnet."""
     tmp = tmp_path_factory.mktemp("dashboards")
     data = evaluate(
         tmp,
         f"local m = import '{ROOT}/jsonnet/main.libsonnet';\n"
-        "{ dashboards: m.dashboards, alertParams: m.alertParams, series: m.metrics.seriesNames,\n"
-        "  records: [[r.record, r.expr] for f in std.objectValues(m.ruleFiles) for g in f.groups\n"
-        "            for r in g.rules if std.objectHas(r, 'record')] }\n",
+        "{ dashboards: m.dashboards, alertParams: m.alertParams }\n",
     )
-    return data["dashboards"], build_catalog(data["records"], data["alertParams"], data["series"])
+    return data["dashboards"], data["alertParams"]
 
 
-# ---- the conventions ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> Rendered:
+    """The prod render (dashboards, datasources and rules as they ship), once."""
+    return render(Project(ROOT), "prod", out=tmp_path_factory.mktemp("render") / "prod")
+
+
+def with_dashboard(rendered: Rendered, path: str, model: dict) -> Rendered:
+    """The render with the dashboard at `path` (folder/file) replaced by `model`."""
+    key = path.rsplit("/", 1)[-1]
+    resources = []
+    for r in rendered.resources:
+        if r.kind == "ConfigMap" and key in (r.obj.get("data") or {}):
+            obj = copy.deepcopy(r.obj)
+            obj["data"][key] = json.dumps(model, indent=2, sort_keys=True)
+            r = dataclasses.replace(r, obj=obj)
+        resources.append(r)
+    return dataclasses.replace(rendered, resources=resources)
+
+
+def findings(rendered: Rendered) -> dict[str, list[str]]:
+    """check id -> messages of every dashboard check that finds something."""
+    out = {}
+    for check in DASHBOARD_CHECKS:
+        found = check().run(Context(Project(ROOT), rendered.env, rendered))
+        if found:
+            out[check.id] = [f.message for f in found]
+    return out
+
+
+# ---- house conventions no check holds yet ----------------------------------------------------------
 
 
 def panels_of(dashboard: dict) -> list[dict]:
@@ -156,54 +125,9 @@ def _param_default(value):
     return params[m.group(1)][m.group(2)]
 
 
-def promql_problems(where: str, expr: str, catalog: Catalog) -> list[str]:
-    from cfmon import promql
-
-    text = expr
-    for var, duration in GRAFANA_INTERVALS.items():
-        text = text.replace(var, duration)
-    try:
-        tree = promql.parse(text)
-    except promql.PromqlError as exc:
-        return [f"{where}: does not parse as PromQL ({exc}): {expr}"]
-    found = []
-    for node in promql.walk(tree):
-        if isinstance(node, promql_parser.Call) and node.func.name in RATE_FUNCTIONS:
-            arg = node.args[0]
-            if isinstance(arg, promql_parser.MatrixSelector) and arg.range != RATE_INTERVAL:
-                found.append(f"{where}: {node.func.name}() over {arg.range}, not [$__rate_interval]: {expr}")
-        if isinstance(node, promql_parser.Call) and node.func.name == "histogram_quantile":
-            raw = [n for n in _selectors(node.args[1]) if ":" not in n and n.endswith("_bucket")]
-            labels = (_grouping(node.args[1]) or frozenset()) - {"le"}
-            for q, metric, kept in catalog.recorded_quantiles:
-                if raw and metric in raw and q == node.args[0].val and labels <= kept:
-                    found.append(
-                        f"{where}: raw histogram_quantile({q}) of {metric}: a recording rule has it: {expr}"
-                    )
-    for name in sorted(promql.metric_names(text) - catalog.series):
-        found.append(
-            f"{where}: unknown metric {name} (not in the contract, an exporter list or a recording rule)"
-        )
-    return found
-
-
-def overlaps(a: dict, b: dict) -> bool:
-    return (
-        a["x"] < b["x"] + b["w"]
-        and b["x"] < a["x"] + a["w"]
-        and a["y"] < b["y"] + b["h"]
-        and b["y"] < a["y"] + a["h"]
-    )
-
-
-def problems(path: str, dashboard: dict, catalog: Catalog) -> list[str]:
-    """Every convention a generated dashboard breaks, as messages naming the panel."""
+def house_problems(path: str, dashboard: dict, alert_params: dict) -> list[str]:
+    """The conventions a generated dashboard breaks that no `dashboards/*` check holds (yet)."""
     found: list[str] = []
-    uid = dashboard.get("uid")
-    if path.rsplit("/", 1)[-1] != f"{uid}.json":
-        found.append(f"{path}: uid {uid!r} is not the file name stem")
-    if not TITLE.match(dashboard.get("title", "")):
-        found.append(f"{path}: title {dashboard.get('title')!r} is not 'Area / Topic'")
     if "creativeflow" not in dashboard.get("tags", []):
         found.append(f"{path}: no 'creativeflow' tag")
     if not any(
@@ -216,10 +140,8 @@ def problems(path: str, dashboard: dict, catalog: Catalog) -> list[str]:
 
     variables = dashboard.get("templating", {}).get("list", [])
     names = [v["name"] for v in variables]
-    if names[:3] != STANDARD_VARIABLES:
-        found.append(f"{path}: the first variables are {names[:3]}, not {STANDARD_VARIABLES}")
-    else:
-        if variables[0]["type"] != "datasource" or variables[0]["query"] not in ("prometheus", "loki"):
+    if names[:3] == STANDARD_VARIABLES:  # the order itself is dashboards/metadata's
+        if variables[0]["query"] not in ("prometheus", "loki"):
             found.append(f"{path}: variable datasource must be a prometheus or loki datasource variable")
         for v in variables[1:]:
             if v.get("type") == "query" and v.get("datasource", {}).get("uid") != "${datasource}":
@@ -227,34 +149,11 @@ def problems(path: str, dashboard: dict, catalog: Catalog) -> list[str]:
         if "$environment" not in json.dumps(variables[2].get("query")):
             found.append(f"{path}: variable cluster is not filtered by $environment")
 
-    panels = panels_of(dashboard)
-    ids = [p.get("id") for p in panels]
-    for i in sorted({i for i in ids if ids.count(i) > 1}, key=str):
-        found.append(f"{path}: duplicate panel id {i}")
-    for p in panels:
-        g, title = p.get("gridPos", {}), p.get("title")
-        if (
-            not all(isinstance(g.get(k), int) for k in "xywh")
-            or g["x"] < 0
-            or g["w"] < 1
-            or g["x"] + g["w"] > GRID_WIDTH
-        ):
-            found.append(f"{path}: panel {title!r} gridPos {g} is outside the {GRID_WIDTH}-column grid")
-    placed = [p for p in panels if all(isinstance(p.get("gridPos", {}).get(k), int) for k in "xywh")]
-    for i, a in enumerate(placed):
-        for b in placed[i + 1 :]:
-            if overlaps(a["gridPos"], b["gridPos"]):
-                found.append(f"{path}: panels {a['title']!r} and {b['title']!r} overlap")
-
     defined = set(names)
-    for p in panels:
-        kind, title = p.get("type"), p.get("title")
-        where = f"{path}: panel {title!r}"
-        if kind not in UNDESCRIBED and not p.get("description"):
-            found.append(f"{where}: no description (say what good looks like)")
-        if kind not in UNITLESS and not p.get("fieldConfig", {}).get("defaults", {}).get("unit"):
-            found.append(f"{where}: no unit")
+    for p in panels_of(dashboard):
+        where = f"{path}: panel {p.get('title')!r}"
         targets = p.get("targets", [])
+        # dashboards/datasource also accepts a provisioned uid; the house rule is the variable only.
         if targets and p.get("datasource", {}).get("uid") != "${datasource}":
             found.append(f"{where}: its datasource is not the datasource variable")
         refs = [t.get("refId") for t in targets]
@@ -263,36 +162,27 @@ def problems(path: str, dashboard: dict, catalog: Catalog) -> list[str]:
         for t in targets:
             if t.get("datasource", {}).get("uid") != "${datasource}":
                 found.append(f"{where}: target {t.get('refId')} does not use the datasource variable")
-            expr = t.get("expr", "")
-            for a, b in VARIABLE.findall(expr):
+            for a, b in VARIABLE.findall(t.get("expr", "")):
                 var = a or b
                 if not var.startswith("__") and var not in defined:
                     found.append(f"{where}: target {t.get('refId')} uses undefined variable ${var}")
-            if t.get("datasource", {}).get("type") == "prometheus":
-                found.extend(promql_problems(f"{where} target {t.get('refId')}", expr, catalog))
-
-        # Thresholds of a panel that mirrors alerts with parameters are those parameters' defaults:
-        # every step is one, and some step is (a parameter the panel does not draw, e.g. a prediction
-        # horizon, needs no line). Alerts without parameters (`up == 0`, `> 0`) fix no line.
-        alerts = runbook_alerts(p)
-        values = set(step_values(p))
-        for alert in alerts:
-            if alert not in catalog.alert_params:
+        # The threshold lines themselves are dashboards/thresholds'; a runbook link must name an alert.
+        for alert in runbook_alerts(p):
+            if alert not in alert_params:
                 found.append(f"{where}: links the runbook of {alert}, which is not an alert")
-        allowed = {v for a in alerts for v in catalog.alert_params.get(a, {}).values()}
-        if allowed and not values & allowed:
-            found.append(f"{where}: no threshold step equals a parameter of {alerts}")
-        if allowed and values - allowed:
-            found.append(f"{where}: threshold steps {sorted(values - allowed)} are no parameter of {alerts}")
     return found
 
 
 # ---- every generated dashboard --------------------------------------------------------------------
 
 
-def test_every_dashboard_follows_the_conventions(built):
-    dashboards, catalog = built
-    found = [msg for path, d in sorted(dashboards.items()) for msg in problems(path, d, catalog)]
+def test_every_rendered_dashboard_passes_the_dashboard_checks(rendered):
+    assert findings(rendered) == {}
+
+
+def test_every_dashboard_follows_the_house_conventions(built):
+    dashboards, alert_params = built
+    found = [msg for path, d in sorted(dashboards.items()) for msg in house_problems(path, d, alert_params)]
     assert found == []
 
 
@@ -361,21 +251,52 @@ def _raw_quantile(d):
     )
 
 
-BREAKAGES = {
-    "uid": (lambda d: d.update(uid="other"), "is not the file name stem"),
-    "title": (lambda d: d.update(title="Application performance"), "is not 'Area / Topic'"),
-    "tag": (lambda d: d.update(tags=["applications"]), "no 'creativeflow' tag"),
-    "links": (lambda d: d.update(links=[]), "no links to the other creativeflow dashboards"),
+# Each breakage and the check that must catch it (the only check that finds anything).
+CHECKED = {
+    "uid": (lambda d: d.update(uid="other"), "dashboards/metadata"),
+    "title": (lambda d: d.update(title="Application performance"), "dashboards/metadata"),
     "variable order": (
         lambda d: d["templating"]["list"].insert(0, d["templating"]["list"].pop(1)),
-        "the first variables are",
+        "dashboards/metadata",
     ),
+    "description": (lambda d: _first(d, "timeseries").pop("description"), "dashboards/panel-docs"),
+    "unit": (lambda d: _first(d, "stat")["fieldConfig"]["defaults"].pop("unit"), "dashboards/panel-docs"),
+    "duplicate id": (lambda d: d["panels"][2].update(id=d["panels"][1]["id"]), "dashboards/panel-ids"),
+    "overlap": (_break_overlap, "dashboards/grid"),
+    "off the grid": (lambda d: _first(d, "stat")["gridPos"].update(x=20, w=8), "dashboards/grid"),
+    "threshold": (
+        lambda d: _alerting_panel(d)["fieldConfig"]["defaults"]["thresholds"]["steps"][-1].update(value=0.42),
+        "dashboards/thresholds",
+    ),
+    "thresholds dropped": (
+        lambda d: _alerting_panel(d)["fieldConfig"]["defaults"].update(
+            thresholds={"mode": "absolute", "steps": [{"color": "green", "value": None}]}
+        ),
+        "dashboards/thresholds",
+    ),
+    "fixed rate window": (
+        lambda d: _first(d, "stat")["targets"][0].update(expr="sum(rate(http_requests_total[5m]))"),
+        "dashboards/rate-interval",
+    ),
+    "unknown metric": (
+        lambda d: _first(d, "stat")["targets"][0].update(expr="sum(service:http_requests_typo:rate5m)"),
+        "dashboards/metrics-known",
+    ),
+    "unparsable": (
+        lambda d: _first(d, "stat")["targets"][0].update(expr="sum(rate(x[$__rate_interval])"),
+        "dashboards/promql",
+    ),
+    "raw quantile": (_raw_quantile, "dashboards/quantile"),
+}
+
+# Breakages of the house conventions no check holds, and what house_problems() says.
+UNCHECKED = {
+    "tag": (lambda d: d.update(tags=["applications"]), "no 'creativeflow' tag"),
+    "links": (lambda d: d.update(links=[]), "no links to the other creativeflow dashboards"),
     "cluster not chained": (
         lambda d: d["templating"]["list"][2]["query"].update(query="label_values(up, cluster)"),
         "not filtered by $environment",
     ),
-    "description": (lambda d: _first(d, "timeseries").pop("description"), "no description"),
-    "unit": (lambda d: _first(d, "stat")["fieldConfig"]["defaults"].pop("unit"), "no unit"),
     "panel datasource": (
         lambda d: _first(d, "timeseries").update(datasource={"type": "prometheus", "uid": "prometheus"}),
         "its datasource is not the datasource variable",
@@ -386,34 +307,9 @@ BREAKAGES = {
         ),
         "does not use the datasource variable",
     ),
-    "duplicate id": (lambda d: d["panels"][2].update(id=d["panels"][1]["id"]), "duplicate panel id"),
-    "overlap": (_break_overlap, "overlap"),
-    "off the grid": (lambda d: _first(d, "stat")["gridPos"].update(x=20, w=8), "outside the 24-column grid"),
-    "threshold": (
-        lambda d: _alerting_panel(d)["fieldConfig"]["defaults"]["thresholds"]["steps"][-1].update(value=0.42),
-        "no parameter of",
-    ),
-    "thresholds dropped": (
-        lambda d: _alerting_panel(d)["fieldConfig"]["defaults"].update(
-            thresholds={"mode": "absolute", "steps": [{"color": "green", "value": None}]}
-        ),
-        "no threshold step equals a parameter of",
-    ),
     "unknown alert": (
         lambda d: _alerting_panel(d)["links"][0].update(title="Runbook: NoSuchAlert"),
         "which is not an alert",
-    ),
-    "fixed rate window": (
-        lambda d: _first(d, "stat")["targets"][0].update(expr="sum(rate(http_requests_total[5m]))"),
-        "not [$__rate_interval]",
-    ),
-    "unknown metric": (
-        lambda d: _first(d, "stat")["targets"][0].update(expr="sum(service:http_requests_typo:rate5m)"),
-        "unknown metric service:http_requests_typo:rate5m",
-    ),
-    "unparsable": (
-        lambda d: _first(d, "stat")["targets"][0].update(expr="sum(rate(x[$__rate_interval])"),
-        "does not parse",
     ),
     "undefined variable": (
         lambda d: _first(d, "stat")["targets"][0].update(
@@ -421,32 +317,48 @@ BREAKAGES = {
         ),
         "undefined variable $team",
     ),
-    "raw quantile": (_raw_quantile, "a recording rule has it"),
 }
 
 
-@pytest.mark.parametrize("name", sorted(BREAKAGES))
-def test_a_broken_dashboard_fails_the_conventions(built, name):
-    dashboards, catalog = built
-    path = "Applications/application-performance.json"
-    assert problems(path, dashboards[path], catalog) == []
-    broken = copy.deepcopy(dashboards[path])
-    breakage, message = BREAKAGES[name]
+def _model(rendered: Rendered, path: str) -> dict:
+    key = path.rsplit("/", 1)[-1]
+    return next(
+        json.loads(r.obj["data"][key])
+        for r in rendered.resources
+        if r.kind == "ConfigMap" and key in (r.obj.get("data") or {})
+    )
+
+
+@pytest.mark.parametrize("name", sorted(CHECKED))
+def test_a_broken_dashboard_fails_its_check(rendered, name):
+    broken = _model(rendered, BROKEN)
+    breakage, check_id = CHECKED[name]
     breakage(broken)
-    found = problems(path, broken, catalog)
+    assert list(findings(with_dashboard(rendered, BROKEN, broken))) == [check_id]
+
+
+@pytest.mark.parametrize("name", sorted(UNCHECKED))
+def test_a_broken_dashboard_fails_the_house_conventions(built, name):
+    dashboards, alert_params = built
+    assert house_problems(BROKEN, dashboards[BROKEN], alert_params) == []
+    broken = copy.deepcopy(dashboards[BROKEN])
+    breakage, message = UNCHECKED[name]
+    breakage(broken)
+    found = house_problems(BROKEN, broken, alert_params)
     assert any(message in f for f in found), found
 
 
-def test_a_raw_quantile_at_a_level_no_rule_records_is_allowed(built):
-    """Per model version no recording rule exists: the raw histogram is the only way (INT-007)."""
-    _, catalog = built
+def test_a_raw_quantile_at_a_level_no_rule_records_is_allowed(rendered):
+    """Per model version no recording rule exists: the raw histogram is the only way."""
     expr = (
         "histogram_quantile(0.99, sum by (le, model_name, model_version) "
         "(rate(custom_model_inference_latency_seconds_bucket[$__rate_interval])))"
     )
-    assert promql_problems("t", expr, catalog) == []
-    per_model = expr.replace(", model_version", "")
-    assert "a recording rule has it" in promql_problems("t", per_model, catalog)[0]
+    for by, expected in ((expr, {}), (expr.replace(", model_version", ""), ["dashboards/quantile"])):
+        model = _model(rendered, BROKEN)
+        _first(model, "timeseries")["targets"][0]["expr"] = by
+        found = findings(with_dashboard(rendered, BROKEN, model))
+        assert (list(found) if found else {}) == expected, found
 
 
 # ---- the library ----------------------------------------------------------------------------------

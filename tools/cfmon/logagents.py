@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from cfmon import alloy
+from cfmon import alloy, alloy_components
 from cfmon.manifests import Resource
 
 # Agent (its pods' app.kubernetes.io/name) -> the ConfigMap key holding its config.
@@ -76,7 +76,7 @@ _RELABEL = _obj(
         "modulus": {"type": "integer", "minimum": 1},
         "target_label": _STR,
         "replacement": _STR,
-        "action": {"enum": list(alloy.RELABEL_ACTIONS)},
+        "action": {"enum": list(alloy_components.RELABEL_ACTIONS)},
     }
 )
 _COUNTER = _obj(

@@ -70,7 +70,7 @@ class AgentSchema(Check):
 
     Promtail: promtail.yaml against a JSON schema of the keys the chart emits (unknown keys and
     wrong types are errors, with the key path). Alloy: config.alloy parsed (a syntax error names
-    its line), then every component, block and attribute against the table in cfmon/alloy.py,
+    its line), then every component, block and attribute against the table in cfmon/alloy_components.py,
     and every reference to a component that exists.
     Why: an agent refuses a config it cannot load and ships no logs at all; nothing here can run it.
     Bad: `stage.jsn {}`, `batchwait: 1` (not a duration), `forward_to = [loki.write.typo.receiver]`.

@@ -41,10 +41,11 @@ from typing import Any
 
 from cfmon import tools
 from cfmon.errors import ToolMissing, UserError
-from cfmon.sandbox import free_port
+from cfmon.sandbox import free_port, log_tail
 
 READY_TIMEOUT_S = 90.0  # RabbitMQ boots in ~10 s on an idle machine; CI machines are slower
 STOP_TIMEOUT_S = 20.0
+LOG_LINES = 20  # of a failed server's log, in the error
 RABBITMQ_BASE = "/usr/lib/rabbitmq"
 ERLANG_BIN = "/usr/lib/erlang/bin"
 UNPRIVILEGED = "nobody"
@@ -68,16 +69,6 @@ class Proc:
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
-
-
-def _tail(path: Path | None, lines: int = 20) -> str:
-    if path is None:
-        return ""
-    try:
-        text = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return ""
-    return "\n    ".join(text[-lines:])
 
 
 def _as_user(user: str | None, argv: list[str]) -> list[str]:
@@ -189,7 +180,8 @@ class Servers:
                 if not p.running:
                     code = p.proc.returncode if p.proc else None
                     raise UserError(
-                        f"{name} exited (code {code}) before it was ready; its log ends:\n    {_tail(p.log)}",
+                        f"{name} exited (code {code}) before it was ready; its log ends:\n    "
+                        f"{log_tail(p.log, LOG_LINES)}",
                         hint=f"fix what the log says; the command was: {' '.join(p.argv)}",
                     )
                 try:
@@ -201,7 +193,8 @@ class Servers:
                 last = problem
                 if time.time() > deadline:
                     raise UserError(
-                        f"{name} not ready after {timeout:.0f}s ({last}); its log ends:\n    {_tail(p.log)}",
+                        f"{name} not ready after {timeout:.0f}s ({last}); its log ends:\n    "
+                        f"{log_tail(p.log, LOG_LINES)}",
                         hint=f"fix what the log says; the command was: {' '.join(p.argv)}",
                     )
                 time.sleep(0.1)

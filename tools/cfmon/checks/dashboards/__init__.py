@@ -1,0 +1,52 @@
+"""Dashboard conventions read from the rendered dashboard ConfigMaps: queries that parse and read
+known metrics, datasources Grafana can resolve, a sound grid, and the house layout and metadata.
+
+No Grafana runs on the build machines: PromQL is parsed with promql-parser (cfmon.promql) after
+Grafana's variables are replaced (cfmon.grafana.substitute), LogQL with cfmon.logql.
+"""
+
+from __future__ import annotations
+
+from cfmon.checks.dashboards.common import (
+    COUNTERS,
+    DashboardCheck,
+    Query,
+    dashboards,
+    promql_queries,
+    provisioned,
+    queries,
+    recording_rules,
+    valid_dashboards,
+)
+from cfmon.checks.dashboards.datasource import DashboardDatasource
+from cfmon.checks.dashboards.grid import PanelGrid
+from cfmon.checks.dashboards.logql import DashboardLogql
+from cfmon.checks.dashboards.metadata import DashboardMetadata
+from cfmon.checks.dashboards.metrics_known import DashboardMetricsKnown
+from cfmon.checks.dashboards.panel_docs import PanelDocs
+from cfmon.checks.dashboards.panel_ids import PanelIds
+from cfmon.checks.dashboards.promql import DashboardPromql
+from cfmon.checks.dashboards.quantile import RecordedQuantileUsed
+from cfmon.checks.dashboards.rate_interval import RateInterval
+
+__all__ = [
+    "COUNTERS",
+    "DashboardCheck",
+    "DashboardDatasource",
+    "DashboardLogql",
+    "DashboardMetadata",
+    "DashboardMetricsKnown",
+    "DashboardPromql",
+    "PanelDocs",
+    "PanelGrid",
+    "PanelIds",
+    "Query",
+    "RateInterval",
+    "RecordedQuantileUsed",
+    "dashboards",
+    "promql_queries",
+    "provisioned",
+    "queries",
+    "recording_rules",
+    "valid_dashboards",
+]
