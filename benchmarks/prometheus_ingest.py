@@ -34,7 +34,7 @@ from cfbench.prom import Prometheus
 
 from cfmon import sandbox
 from cfmon.checks.prometheus import rule_files
-from cfmon.layout import materialize
+from cfmon.mounts import materialize
 from cfmon.project import find_root
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -39,7 +39,7 @@ from cfbench import grafana, openmetrics, stats
 from cfbench import rules as rulelib
 from cfbench.prom import Prometheus, PrometheusError
 
-from cfmon import tools
+from cfmon import binaries
 from cfmon.checks.rules import rendered_groups
 from cfmon.errors import UserError
 from cfmon.project import find_root
@@ -99,7 +99,7 @@ def backfill_raw(
         gen_s += time.perf_counter() - began
         text_bytes += path.stat().st_size
         began = time.perf_counter()
-        proc = tools.run(
+        proc = binaries.run(
             "promtool",
             ["tsdb", "create-blocks-from", "openmetrics", "--quiet", str(path), str(data)],
             timeout=3600,
@@ -160,7 +160,7 @@ def backfill_rules(
         path.write_text(yaml.safe_dump({"groups": content}, sort_keys=False))
         blocks = work / f"rule-blocks-{n}"
         began = time.perf_counter()
-        proc = tools.run(
+        proc = binaries.run(
             "promtool",
             [
                 "tsdb",

@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import ROOT
 
-from cfmon import tools
+from cfmon import binaries
 from cfmon.errors import UserError
 
 GOOD = {
@@ -30,7 +30,7 @@ def evaluate_alert(tmp_path, **changes):
         f"local r = import '{ROOT}/jsonnet/lib/rules.libsonnet';\n"
         f"r.alert({{ runbookBaseUrl: 'https://x/docs/runbooks' }}, {json.dumps(spec)})\n"
     )
-    return json.loads(tools.jsonnet_evaluate(src))
+    return json.loads(binaries.jsonnet_evaluate(src))
 
 
 def test_a_good_alert_gets_labels_annotations_and_no_params(tmp_path):

@@ -23,7 +23,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from cfmon import sandbox, scenario, timescale, tools
+from cfmon import binaries, sandbox, scenario, timescale
 from cfmon.checks.rules import rendered_rules
 from cfmon.errors import UserError
 from cfmon.project import find_root
@@ -202,7 +202,7 @@ def test_scaled_expressions_give_the_same_values_in_promtool(tmp_path):
     }
     path = tmp_path / "equivalence.yaml"
     path.write_text(yaml.safe_dump(doc))
-    proc = tools.run("promtool", ["test", "rules", str(path)])
+    proc = binaries.run("promtool", ["test", "rules", str(path)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -543,7 +543,7 @@ def test_route_walk_agrees_with_amtool(tmp_path, project, resources, env):
         if case.get("environments") and env not in case["environments"]:
             continue
         labels = {k: str(v) for k, v in case["labels"].items()}
-        proc = tools.run(
+        proc = binaries.run(
             "amtool",
             ["config", "routes", "test", "--config.file", str(plan.alertmanager_config)]
             + [f"{k}={v}" for k, v in sorted(labels.items())],
@@ -559,9 +559,9 @@ def test_route_walk_agrees_with_amtool(tmp_path, project, resources, env):
 def test_the_rewritten_configs_pass_promtool_and_amtool(tmp_path, project, resources, env):
     scenarios = [load(n) for n in AREAS if env == "prod" or n != "gpu-overheating"]
     plan = sandbox.plan(project, env, scenarios, tmp_path / "w", resources=resources[env])
-    proc = tools.run("promtool", ["check", "config", str(plan.prometheus_config)])
+    proc = binaries.run("promtool", ["check", "config", str(plan.prometheus_config)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    proc = tools.run("amtool", ["check-config", str(plan.alertmanager_config)])
+    proc = binaries.run("amtool", ["check-config", str(plan.alertmanager_config)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert len(plan.peers) == {"dev": 1, "prod": 3}[env]
     jobs = {t.job for t, _ in plan.targets.values()}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfmon import tools
+from cfmon import binaries
 from cfmon.errors import UserError
 from cfmon.project import JSONNET_BUILD_DIR, Project
 from cfmon.serialize import to_json, to_yaml
@@ -60,7 +60,7 @@ def expected_files(project: Project) -> dict[str, str]:
         )
     for entry in entries:
         source = project.rel(entry)
-        data = json.loads(tools.jsonnet_evaluate(entry))
+        data = json.loads(binaries.jsonnet_evaluate(entry))
         if not isinstance(data, dict):
             raise UserError("an entry point must evaluate to {output path: content}", file=source)
         for rel, content in data.items():

@@ -32,7 +32,7 @@ report. The peers' timeout (how long peer N waits before it sends what peer N-1 
 repeat_interval; it never goes below PEER_TIMEOUT_FLOOR_MS. Their gossip runs every
 GOSSIP_INTERVAL (network timing, not scaled), well inside that timeout on loopback.
 
-Processes are started through cfmon.tools (own process group, killed if cfmon dies) and always
+Processes are started through cfmon.binaries (own process group, killed if cfmon dies) and always
 stopped in a `finally`, also on Ctrl-C and SIGTERM. Readiness waits have timeouts; a process that
 fails is reported with the tail of its log.
 """
@@ -57,11 +57,11 @@ from typing import Any
 
 import yaml
 
-from cfmon import tools
+from cfmon import binaries
 from cfmon.checks.prometheus import rule_files, rules_source
 from cfmon.errors import UserError
-from cfmon.layout import Layout, find_container, materialize
 from cfmon.manifests import Resource, parse_documents, split_by_source
+from cfmon.mounts import Mounts, find_container, materialize
 from cfmon.project import CHART, Project
 from cfmon.render import helm_output
 from cfmon.scenario import (
@@ -238,7 +238,7 @@ def rewrite_scrape_job(
     return new, dropped
 
 
-def _scrape_jobs(layout: Layout, config: dict) -> list[tuple[Path | None, int, dict]]:
+def _scrape_jobs(layout: Mounts, config: dict) -> list[tuple[Path | None, int, dict]]:
     """(scrape file or None for prometheus.yml, index, job) for every job, in config order."""
     jobs: list[tuple[Path | None, int, dict]] = [
         (None, i, j) for i, j in enumerate(config.get("scrape_configs") or [])
@@ -845,7 +845,7 @@ class Run:
 
     # -- processes
     def _start(self, name: str, tool: str, args: list[str], env: dict[str, str] | None = None) -> None:
-        self.procs[name] = tools.start(tool, args, log=self.logs / f"{name}.log", env=env)
+        self.procs[name] = binaries.start(tool, args, log=self.logs / f"{name}.log", env=env)
 
     def _check_alive(self) -> None:
         for name, proc in self.procs.items():
@@ -890,7 +890,7 @@ class Run:
         proc = self.procs.get("prometheus")
         if proc is not None:
             self.killed.add("prometheus")
-            tools.stop(proc, timeout=10)
+            binaries.stop(proc, timeout=10)
 
     def targets_up(self) -> str | None:
         data = _get_json(f"http://127.0.0.1:{self.plan.prometheus_port}/api/v1/targets?state=active")
@@ -928,7 +928,7 @@ class Run:
     def stop_all(self) -> None:
         for name in sorted(self.procs, key=lambda n: n != "prometheus"):  # Prometheus first
             with contextlib.suppress(OSError):
-                tools.stop(self.procs[name], timeout=10)
+                binaries.stop(self.procs[name], timeout=10)
         for srv in (self.exporter.server, self.capture.server):
             with contextlib.suppress(OSError):
                 srv.shutdown()
@@ -1110,7 +1110,7 @@ def run(
     (start-up included): past it, the run stops everything and raises a UserError."""
     say = log or (lambda _msg: None)
     for tool in ("prometheus", "alertmanager"):
-        tools.require(tool)  # before anything is rendered or started
+        binaries.require(tool)  # before anything is rendered or started
     if keep_dir is not None:
         if keep_dir.exists() and (not keep_dir.is_dir() or any(keep_dir.iterdir())):
             raise UserError(

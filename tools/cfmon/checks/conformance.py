@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from cfmon import grafana, promql, tools
+from cfmon import binaries, grafana, promql
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.dashboards import queries, valid_dashboards
 from cfmon.checks.prometheus import rules_source
@@ -128,7 +128,7 @@ def scrape_jobs(ctx: Context) -> dict[str, ser.Job]:
 
 @lru_cache(maxsize=4)
 def _contract(root: Path) -> tuple:
-    doc = json.loads(tools.jsonnet_evaluate(root / CONTRACT_SAMPLE))
+    doc = json.loads(binaries.jsonnet_evaluate(root / CONTRACT_SAMPLE))
     return tuple(ser.contract_series(doc))
 
 

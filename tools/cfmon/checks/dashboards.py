@@ -17,7 +17,7 @@ from typing import Any
 
 import promql_parser
 
-from cfmon import grafana, logql, promql, tools
+from cfmon import binaries, grafana, logql, promql
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.rules import CONTRACT, catalog, rendered_rules
 from cfmon.grafana import Dashboard, Panel
@@ -575,7 +575,7 @@ def _rate_calls(tree) -> Iterator[tuple[str, str | None, float]]:
 @lru_cache(maxsize=4)
 def declared_counters(root: Path) -> frozenset[str]:
     """Exporter counters without a counter suffix, declared in jsonnet/metrics-counters.jsonnet."""
-    return frozenset(json.loads(tools.jsonnet_evaluate(root / COUNTERS)))
+    return frozenset(json.loads(binaries.jsonnet_evaluate(root / COUNTERS)))
 
 
 def _range_text(seconds: float) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from cfmon import promql, tools
+from cfmon import binaries, promql
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.prometheus import rules_source
 from cfmon.manifests import Resource
@@ -58,7 +58,7 @@ def rule_name(rule: dict) -> str:
 
 @lru_cache(maxsize=4)
 def catalog(root: Path) -> frozenset[str]:
-    return frozenset(json.loads(tools.jsonnet_evaluate(root / CATALOG)))
+    return frozenset(json.loads(binaries.jsonnet_evaluate(root / CATALOG)))
 
 
 class RuleNaming(Check):

@@ -33,8 +33,8 @@ from cfmon import grafana, sandbox
 from cfmon.checks.prometheus import rule_files
 from cfmon.conformance.servers import Servers
 from cfmon.errors import UserError
-from cfmon.layout import find_container, materialize
 from cfmon.manifests import Resource
+from cfmon.mounts import find_container, materialize
 from cfmon.project import Project
 from cfmon.scenario import default_instance
 
