@@ -23,8 +23,8 @@ from pathlib import Path
 import yaml
 
 from cfmon import sandbox, scenario
-from cfmon.checks.rules import rendered_groups
 from cfmon.project import find_root
+from cfmon.rendered.rules import rendered_groups
 from cfmon.timescale import format_ms, parse_ms
 
 ROOT = Path(__file__).resolve().parents[1]

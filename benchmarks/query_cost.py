@@ -40,10 +40,10 @@ from cfbench import rules as rulelib
 from cfbench.prom import Prometheus, PrometheusError
 
 from cfmon import binaries
-from cfmon.checks.rules import rendered_groups
 from cfmon.errors import UserError
 from cfmon.project import find_root
 from cfmon.render import load_rendered
+from cfmon.rendered.rules import rendered_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARDS = Path("charts/creativeflow-monitoring/charts/grafana/files/dashboards")

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import yaml
 
-from cfmon import grafana
 from cfmon.checks import REGISTRY
 from cfmon.checks.base import Context, Finding
 from cfmon.checks.dashboards import (
@@ -36,6 +35,7 @@ from cfmon.checks.thresholds import PanelThresholds
 from cfmon.manifests import Resource
 from cfmon.project import Project
 from cfmon.render import Rendered
+from cfmon.rendered import grafana
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests/fixtures/dashboards/fixture-overview.json"

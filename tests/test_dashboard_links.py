@@ -21,12 +21,13 @@ from conftest import ROOT, render
 from cfmon import binaries, docs
 from cfmon.checks.alerts import AlertDashboardUrl
 from cfmon.checks.base import Context, Finding
-from cfmon.checks.prometheus import GRAFANA_URL_ANNOTATION, PrometheusRuleTests
+from cfmon.checks.prometheus import PrometheusRuleTests
 from cfmon.errors import UserError
 from cfmon.manifests import Resource
 from cfmon.project import Project
 from cfmon.render import Rendered
 from cfmon.render import render as render_env
+from cfmon.rendered.prometheus import GRAFANA_URL_ANNOTATION
 
 ENVS = ("dev", "staging", "prod")
 GENERATED_RULES = ROOT / "charts/creativeflow-monitoring/charts/prometheus/files/rules"

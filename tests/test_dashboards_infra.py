@@ -19,7 +19,8 @@ import re
 import pytest
 from conftest import ROOT, promtool_expr_test
 
-from cfmon import binaries, grafana, logql
+from cfmon import binaries, logql
+from cfmon.rendered import grafana
 
 # folder/uid.json -> the dashboard's own variables, after datasource, environment and cluster.
 DASHBOARDS = {

@@ -24,9 +24,9 @@ import yaml
 from conftest import ROOT
 
 from cfmon import binaries, sandbox, scenario, timescale
-from cfmon.checks.rules import rendered_rules
 from cfmon.errors import UserError
 from cfmon.project import find_root
+from cfmon.rendered.rules import rendered_rules
 
 SCENARIOS = ROOT / "scenarios"
 AREAS = (

@@ -58,12 +58,13 @@ from typing import Any
 import yaml
 
 from cfmon import binaries
-from cfmon.checks.prometheus import rule_files, rules_source
 from cfmon.errors import UserError
 from cfmon.manifests import Resource, parse_documents, split_by_source
 from cfmon.mounts import Mounts, find_container, materialize
 from cfmon.project import CHART, Project
 from cfmon.render import helm_output
+from cfmon.rendered.prometheus import rule_files
+from cfmon.rendered.rules import rules_source
 from cfmon.scenario import (
     AlertSeen,
     Event,

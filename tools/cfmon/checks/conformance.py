@@ -11,14 +11,14 @@ from pathlib import Path
 
 import yaml
 
-from cfmon import binaries, grafana, promql
+from cfmon import binaries, promql
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.dashboards import queries, valid_dashboards
-from cfmon.checks.prometheus import rules_source
-from cfmon.checks.rules import rendered_rules
 from cfmon.conformance import selectors as sel
 from cfmon.conformance import series as ser
 from cfmon.errors import UserError
+from cfmon.rendered import grafana
+from cfmon.rendered.rules import rendered_rules, rules_source
 
 CONTRACT_SAMPLE = Path("jsonnet/metrics-contract.jsonnet")
 # Series Prometheus makes itself from the rules: never scraped, nothing to conform to.

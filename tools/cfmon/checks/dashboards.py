@@ -2,7 +2,7 @@
 known metrics, datasources Grafana can resolve, a sound grid, and the house layout and metadata.
 
 No Grafana runs on the build machines: PromQL is parsed with promql-parser (cfmon.promql) after
-Grafana's variables are replaced (cfmon.grafana.substitute), LogQL with cfmon.logql.
+Grafana's variables are replaced (cfmon.rendered.grafana.substitute), LogQL with cfmon.logql.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from typing import Any
 
 import promql_parser
 
-from cfmon import binaries, grafana, logql, promql
+from cfmon import binaries, logql, promql
+from cfmon.catalog import CONTRACT, catalog
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.checks.rules import CONTRACT, catalog, rendered_rules
-from cfmon.grafana import Dashboard, Panel
+from cfmon.rendered import grafana
+from cfmon.rendered.grafana import Dashboard, Panel
+from cfmon.rendered.rules import rendered_rules
 
 FIRST_VARIABLES = ("datasource", "environment", "cluster")
 TITLE = re.compile(r"[A-Z0-9][^/]* / [A-Z0-9][^/]*")

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import yaml
 
 from cfmon import binaries
+from cfmon.catalog import catalog
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.checks.rules import catalog
 from cfmon.manifests import Resource
 
 FLAGS_FILE = Path(__file__).with_name("victoriametrics_flags.yaml")

@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,55 +13,26 @@ import yaml
 
 from cfmon import binaries, cache
 from cfmon.checks.base import Check, Context, Finding, read_mapping
-from cfmon.manifests import Resource
-from cfmon.mounts import Mounts, has_container, materialize
+from cfmon.mounts import Mounts, has_container
 from cfmon.project import RULE_TESTS_DIR
+from cfmon.rendered.prometheus import (
+    CONTAINER,
+    GRAFANA_URL_ANNOTATION,
+    GRAFANA_URL_TOKEN,
+    prometheus_mounts,
+    rendered_grafana_urls,
+    rule_files,
+)
+from cfmon.rendered.rules import rules_source
 from cfmon.teams import overridden_alerts
-
-CONTAINER = "prometheus"
-# The rule ConfigMaps say which Grafana their dashboard_url links start with (global.grafanaUrl);
-# rule tests write that part as GRAFANA_URL_TOKEN, the same for every environment.
-GRAFANA_URL_ANNOTATION = "creativeflow.ai/grafana-url"
-GRAFANA_URL_TOKEN = "${grafanaUrl}"
 
 
 def prometheus_layout(ctx: Context) -> Mounts:
     """The Prometheus pod's files in a temporary root (built once per environment)."""
     if "prometheus" not in ctx.cache:
         assert ctx.scratch is not None
-        ctx.cache["prometheus"] = materialize(ctx.rendered.resources, CONTAINER, ctx.scratch / "prometheus")
+        ctx.cache["prometheus"] = prometheus_mounts(ctx.rendered.resources, ctx.scratch / "prometheus")
     return ctx.cache["prometheus"]
-
-
-def rule_files(layout: Mounts) -> dict[str, Path]:
-    """basename -> re-rooted path of every file the config's rule_files globs match."""
-    config = yaml.safe_load(layout.config.read_text()) or {}
-    found: dict[str, Path] = {}
-    for pattern in config.get("rule_files") or []:
-        for path in sorted(Path("/").glob(pattern.lstrip("/"))):
-            found[path.name] = path
-    return found
-
-
-def rendered_grafana_urls(resources: Iterable[Resource]) -> set[str]:
-    """The Grafana URLs the rendered Prometheus rule ConfigMaps declare (one, when all is well)."""
-    urls = set()
-    for res in resources:
-        meta = res.obj.get("metadata") or {}
-        if (
-            res.kind != "ConfigMap"
-            or (meta.get("labels") or {}).get("app.kubernetes.io/name") != "prometheus"
-        ):
-            continue
-        url = (meta.get("annotations") or {}).get(GRAFANA_URL_ANNOTATION)
-        if url is not None:
-            urls.add(str(url))
-    return urls
-
-
-def rules_source(name: str) -> str:
-    """Rule file `applications.yaml` comes from the mixin jsonnet/mixins/applications/."""
-    return f"jsonnet/mixins/{Path(name).stem}/mixin.libsonnet"
 
 
 def _tool_output(proc, layout: Mounts) -> str:
