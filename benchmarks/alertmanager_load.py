@@ -33,8 +33,8 @@ import yaml
 from cfbench.stats import median, percentile
 
 from cfmon import binaries, sandbox
+from cfmon.durations import parse_ms
 from cfmon.project import find_root
-from cfmon.timescale import parse_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 100  # alerts per POST, as a Prometheus sends them (its default max batch is larger)

@@ -58,33 +58,7 @@ def load(name: str) -> scenario.Scenario:
     return scenario.load(SCENARIOS / f"{name}.yaml", f"scenarios/{name}.yaml")
 
 
-# ---- durations and PromQL ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "ms", "canonical"),
-    [
-        ("0", 0, "0s"),
-        ("0s", 0, "0s"),
-        ("250ms", 250, "250ms"),
-        ("1m30s", 90_000, "1m30s"),
-        ("90s", 90_000, "1m30s"),
-        ("1h", 3_600_000, "1h"),
-        ("1d", 86_400_000, "1d"),
-        ("1w", 604_800_000, "7d"),
-        ("1s500ms", 1500, "1s500ms"),
-    ],
-)
-def test_durations_parse_and_print(text, ms, canonical):
-    assert timescale.parse_ms(text) == ms
-    assert timescale.format_ms(ms) == canonical
-    assert timescale.parse_ms(canonical) == ms
-
-
-@pytest.mark.parametrize("bad", ["", "5", "5 m", "1.5m", "m", "5mins", "-5m"])
-def test_a_bad_duration_is_refused(bad):
-    with pytest.raises(ValueError):
-        timescale.parse_ms(bad)
+# ---- PromQL time scaling ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -134,13 +108,13 @@ def test_unscalable_expressions_fail_loudly(expr, says):
 def test_a_rewrite_that_changes_more_than_time_is_caught(monkeypatch):
     """The scaled text is parsed again and compared with the original node by node: a printer bug
     (here: a forgotten division of rate()) is an error, not a silently different alert."""
-    real = timescale._scaled_text
+    real = timescale.to_promql
 
     def broken(node, speed, where):
         text = real(node, speed, where)
         return text.replace(" / 100)", ")")
 
-    monkeypatch.setattr(timescale, "_scaled_text", broken)
+    monkeypatch.setattr(timescale, "to_promql", broken)
     with pytest.raises(timescale.ScaleError, match="rate\\(\\) is not divided by 100"):
         timescale.scale_expr("rate(x[5m])", 100)
 

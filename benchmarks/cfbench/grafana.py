@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from cfmon.durations import format_ms, parse_seconds
+
 SCREEN_PX = 1800  # a dashboard 24 grid columns wide on a 1920 px screen, less the side menu
 ROUNDING = (  # Grafana's kbn.roundInterval: (below this many ms, use this many seconds)
     (1500, 1),
@@ -40,7 +42,6 @@ ROUNDING = (  # Grafana's kbn.roundInterval: (below this many ms, use this many 
     (32400000, 21600),
     (86400000, 43200),
 )
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 
 class DashboardError(ValueError):
@@ -48,26 +49,13 @@ class DashboardError(ValueError):
 
 
 def seconds(text: str) -> float:
-    """'15s', '1m', '6h', '1h30m' -> seconds."""
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)", text.strip())
-    if not parts or "".join(n + u for n, u in parts) != text.strip():
-        raise ValueError(f"not a duration: {text!r}")
-    return sum(float(n) * _UNITS[u] for n, u in parts)
+    """'15s', '1m', '6h', '1h30m', '1.5m' -> seconds (Grafana's grammar)."""
+    return parse_seconds(text.strip(), fractional=True)
 
 
 def duration(secs: float) -> str:
     """Seconds -> the shortest PromQL duration ('90s' -> '1m30s', 0.5 -> '500ms')."""
-    if secs == 0:
-        return "0s"
-    if secs < 1:
-        return f"{round(secs * 1000)}ms"
-    secs = round(secs)
-    out = ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if secs >= size:
-            out += f"{secs // size}{unit}"
-            secs %= size
-    return out
+    return format_ms(round(secs * 1000) if secs < 1 else round(secs) * 1000)
 
 
 def round_interval(secs: float) -> float:

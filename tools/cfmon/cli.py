@@ -368,7 +368,7 @@ def conformance_check(
     from cfmon.checks import conformance as conf
     from cfmon.checks.base import Context
     from cfmon.conformance import series as ser
-    from cfmon.timescale import parse_ms
+    from cfmon.durations import parse_ms
 
     project = find_root()
     if fmt not in ("text", "json"):

@@ -58,6 +58,7 @@ from typing import Any
 import yaml
 
 from cfmon import binaries
+from cfmon.durations import format_ms, parse_ms
 from cfmon.errors import UserError
 from cfmon.manifests import Resource, parse_documents, split_by_source
 from cfmon.mounts import Mounts, find_container, materialize
@@ -79,7 +80,7 @@ from cfmon.scenario import (
     evaluate,
     exposition,
 )
-from cfmon.timescale import format_ms, parse_ms, scale_duration, scale_expr, unscalable
+from cfmon.timescale import scale_duration, scale_expr, unscalable
 
 PROMETHEUS_JOB = "prometheus"  # the stack mixin's job names: these scrape the real processes
 ALERTMANAGER_JOB = "alertmanager"

@@ -21,6 +21,7 @@ import yaml
 
 from cfmon import logql, valuesfile
 from cfmon.checks.base import Check, Context, Finding, locate_text
+from cfmon.durations import DurationError, parse_seconds
 from cfmon.manifests import Resource
 
 SCHEMA_FILE = Path(__file__).with_name("loki_config.schema.json")
@@ -57,9 +58,6 @@ VALUES_KEYS = {
 }
 TEMPLATE_HINT = f"the chart builds loki.yaml in `loki.config` ({HELPERS}) from the loki.* values"
 
-_PROM_DURATION = re.compile(r"^(?:(\d+)(ms|s|m|h|d|w|y))+$")
-_PROM_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": DAY, "w": 7 * DAY, "y": 365 * DAY}
 _TYPE_NAMES = {
     "integer": "an integer",
     "number": "a number",
@@ -124,12 +122,10 @@ def parsed(ctx: Context) -> list[tuple[LokiConfig, dict[str, Any]]]:
 
 def prom_seconds(value: Any) -> float | None:
     """Seconds of a Prometheus duration (`14d`, `1w2d`, `0`), None when it is not one."""
-    text = str(value)
-    if text == "0":
-        return 0.0
-    if not _PROM_DURATION.match(text):
+    try:
+        return parse_seconds(value)
+    except DurationError:
         return None
-    return sum(int(n) * _UNITS[u] for n, u in _PROM_PART.findall(text))
 
 
 def _dig(node: Any, *keys: str) -> Any:
