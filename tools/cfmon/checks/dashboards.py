@@ -11,14 +11,12 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import promql_parser
 
-from cfmon import binaries, logql, promql
-from cfmon.catalog import CONTRACT, catalog
+from cfmon import logql, promql
+from cfmon.catalog import CONTRACT, COUNTERS, catalog, declared_counters
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.rendered import grafana
 from cfmon.rendered.grafana import Dashboard, Panel
@@ -27,7 +25,6 @@ from cfmon.rendered.rules import rendered_rules
 FIRST_VARIABLES = ("datasource", "environment", "cluster")
 TITLE = re.compile(r"[A-Z0-9][^/]* / [A-Z0-9][^/]*")
 COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
-COUNTERS = Path("jsonnet/metrics-counters.jsonnet")
 RATE_FUNCS = {"rate", "irate", "increase"}
 # Panels that show text or log lines: no unit (and for rows and text, no description) to give.
 NO_UNIT = {"row", "text", "logs", "dashlist", "alertlist", "annolist", "news", "traces", "nodeGraph"}
@@ -572,12 +569,6 @@ def _rate_calls(tree) -> Iterator[tuple[str, str | None, float]]:
             arg = node.args[0]
             if isinstance(arg, promql_parser.MatrixSelector):
                 yield node.func.name, arg.vector_selector.name, arg.range.total_seconds()
-
-
-@lru_cache(maxsize=4)
-def declared_counters(root: Path) -> frozenset[str]:
-    """Exporter counters without a counter suffix, declared in jsonnet/metrics-counters.jsonnet."""
-    return frozenset(json.loads(binaries.jsonnet_evaluate(root / COUNTERS)))
 
 
 def _range_text(seconds: float) -> str:
