@@ -88,8 +88,9 @@ def make_project(root: Path, sample: str = SAMPLE) -> Project:
     (conf / "samples").mkdir(parents=True)
     (conf / "exporters.yaml").write_text(yaml.safe_dump(TABLE))
     (conf / "samples/demo-1.2.3.prom").write_text(sample)
-    shutil.copytree(REPO / "jsonnet/lib", root / "jsonnet/lib")
-    shutil.copy2(REPO / "jsonnet/metrics-contract.jsonnet", root / "jsonnet")
+    # The contract as `cfmon generate` writes it from jsonnet/metrics-contract.jsonnet.
+    (root / "jsonnet/generated").mkdir(parents=True)
+    shutil.copy2(REPO / "jsonnet/generated/metrics-contract.json", root / "jsonnet/generated")
     return Project(root)
 
 
