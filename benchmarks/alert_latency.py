@@ -23,9 +23,9 @@ from pathlib import Path
 import yaml
 
 from cfmon import sandbox, scenario
-from cfmon.checks.rules import rendered_groups
+from cfmon.durations import format_ms, parse_ms
 from cfmon.project import find_root
-from cfmon.timescale import format_ms, parse_ms
+from cfmon.rendered.rules import rendered_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -32,9 +32,9 @@ from pathlib import Path
 import yaml
 from cfbench.stats import median, percentile
 
-from cfmon import sandbox, tools
+from cfmon import binaries, sandbox
+from cfmon.durations import parse_ms
 from cfmon.project import find_root
-from cfmon.timescale import parse_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 100  # alerts per POST, as a Prometheus sends them (its default max batch is larger)
@@ -108,7 +108,7 @@ def main() -> None:
         try:
             for peer in peers:
                 procs.append(
-                    tools.start(
+                    binaries.start(
                         "alertmanager",
                         sandbox.alertmanager_args(plan, peer),
                         log=work / f"alertmanager-{peer.index}.log",
@@ -160,7 +160,7 @@ def main() -> None:
             rss = [rss_mb(p.pid) for p in procs]
         finally:
             for proc in procs:
-                tools.stop(proc)
+                binaries.stop(proc)
             capture.server.shutdown()
     load_after = os.getloadavg()
 

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from cfbench.openmetrics import Shape  # noqa: E402
 
-from cfmon import sandbox, tools  # noqa: E402
+from cfmon import binaries, sandbox  # noqa: E402
 from cfmon.project import find_root  # noqa: E402
 
 DAY_S = 86_400
@@ -99,7 +99,7 @@ def main() -> int:
     }
     per_day = {t: len(s) * DAY_S // INTERVAL_S[t] for t, s in series.items()}
 
-    binary = tools._tools_bin() / "victoria-metrics"
+    binary = binaries._tools_bin() / "victoria-metrics"
     if not binary.exists():
         print("victoria-metrics is not installed: run tools/install-deps", file=sys.stderr)
         return 2
@@ -152,7 +152,7 @@ def main() -> int:
             time.sleep(5)  # the merge runs in the background
             day_bytes = du(data) - empty
         finally:
-            tools.stop(proc, timeout=20)
+            binaries.stop(proc, timeout=20)
     result = {
         "records_per_tier": {t: len(r) for t, r in records.items()},
         "series_per_tier": {t: len(s) for t, s in series.items()},

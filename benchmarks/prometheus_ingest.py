@@ -33,9 +33,9 @@ from cfbench import openmetrics
 from cfbench.prom import Prometheus
 
 from cfmon import sandbox
-from cfmon.checks.prometheus import rule_files
-from cfmon.layout import materialize
+from cfmon.mounts import materialize
 from cfmon.project import find_root
+from cfmon.rendered.prometheus import rule_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRAPE_INTERVAL_S = 15

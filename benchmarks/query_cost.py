@@ -39,11 +39,11 @@ from cfbench import grafana, openmetrics, stats
 from cfbench import rules as rulelib
 from cfbench.prom import Prometheus, PrometheusError
 
-from cfmon import tools
-from cfmon.checks.rules import rendered_groups
+from cfmon import binaries
 from cfmon.errors import UserError
 from cfmon.project import find_root
 from cfmon.render import load_rendered
+from cfmon.rendered.rules import rendered_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARDS = Path("charts/creativeflow-monitoring/charts/grafana/files/dashboards")
@@ -99,7 +99,7 @@ def backfill_raw(
         gen_s += time.perf_counter() - began
         text_bytes += path.stat().st_size
         began = time.perf_counter()
-        proc = tools.run(
+        proc = binaries.run(
             "promtool",
             ["tsdb", "create-blocks-from", "openmetrics", "--quiet", str(path), str(data)],
             timeout=3600,
@@ -160,7 +160,7 @@ def backfill_rules(
         path.write_text(yaml.safe_dump({"groups": content}, sort_keys=False))
         blocks = work / f"rule-blocks-{n}"
         began = time.perf_counter()
-        proc = tools.run(
+        proc = binaries.run(
             "promtool",
             [
                 "tsdb",

@@ -6,7 +6,7 @@ Usage: .venv/bin/python benchmarks/verify_timing.py [N] [--replays R] [--json]
 
 1. `tools/verify` N times (a subprocess, as CI runs it): wall time, each step's time and the
    external tools' own time, all from the `timings:` line verify prints on stderr.
-2. One more verify in this process, with every external tool call (cfmon.tools.run and the
+2. One more verify in this process, with every external tool call (cfmon.binaries.run and the
    in-process go-jsonnet evaluations) replayed bare right after it ran, while its input files
    still exist: the same argv, cwd and environment, R times, nothing of cfmon around it. The sum of
    their medians is what the tools cost on their own; verify's wall time over that sum is the
@@ -105,15 +105,15 @@ def capture_and_replay(replays: int) -> dict:
     """verify in this process; every tool call replayed bare `replays` times right after it."""
     import _gojsonnet
 
-    from cfmon import runner, tools
+    from cfmon import binaries, runner
     from cfmon.project import find_root
 
     lock = threading.RLock()
     bare: list[tuple[str, float, float]] = []  # (tool, seconds inside verify, median bare seconds)
-    real_run, real_jsonnet = tools.run, tools.jsonnet_evaluate
+    real_run, real_jsonnet = binaries.run, binaries.jsonnet_evaluate
     spent = [0.0]  # seconds spent replaying, taken off the capture run's wall time
 
-    def replay(call: tools.ToolCall) -> float:
+    def replay(call: binaries.ToolCall) -> float:
         times = []
         for _ in range(replays):
             began = time.perf_counter()
@@ -134,29 +134,29 @@ def capture_and_replay(replays: int) -> dict:
 
     def run(*args, **kwargs):
         with lock:
-            n = len(tools.CALLS)
+            n = len(binaries.CALLS)
             proc = real_run(*args, **kwargs)
-            for call in tools.CALLS[n:]:
+            for call in binaries.CALLS[n:]:
                 bare.append((_kind(call), call.seconds, replay(call)))
             return proc
 
     def jsonnet(*args, **kwargs):
         with lock:
-            n = len(tools.CALLS)
+            n = len(binaries.CALLS)
             try:
                 return real_jsonnet(*args, **kwargs)
             finally:
-                for call in tools.CALLS[n:]:
+                for call in binaries.CALLS[n:]:
                     bare.append((_kind(call), call.seconds, replay(call)))
 
-    tools.run, tools.jsonnet_evaluate = run, jsonnet
+    binaries.run, binaries.jsonnet_evaluate = run, jsonnet
     try:
         project = find_root(ROOT)
         began = time.perf_counter()
         result = runner.verify(project, project.select_envs("all"))
         wall = time.perf_counter() - began
     finally:
-        tools.run, tools.jsonnet_evaluate = real_run, real_jsonnet
+        binaries.run, binaries.jsonnet_evaluate = real_run, real_jsonnet
     per_tool: dict[str, dict] = {}
     for tool, inside, alone in bare:
         t = per_tool.setdefault(tool, {"calls": 0, "in_verify_seconds": 0.0, "bare_seconds": 0.0})

@@ -92,7 +92,7 @@ def promtool_expr_test(
     series: cases are (expr, [(labels, value)]) evaluated at `eval_time`; returns the process."""
     import json
 
-    from cfmon import tools
+    from cfmon import binaries
 
     test = {
         "rule_files": [],
@@ -114,4 +114,4 @@ def promtool_expr_test(
     }
     path = tmp_path / "expr-test.yaml"
     path.write_text(json.dumps(test))  # JSON is YAML
-    return tools.run("promtool", ["test", "rules", str(path)], cwd=tmp_path)
+    return binaries.run("promtool", ["test", "rules", str(path)], cwd=tmp_path)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from cfmon import tools
+from cfmon import binaries
 from cfmon.manifests import split_by_source
 from cfmon.project import NAMESPACE, RELEASE, find_root, kube_versions
 from cfmon.render import canonical, helm_output
@@ -134,7 +134,7 @@ def argo_render(app: dict) -> str:
     args += ["--kube-version", kube_versions(PROJECT)[0], "--include-crds"]
     for f in helm["valueFiles"]:
         args += ["-f", f]
-    proc = tools.run("helm", args, cwd=chart_dir(app))
+    proc = binaries.run("helm", args, cwd=chart_dir(app))
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

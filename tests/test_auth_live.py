@@ -30,7 +30,7 @@ import pytest
 import yaml
 from conftest import render
 
-from cfmon import sandbox, tools
+from cfmon import binaries, sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -175,7 +175,7 @@ def test_prod_auth_and_tls_live(prod, tmp_path):
         cluster_ports = [sandbox.free_port(), sandbox.free_port()]
         for i in range(2):
             procs.append(
-                tools.start(
+                binaries.start(
                     "alertmanager",
                     [
                         f"--config.file={am_base / 'alertmanager.yml'}",
@@ -254,7 +254,7 @@ def test_prod_auth_and_tls_live(prod, tmp_path):
         }
         (prom_base / "prometheus.yml").write_text(yaml.safe_dump(config))
         procs.append(
-            tools.start(
+            binaries.start(
                 "prometheus",
                 [
                     f"--config.file={prom_base / 'prometheus.yml'}",
@@ -337,7 +337,7 @@ def test_prod_auth_and_tls_live(prod, tmp_path):
         print("delivered to", got[0][1], got[0][2])
     finally:
         for proc in procs:
-            tools.stop(proc)
+            binaries.stop(proc)
         capture.server.shutdown()
         for log in sorted(tmp_path.glob("*.log")):
             print(f"--- {log.name}\n{sandbox.log_tail(log)}")
@@ -382,7 +382,7 @@ def test_exporter_job_mutual_tls_live(tmp_path):
     no_cert = {**job, "job_name": "no-client-cert", "tls_config": {"ca_file": job["tls_config"]["ca_file"]}}
     config = tmp_path / "prometheus.yml"
     config.write_text(yaml.safe_dump({"global": {"scrape_interval": "5s"}, "scrape_configs": [job, no_cert]}))
-    exporter_bin = Path(tools.require("prometheus")).with_name("prometheus-postgres-exporter")
+    exporter_bin = Path(binaries.require("prometheus")).with_name("prometheus-postgres-exporter")
     procs = []
     try:
         with (tmp_path / "exporter.log").open("ab") as log:
@@ -401,7 +401,7 @@ def test_exporter_job_mutual_tls_live(tmp_path):
                 )
             )
         procs.append(
-            tools.start(
+            binaries.start(
                 "prometheus",
                 [
                     f"--config.file={config}",
@@ -435,6 +435,6 @@ def test_exporter_job_mutual_tls_live(tmp_path):
         assert re.search(r"certificate|reset by peer", got["no-client-cert"][1]), got
     finally:
         for proc in procs:
-            tools.stop(proc)
+            binaries.stop(proc)
         for log in sorted(tmp_path.glob("*.log")):
             print(f"--- {log.name}\n{sandbox.log_tail(log)}")

@@ -1,6 +1,6 @@
 """The pure parts of benchmarks/: the OpenMetrics generator (backfilled with the real promtool),
 Grafana variable and interval expansion, rule levels, statistics, verify's timings line, and the
-tool-call accounting in cfmon.tools. Fast tests only; nothing here asserts a duration."""
+tool-call accounting in cfmon.binaries. Fast tests only; nothing here asserts a duration."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cfmon import tools
+from cfmon import binaries
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -62,11 +62,11 @@ def test_generated_openmetrics_backfills_with_promtool(tmp_path: Path) -> None:
     assert text.endswith("# EOF\n")
     path = tmp_path / "tiny.om"
     path.write_text(text)
-    proc = tools.run(
+    proc = binaries.run(
         "promtool", ["tsdb", "create-blocks-from", "openmetrics", str(path), str(tmp_path / "tsdb")]
     )
     assert proc.returncode == 0, proc.stderr
-    listing = tools.run("promtool", ["tsdb", "list", str(tmp_path / "tsdb")])
+    listing = binaries.run("promtool", ["tsdb", "list", str(tmp_path / "tsdb")])
     assert listing.returncode == 0, listing.stderr
     # BLOCK ULID  MIN TIME  MAX TIME  DURATION  NUM SAMPLES  NUM CHUNKS  NUM SERIES  SIZE
     rows = [line.split() for line in listing.stdout.splitlines()[1:] if line.strip()]
@@ -365,9 +365,9 @@ def test_verify_timings_line_is_parsed() -> None:
 
 
 def test_every_tool_run_is_accounted_with_its_argv() -> None:
-    before = len(tools.CALLS)
-    proc = tools.run("promtool", ["--version"])
+    before = len(binaries.CALLS)
+    proc = binaries.run("promtool", ["--version"])
     assert proc.returncode == 0
-    call = tools.CALLS[before]
+    call = binaries.CALLS[before]
     assert call.tool == "promtool" and call.argv[0].endswith("promtool") and call.argv[1:] == ("--version",)
     assert call.seconds > 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cfmon import cache, tools
+from cfmon import binaries, cache
 
 RULES = """groups:
   - name: g
@@ -30,7 +30,7 @@ def _check_rules(scratch: Path, text: str):
     rules = scratch / "rules.yaml"
     rules.write_text(text)
     key = cache.Key("promtool", scrub=scratch).add_files([rules])
-    return tools.run_cached("promtool", ["check", "rules", str(rules)], key)
+    return binaries.run_cached("promtool", ["check", "rules", str(rules)], key)
 
 
 def test_same_inputs_hit_and_any_changed_byte_misses(store, tmp_path):
@@ -38,15 +38,15 @@ def test_same_inputs_hit_and_any_changed_byte_misses(store, tmp_path):
     scratch.mkdir()
     cold = _check_rules(scratch, RULES)
     assert cold.returncode == 0 and cache.STATS == {"hits": 0, "misses": 1}
-    calls = len(tools.CALLS)
+    calls = len(binaries.CALLS)
 
     warm = _check_rules(scratch, RULES)
     assert (warm.returncode, warm.stdout, warm.stderr) == (cold.returncode, cold.stdout, cold.stderr)
-    assert cache.STATS["hits"] == 1 and len(tools.CALLS) == calls  # promtool did not run
+    assert cache.STATS["hits"] == 1 and len(binaries.CALLS) == calls  # promtool did not run
 
     broken = _check_rules(scratch, RULES.replace("up == 0", "up == "))  # one byte less
     assert broken.returncode != 0, "a changed input must run the tool again, not reuse the result"
-    assert len(tools.CALLS) == calls + 1
+    assert len(binaries.CALLS) == calls + 1
 
 
 def test_results_are_shared_across_scratch_directories_with_paths_restored(store, tmp_path):
@@ -75,11 +75,11 @@ def test_jsonnet_evaluation_is_keyed_on_the_whole_tree(store, tmp_path, monkeypa
     (root / "lib" / "x.libsonnet").write_text("{ a: 1 }")
     entry = root / "main.jsonnet"
     entry.write_text("(import 'lib/x.libsonnet') { b: 2 }")
-    monkeypatch.setattr(tools, "JSONNET_ROOT", root)
-    assert '"a": 1' in tools.jsonnet_evaluate(entry)
-    assert '"a": 1' in tools.jsonnet_evaluate(entry) and cache.STATS["hits"] == 1
+    monkeypatch.setattr(binaries, "JSONNET_ROOT", root)
+    assert '"a": 1' in binaries.jsonnet_evaluate(entry)
+    assert '"a": 1' in binaries.jsonnet_evaluate(entry) and cache.STATS["hits"] == 1
     (root / "lib" / "x.libsonnet").write_text("{ a: 3 }")  # an imported file, not the entry
-    assert '"a": 3' in tools.jsonnet_evaluate(entry)
+    assert '"a": 3' in binaries.jsonnet_evaluate(entry)
 
 
 def _misses(err: str) -> int:

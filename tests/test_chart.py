@@ -6,7 +6,7 @@ import pytest
 import yaml
 from conftest import ROOT, render
 
-from cfmon import tools
+from cfmon import binaries
 from cfmon.errors import UserError
 from cfmon.manifests import split_by_source
 from cfmon.project import find_root
@@ -22,7 +22,7 @@ def prom_config(objs) -> dict:
 
 @pytest.mark.parametrize("env", ENVS)
 def test_helm4_renders_the_same_as_helm3(env):
-    if not tools.probe("helm4").ok:
+    if not binaries.probe("helm4").ok:
         pytest.fail("helm4 is missing: run tools/install-deps")
     a = canonical(split_by_source(helm_output(PROJECT, env)[0]))
     b = canonical(split_by_source(helm_output(PROJECT, env, helm="helm4")[0]))
@@ -31,7 +31,7 @@ def test_helm4_renders_the_same_as_helm3(env):
 
 @pytest.mark.parametrize("env", ENVS)
 def test_helm_lint_strict(env):
-    proc = tools.run("helm", ["lint", "--strict", str(PROJECT.chart), "-f", str(PROJECT.env_values(env))])
+    proc = binaries.run("helm", ["lint", "--strict", str(PROJECT.chart), "-f", str(PROJECT.env_values(env))])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0 chart(s) failed" in proc.stdout
 

@@ -26,7 +26,7 @@ import pytest
 import yaml
 from conftest import ROOT, render
 
-from cfmon import tools
+from cfmon import binaries
 from cfmon.errors import UserError
 
 ENVS = ("dev", "staging", "prod")
@@ -92,11 +92,11 @@ def write_layout(objs: dict, root: Path, secrets: dict[str, str] | None = None) 
 
 
 def amtool_check(objs: dict, root: Path) -> subprocess.CompletedProcess[str]:
-    return tools.run("amtool", ["check-config", str(write_layout(objs, root))])
+    return binaries.run("amtool", ["check-config", str(write_layout(objs, root))])
 
 
 def routes_to(config: Path, labels: dict[str, str]) -> list[str]:
-    proc = tools.run(
+    proc = binaries.run(
         "amtool",
         ["config", "routes", "test", "--config.file", str(config), *(f"{k}={v}" for k, v in labels.items())],
     )
@@ -597,7 +597,7 @@ TEMPLATE_NAMES = [
 
 
 def amtool_render(text: str, kind: str = "text") -> str:
-    proc = tools.run(
+    proc = binaries.run(
         "amtool",
         [
             "template",
@@ -730,11 +730,11 @@ def _alert(labels: dict, **annotations) -> dict:
 
 
 def alertmanager_command(args: list[str]) -> list[str]:
-    """The pinned alertmanager's command line (tools.server_argv: Debian's build runs with its
+    """The pinned alertmanager's command line (binaries.server_argv: Debian's build runs with its
     templates overlaid on /usr/share); skipped where that needs root and unshare and has neither."""
     try:
-        return tools.server_argv("alertmanager", args)
-    except tools.ToolMissing as exc:
+        return binaries.server_argv("alertmanager", args)
+    except binaries.ToolMissing as exc:
         pytest.skip(str(exc))
 
 
@@ -1310,5 +1310,5 @@ def test_every_field_the_schema_allows_is_one_alertmanager_accepts(tmp_path):
     config.write_text(
         yaml.safe_dump({"global": glob, "route": {"receiver": "email-tls"}, "receivers": receivers})
     )
-    proc = tools.run("amtool", ["check-config", str(config)])
+    proc = binaries.run("amtool", ["check-config", str(config)])
     assert proc.returncode == 0, proc.stdout + proc.stderr

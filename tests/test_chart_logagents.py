@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import render
 
-from cfmon import alloy, tools
+from cfmon import alloy, binaries
 from cfmon.errors import UserError
 from cfmon.logagents import alloy_labels, promtail_labels
 
@@ -381,7 +381,7 @@ def evaluate(template: str, cases: list[dict], tmp_path) -> list[str]:
     )
     values = tmp_path / "cases.yaml"
     values.write_text(yaml.safe_dump({"template": template, "cases": cases}))
-    proc = tools.run("helm", ["template", "x", str(chart), "-f", str(values)])
+    proc = binaries.run("helm", ["template", "x", str(chart), "-f", str(values)])
     assert proc.returncode == 0, proc.stderr
     out = yaml.safe_load(proc.stdout.split("\n", 2)[2])
     return [out[f"r{i}"] for i in range(len(cases))]

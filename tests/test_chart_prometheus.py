@@ -16,12 +16,12 @@ import pytest
 import yaml
 from conftest import ROOT, render
 
+from cfmon.durations import parse_ms
 from cfmon.errors import UserError
-from cfmon.layout import materialize
 from cfmon.manifests import parse_documents, split_by_source
+from cfmon.mounts import materialize
 from cfmon.project import CHART, find_root
 from cfmon.render import helm_output
-from cfmon.timescale import parse_ms
 
 ENVS = ("dev", "staging", "prod")
 STS = "StatefulSet/creativeflow-prometheus"

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from cfmon import tools
+from cfmon import binaries
 
 SUBCHARTS = ROOT / "charts" / "creativeflow-monitoring" / "charts"
 
@@ -29,11 +29,11 @@ def _app_version(subchart: str) -> str:
     ("subchart", "tool"), [("prometheus", "prometheus"), ("alertmanager", "alertmanager")]
 )
 def test_prometheus_and_alertmanager_images_are_the_pinned_tools(subchart, tool):
-    pinned = tools.TOOLS[tool].pinned
+    pinned = binaries.TOOLS[tool].pinned
     assert _image_tag(subchart) == f"v{pinned}"
     assert _app_version(subchart) == f"v{pinned}"
     # and the binary the tests run reports that version
-    assert tools.probe(tool).version == pinned
+    assert binaries.probe(tool).version == pinned
 
 
 def test_node_exporter_image_is_the_binary_the_conformance_tier_runs():

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from conftest import copy_repo, run_cfmon
 
-from cfmon import tools
+from cfmon import binaries
 from cfmon.checks.base import Context
 from cfmon.checks.conformance import SelectorConformance
 from cfmon.conformance import selectors as sel
@@ -88,8 +88,9 @@ def make_project(root: Path, sample: str = SAMPLE) -> Project:
     (conf / "samples").mkdir(parents=True)
     (conf / "exporters.yaml").write_text(yaml.safe_dump(TABLE))
     (conf / "samples/demo-1.2.3.prom").write_text(sample)
-    shutil.copytree(REPO / "jsonnet/lib", root / "jsonnet/lib")
-    shutil.copy2(REPO / "jsonnet/metrics-contract.jsonnet", root / "jsonnet")
+    # The contract as `cfmon generate` writes it from jsonnet/metrics-contract.jsonnet.
+    (root / "jsonnet/generated").mkdir(parents=True)
+    shutil.copy2(REPO / "jsonnet/generated/metrics-contract.json", root / "jsonnet/generated")
     return Project(root)
 
 
@@ -475,7 +476,7 @@ def test_cli_against_the_real_prometheus(repo, tmp_path):
         f"--web.listen-address=127.0.0.1:{port}",
         f"--storage.tsdb.path={tmp_path / 'data'}",
     ]
-    proc = tools.start("prometheus", args, log=tmp_path / "prometheus.log")
+    proc = binaries.start("prometheus", args, log=tmp_path / "prometheus.log")
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -495,7 +496,7 @@ def test_cli_against_the_real_prometheus(repo, tmp_path):
             repo, "conformance", "check", "--env", "prod", "--prometheus", url, "--format", "json"
         )
     finally:
-        tools.stop(proc)
+        binaries.stop(proc)
         exporter.shutdown()
     assert res.code == 1, res.err  # most of the stack reads nothing from this one target
     data = json.loads(res.out)
@@ -667,7 +668,7 @@ def test_the_sample_model_is_what_the_real_prometheus_stores(tmp_path):
     port = free_port()
     args = [f"--config.file={tmp_path / 'prometheus.yml'}", f"--web.listen-address=127.0.0.1:{port}",
             f"--storage.tsdb.path={tmp_path / 'data'}"]  # fmt: skip
-    proc = tools.start("prometheus", args, log=tmp_path / "prometheus.log")
+    proc = binaries.start("prometheus", args, log=tmp_path / "prometheus.log")
     try:
         stored: dict[str, set] = {}
         deadline = time.monotonic() + 90
@@ -685,7 +686,7 @@ def test_the_sample_model_is_what_the_real_prometheus_stores(tmp_path):
                         (s["__name__"], frozenset(s)) for s in got if s["__name__"] not in ser.SCRAPE_SERIES
                     }
     finally:
-        tools.stop(proc)
+        binaries.stop(proc)
         server.shutdown()
     assert set(stored) == set(expected), (tmp_path / "prometheus.log").read_text()[-2000:]
     for job, label_sets in expected.items():

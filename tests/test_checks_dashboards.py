@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from cfmon import grafana
+from cfmon.catalog import GENERATED_DIR
 from cfmon.checks import REGISTRY
 from cfmon.checks.base import Context, Finding
 from cfmon.checks.dashboards import (
-    COUNTERS,
     DashboardDatasource,
     DashboardLogql,
     DashboardMetadata,
@@ -36,6 +35,7 @@ from cfmon.checks.thresholds import PanelThresholds
 from cfmon.manifests import Resource
 from cfmon.project import Project
 from cfmon.render import Rendered
+from cfmon.rendered import grafana
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests/fixtures/dashboards/fixture-overview.json"
@@ -729,9 +729,10 @@ def test_dashboard_budget_is_below_the_configmap_budget():
 
 
 def test_declared_counters_must_be_in_the_catalog(run, tmp_path):
+    # The check reads what `cfmon generate` wrote from jsonnet/metrics-counters.jsonnet.
     shutil.copytree(REPO / "jsonnet", tmp_path / "jsonnet")
-    path = tmp_path / COUNTERS
-    path.write_text(path.read_text().replace("'node_vmstat_oom_kill',", "'node_vmstat_oom_kills',"))
+    path = tmp_path / GENERATED_DIR / "metrics-counters.json"
+    path.write_text(path.read_text().replace('"node_vmstat_oom_kill"', '"node_vmstat_oom_kills"'))
     [finding] = run(RateInterval, rendered_with(good()), Project(tmp_path))
     assert finding.message == (
         "jsonnet/metrics-counters.jsonnet declares node_vmstat_oom_kills, which is not in the metrics catalog"

@@ -276,7 +276,7 @@ class Fault:
 
 
 def _for_s(live, alert: str) -> float:
-    from cfmon.timescale import parse_ms
+    from cfmon.durations import parse_ms
 
     for groups in live.rules.values():
         for g in groups:

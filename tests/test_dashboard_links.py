@@ -18,15 +18,16 @@ import pytest
 import yaml
 from conftest import ROOT, render
 
-from cfmon import docs, tools
+from cfmon import binaries, docs
 from cfmon.checks.alerts import AlertDashboardUrl
 from cfmon.checks.base import Context, Finding
-from cfmon.checks.prometheus import GRAFANA_URL_ANNOTATION, PrometheusRuleTests
+from cfmon.checks.prometheus import PrometheusRuleTests
 from cfmon.errors import UserError
 from cfmon.manifests import Resource
 from cfmon.project import Project
 from cfmon.render import Rendered
 from cfmon.render import render as render_env
+from cfmon.rendered.prometheus import GRAFANA_URL_ANNOTATION
 
 ENVS = ("dev", "staging", "prod")
 GENERATED_RULES = ROOT / "charts/creativeflow-monitoring/charts/prometheus/files/rules"
@@ -95,7 +96,7 @@ def links(tmp_path: Path, alerts: list[dict], dashboards: list[dict], defaults: 
         f"local l = import '{ROOT}/jsonnet/lib/alert-links.libsonnet';\n"
         f"l.links({json.dumps(alerts)}, {json.dumps(dashboards)}, {json.dumps(defaults)})\n"
     )
-    return json.loads(tools.jsonnet_evaluate(src))
+    return json.loads(binaries.jsonnet_evaluate(src))
 
 
 def test_the_panel_naming_the_alert_wins_own_area_first_then_graphs(tmp_path):
@@ -193,7 +194,7 @@ def test_grafana_url_is_a_reserved_parameter_name(tmp_path):
         f"r.alert({json.dumps(spec)})\n"
     )
     with pytest.raises(UserError, match="grafanaUrl is reserved"):
-        tools.jsonnet_evaluate(src)
+        binaries.jsonnet_evaluate(src)
 
 
 # ---- the generated rules: every alert links the panel that names it -------------------------------

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from conftest import ROOT, promtool_expr_test
 
-from cfmon import tools
+from cfmon import binaries
 from cfmon.checks import REGISTRY
 from cfmon.checks.base import Context
 from cfmon.errors import UserError
@@ -46,7 +46,7 @@ ROLE_DASHBOARDS = {
 def evaluate(tmp_path, source: str):
     src = tmp_path / "t.jsonnet"
     src.write_text(source)
-    return json.loads(tools.jsonnet_evaluate(src))
+    return json.loads(binaries.jsonnet_evaluate(src))
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ import re
 import pytest
 from conftest import ROOT, promtool_expr_test
 
-from cfmon import grafana, logql, tools
+from cfmon import binaries, logql
+from cfmon.rendered import grafana
 
 # folder/uid.json -> the dashboard's own variables, after datasource, environment and cluster.
 DASHBOARDS = {
@@ -62,7 +63,7 @@ NEIGHBOUR = re.compile(r"^/d/([a-z0-9-]+)\?(.*)$")
 def evaluate(tmp_path, source: str):
     src = tmp_path / "t.jsonnet"
     src.write_text(source)
-    return json.loads(tools.jsonnet_evaluate(src))
+    return json.loads(binaries.jsonnet_evaluate(src))
 
 
 @pytest.fixture(scope="module")

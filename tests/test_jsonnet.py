@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import ROOT
 
-from cfmon import tools
+from cfmon import binaries
 from cfmon.errors import UserError
 
 GOOD = {
@@ -31,7 +31,7 @@ def evaluate_alert(tmp_path, **changes):
         "({ runbookBaseUrl: 'https://x/docs/runbooks' });\n"
         f"r.alert({json.dumps(spec)})\n"
     )
-    return json.loads(tools.jsonnet_evaluate(src))
+    return json.loads(binaries.jsonnet_evaluate(src))
 
 
 def test_a_good_alert_gets_labels_annotations_and_no_params(tmp_path):
@@ -71,7 +71,7 @@ def test_a_mixins_config_reaches_its_rules_and_dashboards(tmp_path):
         "{ rules: m.prometheusRules.groups + m.prometheusAlerts.groups,"
         " dashboards: m.grafanaDashboards }\n"
     )
-    out = json.loads(tools.jsonnet_evaluate(src))
+    out = json.loads(binaries.jsonnet_evaluate(src))
     rules = [r for g in out["rules"] for r in g["rules"]]
     alerts = [r for r in rules if "alert" in r]
     assert alerts and all(a["annotations"]["runbook_url"].startswith("https://x/rb/") for a in alerts)

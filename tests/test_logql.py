@@ -219,9 +219,3 @@ def test_error_keeps_reason_and_column_apart():
         logql.parse('{app="x"} | jsno')
     assert err.value.column == 13
     assert err.value.reason.startswith("unknown stage 'jsno'")
-
-
-def test_duration_seconds():
-    assert logql.duration_seconds("1h30m") == 5400
-    assert logql.duration_seconds("250ms") == 0.25
-    assert logql.duration_seconds("1d") == 86400

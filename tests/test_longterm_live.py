@@ -32,7 +32,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from cfmon import sandbox, tools
+from cfmon import binaries, sandbox
 from cfmon.checks.longterm import TIER_NAME, parse_args
 from cfmon.project import find_root
 from cfmon.scenario import load as load_scenario
@@ -106,10 +106,10 @@ class Stack:
 
     def start(self, name: str, tool: str, args: list[str], env: dict[str, str] | None = None) -> None:
         if tool != "victoria-metrics":
-            self.procs[name] = tools.start(tool, args, log=self.logs / f"{name}.log", env=env)
+            self.procs[name] = binaries.start(tool, args, log=self.logs / f"{name}.log", env=env)
             return
         # Not a pinned cfmon tool (its Debian build reports no version): started from .tools/bin.
-        binary = tools._tools_bin() / "victoria-metrics"
+        binary = binaries._tools_bin() / "victoria-metrics"
         if not binary.exists():
             pytest.skip("victoria-metrics is not installed (tools/install-deps)")
         with (self.logs / f"{name}.log").open("ab") as log:
@@ -124,7 +124,7 @@ class Stack:
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name, None)
         if proc is not None:
-            tools.stop(proc, timeout=20)
+            binaries.stop(proc, timeout=20)
 
     def stop_all(self) -> None:
         for name in list(self.procs):

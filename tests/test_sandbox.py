@@ -23,10 +23,10 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from cfmon import sandbox, scenario, timescale, tools
-from cfmon.checks.rules import rendered_rules
+from cfmon import binaries, sandbox, scenario, timescale
 from cfmon.errors import UserError
 from cfmon.project import find_root
+from cfmon.rendered.rules import rendered_rules
 
 SCENARIOS = ROOT / "scenarios"
 AREAS = (
@@ -58,33 +58,7 @@ def load(name: str) -> scenario.Scenario:
     return scenario.load(SCENARIOS / f"{name}.yaml", f"scenarios/{name}.yaml")
 
 
-# ---- durations and PromQL ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "ms", "canonical"),
-    [
-        ("0", 0, "0s"),
-        ("0s", 0, "0s"),
-        ("250ms", 250, "250ms"),
-        ("1m30s", 90_000, "1m30s"),
-        ("90s", 90_000, "1m30s"),
-        ("1h", 3_600_000, "1h"),
-        ("1d", 86_400_000, "1d"),
-        ("1w", 604_800_000, "7d"),
-        ("1s500ms", 1500, "1s500ms"),
-    ],
-)
-def test_durations_parse_and_print(text, ms, canonical):
-    assert timescale.parse_ms(text) == ms
-    assert timescale.format_ms(ms) == canonical
-    assert timescale.parse_ms(canonical) == ms
-
-
-@pytest.mark.parametrize("bad", ["", "5", "5 m", "1.5m", "m", "5mins", "-5m"])
-def test_a_bad_duration_is_refused(bad):
-    with pytest.raises(ValueError):
-        timescale.parse_ms(bad)
+# ---- PromQL time scaling ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -134,13 +108,13 @@ def test_unscalable_expressions_fail_loudly(expr, says):
 def test_a_rewrite_that_changes_more_than_time_is_caught(monkeypatch):
     """The scaled text is parsed again and compared with the original node by node: a printer bug
     (here: a forgotten division of rate()) is an error, not a silently different alert."""
-    real = timescale._scaled_text
+    real = timescale.to_promql
 
     def broken(node, speed, where):
         text = real(node, speed, where)
         return text.replace(" / 100)", ")")
 
-    monkeypatch.setattr(timescale, "_scaled_text", broken)
+    monkeypatch.setattr(timescale, "to_promql", broken)
     with pytest.raises(timescale.ScaleError, match="rate\\(\\) is not divided by 100"):
         timescale.scale_expr("rate(x[5m])", 100)
 
@@ -202,7 +176,7 @@ def test_scaled_expressions_give_the_same_values_in_promtool(tmp_path):
     }
     path = tmp_path / "equivalence.yaml"
     path.write_text(yaml.safe_dump(doc))
-    proc = tools.run("promtool", ["test", "rules", str(path)])
+    proc = binaries.run("promtool", ["test", "rules", str(path)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -543,7 +517,7 @@ def test_route_walk_agrees_with_amtool(tmp_path, project, resources, env):
         if case.get("environments") and env not in case["environments"]:
             continue
         labels = {k: str(v) for k, v in case["labels"].items()}
-        proc = tools.run(
+        proc = binaries.run(
             "amtool",
             ["config", "routes", "test", "--config.file", str(plan.alertmanager_config)]
             + [f"{k}={v}" for k, v in sorted(labels.items())],
@@ -559,9 +533,9 @@ def test_route_walk_agrees_with_amtool(tmp_path, project, resources, env):
 def test_the_rewritten_configs_pass_promtool_and_amtool(tmp_path, project, resources, env):
     scenarios = [load(n) for n in AREAS if env == "prod" or n != "gpu-overheating"]
     plan = sandbox.plan(project, env, scenarios, tmp_path / "w", resources=resources[env])
-    proc = tools.run("promtool", ["check", "config", str(plan.prometheus_config)])
+    proc = binaries.run("promtool", ["check", "config", str(plan.prometheus_config)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    proc = tools.run("amtool", ["check-config", str(plan.alertmanager_config)])
+    proc = binaries.run("amtool", ["check-config", str(plan.alertmanager_config)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert len(plan.peers) == {"dev": 1, "prod": 3}[env]
     jobs = {t.job for t, _ in plan.targets.values()}

@@ -264,11 +264,11 @@ def test_a_rule_test_file_that_runs_nowhere_is_an_error(project, tmp_path, envs)
 def test_the_team_overlay_renders_the_same_through_helm_directly(project, tmp_path):
     """`helm upgrade -f values/<env>.yaml -f values/teams/<team>/values.yaml` (and an Argo CD
     Application with both value files) renders what cfmon checked: the same helm template call."""
-    from cfmon import tools
+    from cfmon import binaries
     from cfmon.project import NAMESPACE, RELEASE, kube_versions
 
     overlay = team(project, "gateway").values
-    proc = tools.helm_template(
+    proc = binaries.helm_template(
         project.chart,
         release=RELEASE,
         namespace=NAMESPACE,

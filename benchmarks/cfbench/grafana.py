@@ -8,15 +8,21 @@ Grafana specifics reproduced here (Grafana 10-12, Prometheus datasource):
 - a variable with no saved value takes its first option: "All" when it includes All (its
   `allValue`, or every value as a regex alternation), else the first value its query returns;
 - a multi-value or include-All variable is regex-escaped; several values become `(a|b)`.
+
+Panels and variables are read with cfmon.rendered.grafana, the one dashboard reader; what is here
+is the benchmark's own part: Grafana's step and a fresh load's variable values.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from cfmon.durations import format_ms, parse_seconds
+from cfmon.rendered import grafana as rendered_grafana
 
 SCREEN_PX = 1800  # a dashboard 24 grid columns wide on a 1920 px screen, less the side menu
 ROUNDING = (  # Grafana's kbn.roundInterval: (below this many ms, use this many seconds)
@@ -40,7 +46,6 @@ ROUNDING = (  # Grafana's kbn.roundInterval: (below this many ms, use this many 
     (32400000, 21600),
     (86400000, 43200),
 )
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 
 class DashboardError(ValueError):
@@ -48,26 +53,13 @@ class DashboardError(ValueError):
 
 
 def seconds(text: str) -> float:
-    """'15s', '1m', '6h', '1h30m' -> seconds."""
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)", text.strip())
-    if not parts or "".join(n + u for n, u in parts) != text.strip():
-        raise ValueError(f"not a duration: {text!r}")
-    return sum(float(n) * _UNITS[u] for n, u in parts)
+    """'15s', '1m', '6h', '1h30m', '1.5m' -> seconds (Grafana's grammar)."""
+    return parse_seconds(text.strip(), fractional=True)
 
 
 def duration(secs: float) -> str:
     """Seconds -> the shortest PromQL duration ('90s' -> '1m30s', 0.5 -> '500ms')."""
-    if secs == 0:
-        return "0s"
-    if secs < 1:
-        return f"{round(secs * 1000)}ms"
-    secs = round(secs)
-    out = ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if secs >= size:
-            out += f"{secs // size}{unit}"
-            secs %= size
-    return out
+    return format_ms(round(secs * 1000) if secs < 1 else round(secs) * 1000)
 
 
 def round_interval(secs: float) -> float:
@@ -123,10 +115,10 @@ def load(path: Path, root: Path) -> Dashboard:
         range_s = seconds(m.group(1)) if m else 6 * 3600
     except ValueError:
         range_s = 6 * 3600
-    variables = tuple((dash.get("templating") or {}).get("list") or [])
+    variables = tuple(rendered_grafana.variables(dash))
     ds_types = {v.get("name"): str(v.get("query")) for v in variables if v.get("type") == "datasource"}
     queries, skipped = [], 0
-    for panel in _panels(dash.get("panels") or []):
+    for panel in (p.obj for p in rendered_grafana.panels(dash)):
         for target in panel.get("targets") or []:
             if target.get("hide") or not str(target.get("expr") or "").strip():
                 continue
@@ -156,12 +148,6 @@ def load(path: Path, root: Path) -> Dashboard:
 def load_all(directory: Path) -> list[Dashboard]:
     """Every dashboard JSON under `directory` (<folder>/<uid>.json), sorted by path."""
     return [load(p, directory) for p in sorted(directory.rglob("*.json"))]
-
-
-def _panels(panels: list[dict]) -> Iterator[dict]:
-    for p in panels:
-        yield p
-        yield from _panels(p.get("panels") or [])  # a collapsed row keeps its panels inside
 
 
 def _datasource_type(ds: object, ds_types: dict[str, str]) -> str:
@@ -214,10 +200,8 @@ _VAR = re.compile(r"\$\{(\w+)(?::(\w+))?\}|\[\[(\w+)(?::(\w+))?\]\]|\$(\w+)")
 
 
 def variable_query(var: dict) -> str:
-    q = var.get("query")
-    if isinstance(q, dict):
-        q = q.get("query", "")
-    return str(q or var.get("definition") or "")
+    """The variable's query, or its `definition` when it has none (Grafana shows that)."""
+    return rendered_grafana.variable_query(var) or str(var.get("definition") or "")
 
 
 # lookup(kind, expression, label) -> values: kind "label_values" (expression may be "") or

@@ -1,6 +1,6 @@
 """A throwaway Prometheus on a loopback port over a given TSDB directory, and its HTTP API.
 
-The process is started through cfmon.tools (the pinned binary) and always stopped: use it as a
+The process is started through cfmon.binaries (the pinned binary) and always stopped: use it as a
 context manager.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from cfmon import tools
+from cfmon import binaries
 
 
 class PrometheusError(RuntimeError):
@@ -66,7 +66,7 @@ class Prometheus:
         cfg = self.work / "prometheus.yml"
         cfg.write_text(yaml.safe_dump(config, sort_keys=True))
         self.port = free_port()
-        self.proc = tools.start(
+        self.proc = binaries.start(
             "prometheus",
             [
                 f"--config.file={cfg}",
@@ -87,7 +87,7 @@ class Prometheus:
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None:
-            tools.stop(self.proc)
+            binaries.stop(self.proc)
             self.proc = None
 
     def _wait_ready(self, timeout: float = 300) -> None:

@@ -12,15 +12,10 @@ from typing import Annotated
 
 import typer
 
-from cfmon import cache, diffing, report, runner, tools
-from cfmon import docs as doc_pages
-from cfmon import generate as gen
-from cfmon import golden as gold
-from cfmon import preview as previews
+from cfmon import binaries, cache, diffing, docs, generate, golden, preview, render, report, runner
 from cfmon.checks import REGISTRY
 from cfmon.errors import UserError
 from cfmon.project import CACHE_DIR, find_root
-from cfmon.render import render as do_render
 
 app = typer.Typer(
     add_completion=False,
@@ -70,15 +65,15 @@ def _format(fmt: str) -> str:
     return fmt
 
 
-@app.command()
-def generate(
+@app.command("generate")
+def generate_cmd(
     check: Annotated[bool, typer.Option("--check", help="Fail if generated files are stale.")] = False,
     no_cache: NoCacheOpt = False,
 ):
     """Evaluate jsonnet/build/*.jsonnet and write the generated rule, dashboard and schema files."""
     project = find_root()
     _use_cache(project, no_cache)
-    result = gen.generate(project, check=check)
+    result = generate.generate(project, check=check)
     if check:
         if result.stale:
             _out(
@@ -94,16 +89,16 @@ def generate(
     _out(f"{len(result.written)} written, {len(result.removed)} removed, {len(result.unchanged)} unchanged\n")
 
 
-@app.command()
-def render(env: EnvOpt = "all", values: ValuesOpt = None):
+@app.command("render")
+def render_cmd(env: EnvOpt = "all", values: ValuesOpt = None):
     """helm template every environment into build/rendered/<env>/ (one file per # Source)."""
     project = find_root()
     for name in project.select_envs(env):
-        rendered = do_render(project, name, values or [])
+        rendered = render.render(project, name, values or [])
         _out(f"{name}: {len(rendered.resources)} objects -> {project.rel(rendered.directory)}\n")
 
 
-def _print_docs(result: doc_pages.DocsResult) -> None:
+def _print_docs(result: docs.DocsResult) -> None:
     if result.stale:
         _out("stale docs (run `cfmon docs`):\n" + "".join(f"  {p}\n" for p in result.stale))
     if result.undocumented:
@@ -113,14 +108,14 @@ def _print_docs(result: doc_pages.DocsResult) -> None:
         )
 
 
-@app.command()
-def docs(
+@app.command("docs")
+def docs_cmd(
     check: Annotated[bool, typer.Option("--check", help="Fail if the docs are stale.")] = False,
 ):
     """Write docs/alerts.md, docs/routing-<env>.md and the chart README's values tables from the renders."""
     project = find_root()
-    renders = {name: do_render(project, name) for name in project.select_envs("all")}
-    result = doc_pages.write_docs(project, renders, check=check)
+    renders = {name: render.render(project, name) for name in project.select_envs("all")}
+    result = docs.write_docs(project, renders, check=check)
     _print_docs(result)
     for p in result.written:
         _out(f"wrote {p}\n")
@@ -134,17 +129,17 @@ def docs(
         raise typer.Exit(1)
 
 
-@app.command()
-def preview(
+@app.command("preview")
+def preview_cmd(
     env: EnvOpt = "all",
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help=f"Output directory (default {previews.PREVIEW_DIR}).")
+        Path | None, typer.Option("--out", "-o", help=f"Output directory (default {preview.PREVIEW_DIR}).")
     ] = None,
 ):
     """Draw each rendered dashboard's layout: <out>/<uid>.svg and <out>/index.html showing them all."""
     project = find_root()
-    renders = {name: do_render(project, name) for name in project.select_envs(env)}
-    written, count = previews.write_preview(renders, out or project.path(previews.PREVIEW_DIR), project.root)
+    renders = {name: render.render(project, name) for name in project.select_envs(env)}
+    written, count = preview.write_preview(renders, out or project.path(preview.PREVIEW_DIR), project.root)
     for p in written:
         _out(f"wrote {project.rel(p)}\n")
     _out(f"{count} dashboards -> {project.rel(written[-1])}\n")
@@ -163,8 +158,8 @@ def _print_findings(findings, fmt: str, envs: list[str], checks: list[str]) -> N
         )
 
 
-@app.command()
-def check(
+@app.command("check")
+def check_cmd(
     env: EnvOpt = "all",
     fmt: FormatOpt = "text",
     values: ValuesOpt = None,
@@ -198,8 +193,8 @@ def _print_diffs(diffs: dict[str, list[diffing.ResourceDiff]], fmt: str) -> None
             _out(diffing.format_text(env, d))
 
 
-@app.command()
-def golden(
+@app.command("golden")
+def golden_cmd(
     env: EnvOpt = "all",
     update: Annotated[bool, typer.Option("--update", help="Rewrite the goldens.")] = False,
     fmt: FormatOpt = "text",
@@ -209,10 +204,10 @@ def golden(
     envs = project.select_envs(env)
     if update:
         for name in envs:
-            gold.update(project, name)
+            golden.update(project, name)
             _out(f"{name}: goldens updated from {project.rel(project.render_dir(name))}\n")
         return
-    diffs = {name: gold.compare(project, name) for name in envs}
+    diffs = {name: golden.compare(project, name) for name in envs}
     _print_diffs(diffs, _format(fmt))
     if any(diffs.values()):
         runner.log(
@@ -221,8 +216,8 @@ def golden(
         raise typer.Exit(1)
 
 
-@app.command()
-def diff(
+@app.command("diff")
+def diff_cmd(
     from_ref: Annotated[str, typer.Option("--from", help="Git ref to compare with (e.g. HEAD~1, main).")],
     env: EnvOpt = "all",
     fmt: FormatOpt = "text",
@@ -236,8 +231,8 @@ def diff(
     _print_diffs(diff_from(project, from_ref, project.select_envs(env), values or []), fmt)
 
 
-@app.command()
-def verify(fmt: FormatOpt = "text", no_cache: NoCacheOpt = False):
+@app.command("verify")
+def verify_cmd(fmt: FormatOpt = "text", no_cache: NoCacheOpt = False):
     """Everything CI runs: generate --check, render, check and golden for every environment."""
     project = find_root()
     _use_cache(project, no_cache)
@@ -254,11 +249,11 @@ def verify(fmt: FormatOpt = "text", no_cache: NoCacheOpt = False):
         _out("golden drift: if the changes are what you meant, run `cfmon golden --update` and review\n")
     total = sum(result.timings.values())
     # The tools' own share (helm, promtool, amtool, go-jsonnet); the rest is what cfmon adds.
-    ext = sum(c.seconds for c in tools.CALLS)
+    ext = sum(c.seconds for c in binaries.CALLS)
     runner.log(
         "timings: "
         + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
-        + f"; total {total:.2f}s; external tools {ext:.2f}s in {len(tools.CALLS)} calls"
+        + f"; total {total:.2f}s; external tools {ext:.2f}s in {len(binaries.CALLS)} calls"
     )
     _log_cache()
     _out("verify: OK\n" if result.ok else "verify: FAILED\n")
@@ -266,8 +261,8 @@ def verify(fmt: FormatOpt = "text", no_cache: NoCacheOpt = False):
         raise typer.Exit(1)
 
 
-@app.command()
-def sandbox(
+@app.command("sandbox")
+def sandbox_cmd(
     scenarios: Annotated[
         list[Path], typer.Argument(help="Scenario files (scenarios/*.yaml); several run together.")
     ],
@@ -284,7 +279,7 @@ def sandbox(
 ):
     """Run the rendered Prometheus and Alertmanager for real on loopback, replay SCENARIOS and
     report which alerts fired and who was notified; exit 1 when an expectation fails."""
-    from cfmon import sandbox as sbx
+    from cfmon import sandbox
     from cfmon.scenario import load as load_scenario
 
     project = find_root()
@@ -295,11 +290,11 @@ def sandbox(
     if speed is not None and speed < 1:
         raise UserError(f"{speed} is not a speed", key="--speed", hint="a whole number >= 1, e.g. 100")
     loaded = [load_scenario(p, project.rel(p)) for p in scenarios]
-    result = sbx.run(project, env, loaded, speed=speed, keep_dir=keep_dir, log=runner.log)
+    result = sandbox.run(project, env, loaded, speed=speed, keep_dir=keep_dir, log=runner.log)
     if fmt == "json":
-        _out(json.dumps(sbx.as_json(result), indent=2, sort_keys=True) + "\n")
+        _out(json.dumps(sandbox.as_json(result), indent=2, sort_keys=True) + "\n")
     else:
-        _out(sbx.format_text(result))
+        _out(sandbox.format_text(result))
     if not result.ok:
         raise typer.Exit(1)
 
@@ -327,12 +322,12 @@ def conformance_record(
         _out(f"wrote {project.rel(path)}\n")
 
 
-@app.command()
-def doctor():
+@app.command("doctor")
+def doctor_cmd():
     """Each pinned tool: where it is, its version, and what to run when it is missing."""
     missing = 0
-    for name, spec in tools.TOOLS.items():
-        info = tools.probe(name)
+    for name, spec in binaries.TOOLS.items():
+        info = binaries.probe(name)
         if info.ok:
             _out(f"ok       {name:28} {info.version:8} {info.path}\n")
         else:
@@ -346,7 +341,7 @@ def doctor():
         missing += 1
         _out("missing  go-jsonnet    (Python package gojsonnet)\n")
     if missing:
-        _out(f"{missing} missing: {tools.INSTALL_HINT}\n")
+        _out(f"{missing} missing: {binaries.INSTALL_HINT}\n")
         raise typer.Exit(2)
 
 
@@ -373,7 +368,7 @@ def conformance_check(
     from cfmon.checks import conformance as conf
     from cfmon.checks.base import Context
     from cfmon.conformance import series as ser
-    from cfmon.timescale import parse_ms
+    from cfmon.durations import parse_ms
 
     project = find_root()
     if fmt not in ("text", "json"):
@@ -388,7 +383,7 @@ def conformance_check(
         raise UserError(f"{window!r} is not a duration", key="--window", hint="e.g. 1h, 30m, 6h")
     if timeout <= 0:
         raise UserError(f"{timeout} is not a timeout", key="--timeout", hint="seconds, e.g. 10")
-    rendered = do_render(project, env, values or [])
+    rendered = render.render(project, env, values or [])
     ctx = Context(project, env, rendered)
     if prometheus:
         live = ser.LivePrometheus(prometheus, window_seconds=int(seconds), timeout=timeout)

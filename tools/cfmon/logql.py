@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cfmon.durations import parse_seconds
+
 # ---- the tree ---------------------------------------------------------------------------------------
 
 
@@ -167,8 +169,6 @@ PRECEDENCE = (
     ("*", "/", "%"),
     ("^",),
 )
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-_UNITS |= {"d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 
 
 @dataclass(frozen=True)
@@ -189,10 +189,6 @@ def tokenize(text: str) -> list[Token]:
         pos = m.end()
     tokens.append(Token("end", "", len(text) + 1))
     return tokens
-
-
-def duration_seconds(text: str) -> float:
-    return sum(float(n) * _UNITS[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|[smhdwy])", text))
 
 
 def _unquote(token: Token) -> str:
@@ -385,7 +381,7 @@ class _Parser:
         self.expect("[", "a range such as [5m] after the log query")
         tok = self.expect_kind("duration", "a duration such as 5m")
         self.expect("]", "']' closing the range")
-        seconds = duration_seconds(tok.text)
+        seconds = parse_seconds(tok.text, fractional=True)
         if seconds <= 0:
             raise LogqlError(f"the range {tok.text} must be positive", tok.column)
         return seconds

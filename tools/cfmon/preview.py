@@ -17,10 +17,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from cfmon import grafana
 from cfmon.errors import UserError
 from cfmon.project import Project
 from cfmon.render import Rendered
+from cfmon.rendered import grafana
 
 DOCS_DIR = "docs/dashboards"
 PREVIEW_DIR = "build/preview"

@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cfmon import tools, valuesfile
+from cfmon import binaries, valuesfile
 from cfmon.errors import UserError
 from cfmon.manifests import Resource, load_dir, split_by_source
 from cfmon.project import NAMESPACE, RELEASE, Project, kube_versions
@@ -71,7 +71,7 @@ def helm_output(
 ) -> tuple[str, list[Path]]:
     files = values_files(project, env, overlays or [])
     # The chart's own values.yaml is read by helm itself; pass only the environment and overlays.
-    proc = tools.helm_template(
+    proc = binaries.helm_template(
         project.chart,
         release=RELEASE,
         namespace=NAMESPACE,

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cfmon import cache, docs, generate, golden, teams, tools
+from cfmon import binaries, cache, docs, generate, golden, teams
 from cfmon.checks import REGISTRY, Context, Finding
 from cfmon.diffing import ResourceDiff
 from cfmon.errors import UserError
@@ -195,8 +195,8 @@ def _verify_key(project: Project, envs: list[str]) -> cache.Key | None:
         key.add(f"stamp {project.rel(stamp)}", stamp.read_bytes())
     for path in input_files(project.root):
         key.add(f"file {path.relative_to(project.root)}", path.read_bytes())
-    for name in [*sorted(tools.TOOLS), "victoria-metrics"]:
-        local = tools._tools_bin() / name
+    for name in [*sorted(binaries.TOOLS), "victoria-metrics"]:
+        local = binaries._tools_bin() / name
         found = str(local) if local.exists() else shutil.which(name)
         if found:
             st = os.stat(found)

@@ -17,8 +17,8 @@ from typing import Any
 import promql_parser as pp
 import yaml
 
+from cfmon.durations import format_ms, parse_ms
 from cfmon.errors import UserError
-from cfmon.timescale import format_ms, parse_ms
 
 DEFAULT_SPEED = 100
 DEFAULT_INTERVAL = "1m"

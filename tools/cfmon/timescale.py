@@ -16,11 +16,11 @@ node with the original, so a rewrite that changed anything else fails loudly.
 from __future__ import annotations
 
 import math
-import re
 from datetime import timedelta
 
 import promql_parser as pp
 
+from cfmon.durations import format_ms, parse_ms
 from cfmon.errors import UserError
 
 # Functions whose result is "per second": N times larger when time runs N times faster.
@@ -41,37 +41,9 @@ WALL_CLOCK = frozenset(
     }
 )
 
-_UNITS_MS = {"y": 365 * 86_400_000, "w": 7 * 86_400_000, "d": 86_400_000, "h": 3_600_000}
-_UNITS_MS |= {"m": 60_000, "s": 1000, "ms": 1}
-_DURATION = re.compile(r"(\d+)(ms|y|w|d|h|m|s)")
-_DURATION_FULL = re.compile(r"(?:\d+(?:ms|y|w|d|h|m|s))+")
-
 
 class ScaleError(UserError):
     """A duration or expression that cannot be scaled exactly."""
-
-
-def parse_ms(text: str) -> int:
-    """A Prometheus/Alertmanager duration (`1h30m`, `250ms`, `0s`) in milliseconds."""
-    s = str(text).strip()
-    if s == "0":
-        return 0
-    if not _DURATION_FULL.fullmatch(s):
-        raise ValueError(f"not a duration: {text!r}")
-    return sum(int(n) * _UNITS_MS[u] for n, u in _DURATION.findall(s))
-
-
-def format_ms(ms: int) -> str:
-    """Milliseconds as a Prometheus duration, largest units first (`1h30m`, `1s500ms`, `0s`)."""
-    if ms == 0:
-        return "0s"
-    out = []
-    for unit in ("d", "h", "m", "s", "ms"):
-        size = _UNITS_MS[unit]
-        if ms >= size:
-            out.append(f"{ms // size}{unit}")
-            ms %= size
-    return "".join(out)
 
 
 def scaled_ms(ms: int, speed: int, where: str) -> int:
@@ -155,44 +127,76 @@ def _modifier(mod) -> str:
     return " ".join(parts)
 
 
-def to_promql(node) -> str:
-    """The PromQL text of an AST (every node type promql-parser produces for Prometheus 3.5)."""
+def to_promql(node, speed: int = 1, where: str | None = None) -> str:
+    """The PromQL text of an AST (every node type promql-parser produces for Prometheus 3.5).
+
+    With `speed` > 1, time is scaled on the way: every range, step and offset is divided by `speed`
+    and per-second results are rescaled (replacements in parentheses); see scale_expr."""
+    scaling = speed != 1
+
+    def text(child) -> str:
+        return to_promql(child, speed, where)
+
+    def span(delta: timedelta) -> str:
+        ms = _td_ms(delta)
+        return format_ms(scaled_ms(ms, speed, where or "expr") if scaling else ms)
+
+    def offset(delta: timedelta | None) -> str:
+        return _offset(_scaled_td(delta, speed, where or "expr") if scaling else delta)
+
+    def no_at(at) -> None:
+        if at is None:
+            return
+        if scaling:
+            raise ScaleError("the @ modifier pins a wall-clock time; it cannot be time-scaled", key=where)
+        raise ScaleError("the @ modifier is not supported here")
+
     if isinstance(node, pp.NumberLiteral):
         return _number(node.val)
     if isinstance(node, pp.StringLiteral):
         return _quote(node.val)
     if isinstance(node, pp.VectorSelector):
-        if node.at is not None:
-            raise ScaleError("the @ modifier is not supported here")
-        return _selector(node) + _offset(node.offset)
+        no_at(node.at)
+        return _selector(node) + offset(node.offset)
     if isinstance(node, pp.MatrixSelector):
         vs = node.vector_selector
-        if vs.at is not None:
-            raise ScaleError("the @ modifier is not supported here")
-        return f"{_selector(vs)}[{format_ms(_td_ms(node.range))}]{_offset(vs.offset)}"
+        no_at(vs.at)
+        rng = span(node.range)
+        return f"{_selector(vs)}[{rng}]{offset(vs.offset)}"
     if isinstance(node, pp.SubqueryExpr):
-        if node.at is not None:
-            raise ScaleError("the @ modifier is not supported here")
-        step = format_ms(_td_ms(node.step)) if node.step is not None else ""
-        return f"{to_promql(node.expr)}[{format_ms(_td_ms(node.range))}:{step}]{_offset(node.offset)}"
+        no_at(node.at)
+        rng = span(node.range)
+        step = span(node.step) if node.step is not None else ""
+        return f"{text(node.expr)}[{rng}:{step}]{offset(node.offset)}"
     if isinstance(node, pp.ParenExpr):
-        return f"({to_promql(node.expr)})"
+        return f"({text(node.expr)})"
     if isinstance(node, pp.UnaryExpr):
-        return f"-{to_promql(node.expr)}"
+        return f"-{text(node.expr)}"
     if isinstance(node, pp.BinaryExpr):
         mod = _modifier(node.modifier)
         op = str(node.op) + (f" {mod}" if mod else "")
-        return f"{to_promql(node.lhs)} {op} {to_promql(node.rhs)}"
+        return f"{text(node.lhs)} {op} {text(node.rhs)}"
     if isinstance(node, pp.AggregateExpr):
         head = str(node.op)
         if node.modifier is not None:
             kind = "by" if str(node.modifier.type).endswith("By") else "without"
             head += f" {kind} {_labels(node.modifier.labels)}"
-        args = ([to_promql(node.param)] if node.param is not None else []) + [to_promql(node.expr)]
+        args = ([text(node.param)] if node.param is not None else []) + [text(node.expr)]
         return f"{head} ({', '.join(args)})"
     if isinstance(node, pp.Call):
-        return f"{node.func.name}({', '.join(to_promql(a) for a in node.args)})"
-    raise ScaleError(f"unsupported PromQL node {type(node).__name__}")
+        name = node.func.name
+        if scaling and name in WALL_CLOCK:
+            raise ScaleError(
+                f"{name}() reads the wall clock; an expression using it cannot be time-scaled",
+                key=where,
+                hint="run the sandbox with --speed 1, or leave this rule out of the scenario's environment",
+            )
+        args = [text(a) for a in node.args]
+        if scaling and name == "predict_linear":
+            args[1] = f"({args[1]}) / {speed}"
+        call = f"{name}({', '.join(args)})"
+        return f"({call} / {speed})" if scaling and name in PER_SECOND else call
+    raise ScaleError(f"unsupported PromQL node {type(node).__name__}", key=where)
 
 
 # ---- scaling an expression ------------------------------------------------------------------------
@@ -204,59 +208,6 @@ def _scaled_td(delta: timedelta | None, speed: int, where: str) -> timedelta | N
     ms = _td_ms(delta)
     sign = -1 if ms < 0 else 1
     return timedelta(milliseconds=sign * scaled_ms(abs(ms), speed, where))
-
-
-def _scaled_text(node, speed: int, where: str) -> str:
-    """PromQL text of `node` with time scaled (built bottom-up, replacements in parentheses)."""
-    if isinstance(node, (pp.NumberLiteral, pp.StringLiteral)):
-        return to_promql(node)
-    if isinstance(node, pp.VectorSelector):
-        if node.at is not None:
-            raise ScaleError("the @ modifier pins a wall-clock time; it cannot be time-scaled", key=where)
-        return _selector(node) + _offset(_scaled_td(node.offset, speed, where))
-    if isinstance(node, pp.MatrixSelector):
-        vs = node.vector_selector
-        if vs.at is not None:
-            raise ScaleError("the @ modifier pins a wall-clock time; it cannot be time-scaled", key=where)
-        rng = format_ms(scaled_ms(_td_ms(node.range), speed, where))
-        return f"{_selector(vs)}[{rng}]{_offset(_scaled_td(vs.offset, speed, where))}"
-    if isinstance(node, pp.SubqueryExpr):
-        if node.at is not None:
-            raise ScaleError("the @ modifier pins a wall-clock time; it cannot be time-scaled", key=where)
-        rng = format_ms(scaled_ms(_td_ms(node.range), speed, where))
-        step = format_ms(scaled_ms(_td_ms(node.step), speed, where)) if node.step is not None else ""
-        inner = _scaled_text(node.expr, speed, where)
-        return f"{inner}[{rng}:{step}]{_offset(_scaled_td(node.offset, speed, where))}"
-    if isinstance(node, pp.ParenExpr):
-        return f"({_scaled_text(node.expr, speed, where)})"
-    if isinstance(node, pp.UnaryExpr):
-        return f"-{_scaled_text(node.expr, speed, where)}"
-    if isinstance(node, pp.BinaryExpr):
-        mod = _modifier(node.modifier)
-        op = str(node.op) + (f" {mod}" if mod else "")
-        return f"{_scaled_text(node.lhs, speed, where)} {op} {_scaled_text(node.rhs, speed, where)}"
-    if isinstance(node, pp.AggregateExpr):
-        head = str(node.op)
-        if node.modifier is not None:
-            kind = "by" if str(node.modifier.type).endswith("By") else "without"
-            head += f" {kind} {_labels(node.modifier.labels)}"
-        args = [_scaled_text(node.param, speed, where)] if node.param is not None else []
-        args.append(_scaled_text(node.expr, speed, where))
-        return f"{head} ({', '.join(args)})"
-    if isinstance(node, pp.Call):
-        name = node.func.name
-        if name in WALL_CLOCK:
-            raise ScaleError(
-                f"{name}() reads the wall clock; an expression using it cannot be time-scaled",
-                key=where,
-                hint="run the sandbox with --speed 1, or leave this rule out of the scenario's environment",
-            )
-        args = [_scaled_text(a, speed, where) for a in node.args]
-        if name == "predict_linear":
-            args[1] = f"({args[1]}) / {speed}"
-        text = f"{name}({', '.join(args)})"
-        return f"({text} / {speed})" if name in PER_SECOND else text
-    raise ScaleError(f"unsupported PromQL node {type(node).__name__}", key=where)
 
 
 def unscalable(expr: str) -> str | None:
@@ -285,7 +236,7 @@ def scale_expr(expr: str, speed: int, where: str = "expr") -> str:
         raise ScaleError(f"does not parse: {exc}", key=where) from None
     if speed == 1:
         return expr
-    text = _scaled_text(original, speed, where)
+    text = to_promql(original, speed, where)
     try:
         again = pp.parse(text)
     except ValueError as exc:

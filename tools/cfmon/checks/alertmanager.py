@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from cfmon import cache, tools
+from cfmon import binaries, cache
 from cfmon.checks.base import Check, Context, Finding, read_mapping
-from cfmon.layout import Layout, has_container, materialize
+from cfmon.mounts import Mounts, has_container, materialize
 from cfmon.project import ROUTING_TESTS_DIR
 from cfmon.teams import continue_receivers
 
@@ -14,7 +14,7 @@ CONTAINER = "alertmanager"
 VALUES_HINT = "fix alertmanager.routes / receivers / inhibitRules in the values files"
 
 
-def alertmanager_layout(ctx: Context) -> Layout | None:
+def alertmanager_layout(ctx: Context) -> Mounts | None:
     if "alertmanager" not in ctx.cache:
         present = has_container(ctx.rendered.resources, CONTAINER)
         assert ctx.scratch is not None
@@ -24,7 +24,7 @@ def alertmanager_layout(ctx: Context) -> Layout | None:
     return ctx.cache["alertmanager"]
 
 
-def _clean(text: str, layout: Layout) -> str:
+def _clean(text: str, layout: Mounts) -> str:
     """amtool's verdict without banners, with paths shown as mounted."""
     text = re.sub(r"Checking '[^']*'\s*", "", text.replace(str(layout.root), ""))
     noise = ("Warning: --config.file", "SUCCESS", "Found:", "amtool: error: failed to validate")
@@ -56,7 +56,7 @@ class AlertmanagerConfig(Check):
         if layout is None:
             return []
         key = cache.Key("amtool", scrub=ctx.scratch).add_tree(layout.root)
-        proc = tools.run_cached("amtool", ["check-config", str(layout.config)], key)
+        proc = binaries.run_cached("amtool", ["check-config", str(layout.config)], key)
         if proc.returncode == 0:
             return []
         cm = layout.files.get(str(layout.config))
@@ -130,7 +130,7 @@ class AlertmanagerRouting(Check):
                     )
                 want = [str(r) for r in case["receivers"]]
                 labels = [_matcher(k, v) for k, v in sorted(case["labels"].items())]
-                proc = tools.run_cached(
+                proc = binaries.run_cached(
                     "amtool",
                     [
                         "config",

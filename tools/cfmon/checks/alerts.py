@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterable
 
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.checks.prometheus import rendered_grafana_urls, rules_source
-from cfmon.checks.rules import rendered_rules
-from cfmon.grafana import panels, rendered_dashboards, variables
 from cfmon.manifests import Resource
+from cfmon.rendered.grafana import panels, rendered_dashboards, variables
+from cfmon.rendered.prometheus import rendered_grafana_urls
+from cfmon.rendered.rules import rendered_rules, rules_source
 
 # Runbooks live in this repository; the URL the Jsonnet helper builds (mixin _config.runbookBaseUrl).
 RUNBOOK_BASE = "https://github.com/creativeflow-ai/creativeflow-monitoring/blob/main/docs/runbooks/"

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import yaml
 
-from cfmon import grafana, promql, tools
+from cfmon import promql
+from cfmon.catalog import CONTRACT_SAMPLE, contract
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.dashboards import queries, valid_dashboards
-from cfmon.checks.prometheus import rules_source
-from cfmon.checks.rules import rendered_rules
 from cfmon.conformance import selectors as sel
 from cfmon.conformance import series as ser
 from cfmon.errors import UserError
+from cfmon.rendered import grafana
+from cfmon.rendered.rules import rendered_rules, rules_source
 
-CONTRACT_SAMPLE = Path("jsonnet/metrics-contract.jsonnet")
 # Series Prometheus makes itself from the rules: never scraped, nothing to conform to.
 SYNTHETIC = {"ALERTS", "ALERTS_FOR_STATE"}
 
@@ -128,8 +128,7 @@ def scrape_jobs(ctx: Context) -> dict[str, ser.Job]:
 
 @lru_cache(maxsize=4)
 def _contract(root: Path) -> tuple:
-    doc = json.loads(tools.jsonnet_evaluate(root / CONTRACT_SAMPLE))
-    return tuple(ser.contract_series(doc))
+    return tuple(ser.contract_series(contract(root)))
 
 
 class SampleSource:

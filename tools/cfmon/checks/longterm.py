@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from cfmon import tools
+from cfmon import binaries
+from cfmon.catalog import catalog
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.checks.rules import catalog
 from cfmon.manifests import Resource
 
 FLAGS_FILE = Path(__file__).with_name("victoriametrics_flags.yaml")
@@ -43,7 +43,7 @@ def documented_flags() -> tuple[str, dict[str, frozenset[str]]]:
 @functools.cache
 def single_node_flags() -> frozenset[str] | None:
     """The single-node server's flags, asked from the binary (None when it is not installed)."""
-    binary = tools._tools_bin() / "victoria-metrics"
+    binary = binaries._tools_bin() / "victoria-metrics"
     if not binary.exists():
         return None
     proc = subprocess.run([str(binary), "-help"], capture_output=True, text=True, timeout=30)
@@ -152,7 +152,7 @@ class LongTermStore(Check):
                             ctx,
                             "victoria-metrics is not installed: the single node's flags are unchecked",
                             file=res.source,
-                            hint=tools.INSTALL_HINT,
+                            hint=binaries.INSTALL_HINT,
                         )
                     )
                     continue

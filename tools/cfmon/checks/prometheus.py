@@ -6,66 +6,36 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
 
-from cfmon import cache, tools
+from cfmon import binaries, cache
 from cfmon.checks.base import Check, Context, Finding, read_mapping
-from cfmon.layout import Layout, has_container, materialize
-from cfmon.manifests import Resource
+from cfmon.mounts import Mounts, has_container
 from cfmon.project import RULE_TESTS_DIR
+from cfmon.rendered.prometheus import (
+    CONTAINER,
+    GRAFANA_URL_ANNOTATION,
+    GRAFANA_URL_TOKEN,
+    prometheus_mounts,
+    rendered_grafana_urls,
+    rule_files,
+)
+from cfmon.rendered.rules import rules_source
 from cfmon.teams import overridden_alerts
 
-CONTAINER = "prometheus"
-# The rule ConfigMaps say which Grafana their dashboard_url links start with (global.grafanaUrl);
-# rule tests write that part as GRAFANA_URL_TOKEN, the same for every environment.
-GRAFANA_URL_ANNOTATION = "creativeflow.ai/grafana-url"
-GRAFANA_URL_TOKEN = "${grafanaUrl}"
 
-
-def prometheus_layout(ctx: Context) -> Layout:
+def prometheus_layout(ctx: Context) -> Mounts:
     """The Prometheus pod's files in a temporary root (built once per environment)."""
     if "prometheus" not in ctx.cache:
         assert ctx.scratch is not None
-        ctx.cache["prometheus"] = materialize(ctx.rendered.resources, CONTAINER, ctx.scratch / "prometheus")
+        ctx.cache["prometheus"] = prometheus_mounts(ctx.rendered.resources, ctx.scratch / "prometheus")
     return ctx.cache["prometheus"]
 
 
-def rule_files(layout: Layout) -> dict[str, Path]:
-    """basename -> re-rooted path of every file the config's rule_files globs match."""
-    config = yaml.safe_load(layout.config.read_text()) or {}
-    found: dict[str, Path] = {}
-    for pattern in config.get("rule_files") or []:
-        for path in sorted(Path("/").glob(pattern.lstrip("/"))):
-            found[path.name] = path
-    return found
-
-
-def rendered_grafana_urls(resources: Iterable[Resource]) -> set[str]:
-    """The Grafana URLs the rendered Prometheus rule ConfigMaps declare (one, when all is well)."""
-    urls = set()
-    for res in resources:
-        meta = res.obj.get("metadata") or {}
-        if (
-            res.kind != "ConfigMap"
-            or (meta.get("labels") or {}).get("app.kubernetes.io/name") != "prometheus"
-        ):
-            continue
-        url = (meta.get("annotations") or {}).get(GRAFANA_URL_ANNOTATION)
-        if url is not None:
-            urls.add(str(url))
-    return urls
-
-
-def rules_source(name: str) -> str:
-    """Rule file `applications.yaml` comes from the mixin jsonnet/mixins/applications/."""
-    return f"jsonnet/mixins/{Path(name).stem}/mixin.libsonnet"
-
-
-def _tool_output(proc, layout: Layout) -> str:
+def _tool_output(proc, layout: Mounts) -> str:
     """promtool's verdict without the noise: paths as mounted, no banners, no repeats."""
     text = (proc.stdout + proc.stderr).replace(str(layout.root), "")
     lines: list[str] = []
@@ -82,7 +52,7 @@ def rules_valid(ctx: Context, path: Path) -> tuple[bool, str]:
     memo = f"rules-valid:{path}"
     if memo not in ctx.cache:
         key = cache.Key("promtool", scrub=ctx.scratch).add_files([path])
-        proc = tools.run_cached("promtool", ["check", "rules", str(path)], key)
+        proc = binaries.run_cached("promtool", ["check", "rules", str(path)], key)
         ctx.cache[memo] = (proc.returncode == 0, _tool_output(proc, prometheus_layout(ctx)))
     return ctx.cache[memo]
 
@@ -107,7 +77,7 @@ class PrometheusConfig(Check):
         probe.write_text(yaml.safe_dump(config, sort_keys=False))
         # promtool also reads the files the config names (scrape configs, credentials): all of the pod's.
         key = cache.Key("promtool", scrub=ctx.scratch).add_tree(layout.root)
-        proc = tools.run_cached("promtool", ["check", "config", str(probe)], key)
+        proc = binaries.run_cached("promtool", ["check", "config", str(probe)], key)
         if proc.returncode == 0:
             return []
         output = _tool_output(proc, layout)
@@ -420,5 +390,5 @@ def _promtool_test(ctx: Context, digest: str, doc: dict) -> tuple[bool, str]:
     test.write_text(yaml.safe_dump(doc, sort_keys=False))
     rules = [Path(f) for f in doc.get("rule_files") or []]
     key = cache.Key("promtool", scrub=ctx.scratch).add_files([test, *rules])
-    proc = tools.run_cached("promtool", ["test", "rules", str(test)], key)
+    proc = binaries.run_cached("promtool", ["test", "rules", str(test)], key)
     return proc.returncode == 0, _tool_output(proc, prometheus_layout(ctx))

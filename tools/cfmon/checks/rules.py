@@ -3,18 +3,12 @@ keep the cluster/environment labels, and metrics that exist in the contract or a
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator
-from functools import lru_cache
-from pathlib import Path
 
-import yaml
-
-from cfmon import promql, tools
+from cfmon import promql
+from cfmon.catalog import CONTRACT, catalog
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.checks.prometheus import rules_source
-from cfmon.manifests import Resource
+from cfmon.rendered.rules import rendered_groups, rendered_rules, rule_name, rules_source
 
 MAX_GROUP_RULES = 20
 KEPT_LABELS = ("cluster", "environment")
@@ -22,43 +16,6 @@ KEPT_LABELS = ("cluster", "environment")
 LABEL_PRESERVING = {"topk", "bottomk", "limitk", "limit_ratio"}
 ALERT_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
 RECORD_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+:[a-zA-Z0-9_]+")
-CATALOG = Path("jsonnet/metrics-catalog.jsonnet")
-CONTRACT = "jsonnet/lib/metrics.libsonnet"
-
-
-def rendered_groups(resources: Iterable[Resource]) -> Iterator[tuple[str, dict]]:
-    """(rule file name, group) for every group of the rendered Prometheus rule ConfigMaps."""
-    for res in resources:
-        labels = res.obj.get("metadata", {}).get("labels", {})
-        if res.kind != "ConfigMap" or labels.get("app.kubernetes.io/name") != "prometheus":
-            continue
-        for name, payload in sorted((res.obj.get("data") or {}).items()):
-            try:
-                doc = yaml.safe_load(payload)
-            except yaml.YAMLError:
-                continue
-            if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):
-                continue
-            for group in doc["groups"]:
-                if isinstance(group, dict):
-                    yield name, group
-
-
-def rendered_rules(resources: Iterable[Resource]) -> Iterator[tuple[str, str, dict]]:
-    """(rule file name, group name, rule) for every rendered rule."""
-    for file, group in rendered_groups(resources):
-        for rule in group.get("rules") or []:
-            if isinstance(rule, dict):
-                yield file, str(group.get("name")), rule
-
-
-def rule_name(rule: dict) -> str:
-    return str(rule.get("alert") or rule.get("record"))
-
-
-@lru_cache(maxsize=4)
-def catalog(root: Path) -> frozenset[str]:
-    return frozenset(json.loads(tools.jsonnet_evaluate(root / CATALOG)))
 
 
 class RuleNaming(Check):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from cfmon import grafana
 from cfmon.checks.base import Check, Context, Finding
+from cfmon.rendered import grafana
 
 CONFIGMAP_BUDGET = 900 * 1024  # etcd's limit is 1 MiB per object; keep 10% headroom
 # One dashboard per ConfigMap, at most 200 KiB: past that (~100 panels at ~2 KiB each) a dashboard is

@@ -8,7 +8,7 @@ from typing import Any
 
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.dashboards import valid_dashboards
-from cfmon.checks.rules import rendered_rules
+from cfmon.rendered.rules import rendered_rules
 
 # A threshold step of a generated dashboard that stands for an alert parameter (dashboards.libsonnet).
 TOKEN = re.compile(r"^\$\{([A-Z][A-Za-z0-9]*)\.([A-Za-z0-9]+)\}$")

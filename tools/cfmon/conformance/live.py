@@ -29,13 +29,14 @@ from typing import Any
 
 import yaml
 
-from cfmon import grafana, sandbox
-from cfmon.checks.prometheus import rule_files
+from cfmon import sandbox
 from cfmon.conformance.servers import Servers
 from cfmon.errors import UserError
-from cfmon.layout import find_container, materialize
 from cfmon.manifests import Resource
+from cfmon.mounts import find_container, materialize
 from cfmon.project import Project
+from cfmon.rendered import grafana
+from cfmon.rendered.prometheus import rule_files
 from cfmon.scenario import default_instance
 
 SPEED = 25  # 1 prod minute = 2.4 s: 15 s scrapes every 600 ms, `for: 5m` is 12 s. 25 divides

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from cfmon import tools
+from cfmon import binaries
 from cfmon.conformance.servers import Servers, scrape
 from cfmon.errors import UserError
 from cfmon.project import Project
@@ -242,7 +242,7 @@ def _stack_metrics(workdir: Path, say: Callable[[str], None]) -> list[Sample]:
     procs = []
     try:
         procs.append(
-            tools.start(
+            binaries.start(
                 "alertmanager",
                 [
                     f"--config.file={am_dir / 'alertmanager.yml'}",
@@ -256,7 +256,7 @@ def _stack_metrics(workdir: Path, say: Callable[[str], None]) -> list[Sample]:
             )
         )
         procs.append(
-            tools.start(
+            binaries.start(
                 "prometheus",
                 [
                     f"--config.file={prom_dir / 'prometheus.yml'}",
@@ -304,7 +304,7 @@ def _stack_metrics(workdir: Path, say: Callable[[str], None]) -> list[Sample]:
         samples = [
             Sample(
                 "prometheus",
-                tools.probe("prometheus").version or "unknown",
+                binaries.probe("prometheus").version or "unknown",
                 "prometheus, Debian",
                 None,
                 "/metrics",
@@ -312,7 +312,7 @@ def _stack_metrics(workdir: Path, say: Callable[[str], None]) -> list[Sample]:
             ),
             Sample(
                 "alertmanager",
-                tools.probe("alertmanager").version or "unknown",
+                binaries.probe("alertmanager").version or "unknown",
                 "prometheus-alertmanager, Debian",
                 None,
                 "/metrics",
@@ -327,7 +327,7 @@ def _stack_metrics(workdir: Path, say: Callable[[str], None]) -> list[Sample]:
         return [_with_ports(s, ports) for s in samples]
     finally:
         for proc in procs:
-            tools.stop(proc)
+            binaries.stop(proc)
 
 
 def _with_ports(sample: Sample, ports: dict[str, str]) -> Sample:
@@ -412,7 +412,7 @@ def record_samples(workdir: Path, say: Callable[[str], None]) -> list[Sample]:
 
 def node_exporter_chart_args(project: Project | None = None) -> list[str]:
     """The node-exporter container's arguments in the prod render (the chart's DaemonSet)."""
-    from cfmon.layout import find_container
+    from cfmon.mounts import find_container
     from cfmon.project import find_root
     from cfmon.sandbox import render_resources
 

@@ -21,7 +21,7 @@ A label asked for above a `by (...)` (or a bare aggregation) that does not keep 
 there: that is recorded as a Drop, whatever the exporter exposes.
 
 Label values a dashboard gets from Grafana variables are unknown: a matcher on such a value only
-requires the label (see cfmon.grafana.PLACEHOLDER). `check` then matches a selector against a
+requires the label (see cfmon.rendered.grafana.PLACEHOLDER). `check` then matches a selector against a
 set of series; regexes are Python's `re`, anchored like Prometheus's RE2 (the syntax the rules use
 means the same in both).
 """
@@ -35,7 +35,8 @@ from typing import Any
 
 import promql_parser
 
-from cfmon import grafana, promql
+from cfmon import promql
+from cfmon.rendered import grafana
 
 RECORDED = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_:]+")
 LABEL_PRESERVING = {"topk", "bottomk", "limitk", "limit_ratio"}

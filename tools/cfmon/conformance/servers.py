@@ -8,7 +8,7 @@ pod). Every process:
 - listens on 127.0.0.1 only, on a free port, with its files under the run's directory;
 - runs as a non-root user through `setpriv`: `postgres` and `rabbitmq` (the users their packages
   create; both servers refuse root or need their own user's files) and `nobody` for the rest;
-- is started through cfmon.tools (own process group, killed if cfmon dies) and stopped by its own
+- is started through cfmon.binaries (own process group, killed if cfmon dies) and stopped by its own
   PID with the signal its server shuts down cleanly on, then SIGKILL after a bounded wait;
 - is awaited with a bounded readiness check; a process that exits or never gets ready is reported
   with the tail of its log.
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cfmon import tools
+from cfmon import binaries
 from cfmon.errors import ToolMissing, UserError
 from cfmon.sandbox import free_port, log_tail
 
@@ -166,7 +166,7 @@ class Servers:
 
     def _launch(self, p: Proc) -> Proc:
         p.log = self.logs / f"{p.name}.log"
-        p.proc = tools.spawn(_as_user(p.user, p.argv), log=p.log, env=p.env)
+        p.proc = binaries.spawn(_as_user(p.user, p.argv), log=p.log, env=p.env)
         self.procs[p.name] = p
         return p
 
@@ -203,7 +203,7 @@ class Servers:
         p = self.procs.get(name)
         if p is not None and p.proc is not None:
             with contextlib.suppress(OSError):
-                tools.stop(p.proc, timeout=STOP_TIMEOUT_S, sig=p.stop_signal)
+                binaries.stop(p.proc, timeout=STOP_TIMEOUT_S, sig=p.stop_signal)
 
     def restart(self, name: str) -> None:
         """Start a stopped process again, same port, same data."""
@@ -229,8 +229,8 @@ class Servers:
 
     # -- exporters (pinned, from .tools/bin)
     def _exporter(self, name: str, tool: str, args: list[str], env: dict[str, str] | None = None) -> Proc:
-        path = tools.require(tool)
-        self.versions[name] = tools.probe(tool).version or "unknown"
+        path = binaries.require(tool)
+        self.versions[name] = binaries.probe(tool).version or "unknown"
         port = free_port()
         argv = [path, f"--web.listen-address=127.0.0.1:{port}", *args]
         return self._launch(
@@ -303,8 +303,8 @@ class Servers:
 
     # -- Redis
     def start_redis(self) -> Proc:
-        path = tools.require("redis-server")
-        self.server_versions["redis"] = tools.probe("redis-server").version or "unknown"
+        path = binaries.require("redis-server")
+        self.server_versions["redis"] = binaries.probe("redis-server").version or "unknown"
         home = self._dir("redis", UNPRIVILEGED)
         port = free_port()
         argv = [
@@ -324,8 +324,8 @@ class Servers:
 
     # -- NGINX
     def start_nginx(self) -> Proc:
-        path = tools.require("nginx")
-        self.server_versions["nginx"] = tools.probe("nginx").version or "unknown"
+        path = binaries.require("nginx")
+        self.server_versions["nginx"] = binaries.probe("nginx").version or "unknown"
         home = self._dir("nginx", UNPRIVILEGED)
         port = free_port()
         conf = home / "nginx.conf"

@@ -37,7 +37,7 @@ report. The peers' timeout (how long peer N waits before it sends what peer N-1 
 repeat_interval; it never goes below PEER_TIMEOUT_FLOOR_MS. Their gossip runs every
 GOSSIP_INTERVAL (network timing, not scaled), well inside that timeout on loopback.
 
-Processes are started through cfmon.tools (own process group, killed if cfmon dies) and always
+Processes are started through cfmon.binaries (own process group, killed if cfmon dies) and always
 stopped in a `finally`, also on Ctrl-C and SIGTERM. Readiness waits have timeouts; a process that
 fails is reported with the tail of its log.
 """

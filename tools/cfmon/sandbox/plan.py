@@ -8,12 +8,14 @@ from pathlib import Path
 
 import yaml
 
-from cfmon.checks.prometheus import rule_files, rules_source
+from cfmon.durations import format_ms, parse_ms
 from cfmon.errors import UserError
-from cfmon.layout import find_container, materialize
 from cfmon.manifests import Resource, parse_documents, split_by_source
+from cfmon.mounts import find_container, materialize
 from cfmon.project import CHART, Project
 from cfmon.render import helm_output
+from cfmon.rendered.prometheus import rule_files
+from cfmon.rendered.rules import rules_source
 from cfmon.sandbox.rewrite import (
     _scrape_jobs,
     prometheus_flags,
@@ -31,7 +33,6 @@ from cfmon.scenario import (
     applies,
     default_instance,
 )
-from cfmon.timescale import format_ms, parse_ms
 
 PROMETHEUS_JOB = "prometheus"  # the stack mixin's job names: these scrape the real processes
 ALERTMANAGER_JOB = "alertmanager"

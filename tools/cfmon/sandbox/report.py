@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cfmon.durations import format_ms
 from cfmon.scenario import (
     AlertSeen,
     Notification,
     Verdict,
 )
-from cfmon.timescale import format_ms
 
 
 @dataclass

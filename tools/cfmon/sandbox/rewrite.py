@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from cfmon.layout import Layout, find_container
 from cfmon.manifests import Resource
+from cfmon.mounts import Mounts, find_container
 from cfmon.timescale import scale_duration, scale_expr, unscalable
 
 # Prometheus' defaults for what the config may leave out (they must be scaled too).
@@ -86,7 +86,7 @@ def rewrite_scrape_job(
     return new, dropped
 
 
-def _scrape_jobs(layout: Layout, config: dict) -> list[tuple[Path | None, int, dict]]:
+def _scrape_jobs(layout: Mounts, config: dict) -> list[tuple[Path | None, int, dict]]:
     """(scrape file or None for prometheus.yml, index, job) for every job, in config order."""
     jobs: list[tuple[Path | None, int, dict]] = [
         (None, i, j) for i, j in enumerate(config.get("scrape_configs") or [])

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cfmon import tools
+from cfmon import binaries
+from cfmon.durations import format_ms
 from cfmon.errors import UserError
 from cfmon.manifests import Resource
 from cfmon.project import Project
@@ -30,7 +31,6 @@ from cfmon.scenario import (
     Scenario,
     evaluate,
 )
-from cfmon.timescale import format_ms
 
 POLL_S = 0.1
 READY_TIMEOUT_S = 60.0
@@ -69,7 +69,7 @@ class Run:
 
     # -- processes
     def _start(self, name: str, tool: str, args: list[str], env: dict[str, str] | None = None) -> None:
-        self.procs[name] = tools.start(tool, args, log=self.logs / f"{name}.log", env=env)
+        self.procs[name] = binaries.start(tool, args, log=self.logs / f"{name}.log", env=env)
 
     def _check_alive(self) -> None:
         for name, proc in self.procs.items():
@@ -114,7 +114,7 @@ class Run:
         proc = self.procs.get("prometheus")
         if proc is not None:
             self.killed.add("prometheus")
-            tools.stop(proc, timeout=10)
+            binaries.stop(proc, timeout=10)
 
     def targets_up(self) -> str | None:
         data = _get_json(f"http://127.0.0.1:{self.plan.prometheus_port}/api/v1/targets?state=active")
@@ -152,7 +152,7 @@ class Run:
     def stop_all(self) -> None:
         for name in sorted(self.procs, key=lambda n: n != "prometheus"):  # Prometheus first
             with contextlib.suppress(OSError):
-                tools.stop(self.procs[name], timeout=10)
+                binaries.stop(self.procs[name], timeout=10)
         for srv in (self.exporter.server, self.capture.server):
             with contextlib.suppress(OSError):
                 srv.shutdown()
@@ -334,7 +334,7 @@ def run(
     (start-up included): past it, the run stops everything and raises a UserError."""
     say = log or (lambda _msg: None)
     for tool in ("prometheus", "alertmanager"):
-        tools.require(tool)  # before anything is rendered or started
+        binaries.require(tool)  # before anything is rendered or started
     if keep_dir is not None:
         if keep_dir.exists() and (not keep_dir.is_dir() or any(keep_dir.iterdir())):
             raise UserError(

@@ -2,13 +2,12 @@
 known metrics, datasources Grafana can resolve, a sound grid, and the house layout and metadata.
 
 No Grafana runs on the build machines: PromQL is parsed with promql-parser (cfmon.promql) after
-Grafana's variables are replaced (cfmon.grafana.substitute), LogQL with cfmon.logql.
+Grafana's variables are replaced (cfmon.rendered.grafana.substitute), LogQL with cfmon.logql.
 """
 
 from __future__ import annotations
 
 from cfmon.checks.dashboards.common import (
-    COUNTERS,
     DashboardCheck,
     Query,
     dashboards,
@@ -30,7 +29,6 @@ from cfmon.checks.dashboards.quantile import RecordedQuantileUsed
 from cfmon.checks.dashboards.rate_interval import RateInterval
 
 __all__ = [
-    "COUNTERS",
     "DashboardCheck",
     "DashboardDatasource",
     "DashboardLogql",

@@ -8,15 +8,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from cfmon import grafana, promql
+from cfmon import promql
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.checks.rules import rendered_rules
-from cfmon.grafana import Dashboard
-
-COUNTERS = Path("jsonnet/metrics-counters.jsonnet")
+from cfmon.rendered import grafana
+from cfmon.rendered.grafana import Dashboard
+from cfmon.rendered.rules import rendered_rules
 
 
 def dashboards(ctx: Context) -> list[Dashboard]:

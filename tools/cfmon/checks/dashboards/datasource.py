@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cfmon import grafana
 from cfmon.checks.base import Context, Finding
 from cfmon.checks.dashboards.common import (
     DashboardCheck,
     provisioned,
     valid_dashboards,
 )
-from cfmon.grafana import Dashboard
+from cfmon.rendered import grafana
+from cfmon.rendered.grafana import Dashboard
 
 
 class DashboardDatasource(DashboardCheck):

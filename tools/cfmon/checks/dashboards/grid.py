@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 
-from cfmon import grafana
 from cfmon.checks.base import Context, Finding
 from cfmon.checks.dashboards.common import (
     DashboardCheck,
     valid_dashboards,
 )
-from cfmon.grafana import Panel
+from cfmon.rendered import grafana
+from cfmon.rendered.grafana import Panel
 
 
 def _grid(panel: Panel) -> tuple[int, int, int, int] | str:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 
-from cfmon import grafana
 from cfmon.checks.base import Context, Finding
 from cfmon.checks.dashboards.common import (
     DashboardCheck,
     dashboards,
 )
+from cfmon.rendered import grafana
 
 FIRST_VARIABLES = ("datasource", "environment", "cluster")
 TITLE = re.compile(r"[A-Z0-9][^/]* / [A-Z0-9][^/]*")

@@ -6,14 +6,15 @@ One check per module; its class docstring says why, and what is bad and good.
 
 from __future__ import annotations
 
-from cfmon import grafana, promql
+from cfmon import promql
+from cfmon.catalog import CONTRACT, catalog
 from cfmon.checks.base import Context, Finding
 from cfmon.checks.dashboards.common import (
     DashboardCheck,
     promql_queries,
     recording_rules,
 )
-from cfmon.checks.rules import CONTRACT, catalog
+from cfmon.rendered import grafana
 
 
 class DashboardMetricsKnown(DashboardCheck):

@@ -6,12 +6,12 @@ One check per module; its class docstring says why, and what is bad and good.
 
 from __future__ import annotations
 
-from cfmon import grafana
 from cfmon.checks.base import Context, Finding
 from cfmon.checks.dashboards.common import (
     DashboardCheck,
     valid_dashboards,
 )
+from cfmon.rendered import grafana
 
 # Panels that show text or log lines: no unit (and for rows and text, no description) to give.
 NO_UNIT = {"row", "text", "logs", "dashlist", "alertlist", "annolist", "news", "traces", "nodeGraph"}

@@ -6,13 +6,13 @@ One check per module; its class docstring says why, and what is bad and good.
 
 from __future__ import annotations
 
-from cfmon import grafana
 from cfmon.checks.base import Context, Finding
 from cfmon.checks.dashboards.common import (
     DashboardCheck,
     valid_dashboards,
 )
-from cfmon.grafana import Panel
+from cfmon.rendered import grafana
+from cfmon.rendered.grafana import Panel
 
 
 class PanelIds(DashboardCheck):

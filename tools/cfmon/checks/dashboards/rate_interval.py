@@ -6,21 +6,15 @@ One check per module; its class docstring says why, and what is bad and good.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from functools import lru_cache
-from pathlib import Path
 
 import promql_parser
 
-from cfmon import grafana, promql, tools
+from cfmon import promql
+from cfmon.catalog import COUNTERS, catalog, declared_counters
 from cfmon.checks.base import Context, Finding
-from cfmon.checks.dashboards.common import (
-    COUNTERS,
-    DashboardCheck,
-    promql_queries,
-)
-from cfmon.checks.rules import catalog
+from cfmon.checks.dashboards.common import DashboardCheck, promql_queries
+from cfmon.rendered import grafana
 
 COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
 RATE_FUNCS = {"rate", "irate", "increase"}
@@ -33,12 +27,6 @@ def _rate_calls(tree) -> Iterator[tuple[str, str | None, float]]:
             arg = node.args[0]
             if isinstance(arg, promql_parser.MatrixSelector):
                 yield node.func.name, arg.vector_selector.name, arg.range.total_seconds()
-
-
-@lru_cache(maxsize=4)
-def declared_counters(root: Path) -> frozenset[str]:
-    """Exporter counters without a counter suffix, declared in jsonnet/metrics-counters.jsonnet."""
-    return frozenset(json.loads(tools.jsonnet_evaluate(root / COUNTERS)))
 
 
 def _range_text(seconds: float) -> str:

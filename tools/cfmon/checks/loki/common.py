@@ -14,6 +14,7 @@ import yaml
 
 from cfmon import valuesfile
 from cfmon.checks.base import Check, Context, locate_text
+from cfmon.durations import DurationError, parse_seconds
 from cfmon.manifests import Resource
 
 SCHEMA_FILE = Path(__file__).parents[1] / "loki_config.schema.json"  # next to the checks
@@ -45,10 +46,6 @@ VALUES_KEYS = {
     "limits_config.reject_old_samples_max_age": "limits.rejectOldSamplesMaxAge",
 }
 TEMPLATE_HINT = f"the chart builds loki.yaml in `loki.config` ({HELPERS}) from the loki.* values"
-
-_PROM_DURATION = re.compile(r"^(?:(\d+)(ms|s|m|h|d|w|y))+$")
-_PROM_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": DAY, "w": 7 * DAY, "y": 365 * DAY}
 
 
 @dataclass(frozen=True)
@@ -102,12 +99,10 @@ def parsed(ctx: Context) -> list[tuple[LokiConfig, dict[str, Any]]]:
 
 def prom_seconds(value: Any) -> float | None:
     """Seconds of a Prometheus duration (`14d`, `1w2d`, `0`), None when it is not one."""
-    text = str(value)
-    if text == "0":
-        return 0.0
-    if not _PROM_DURATION.match(text):
+    try:
+        return parse_seconds(value)
+    except DurationError:
         return None
-    return sum(int(n) * _UNITS[u] for n, u in _PROM_PART.findall(text))
 
 
 def _dig(node: Any, *keys: str) -> Any:

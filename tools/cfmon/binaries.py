@@ -67,7 +67,7 @@ class ToolInfo:
 
 
 def _tools_bin() -> Path:
-    # tools/cfmon/tools.py -> repository root / .tools / bin; CFMON_TOOLS_BIN overrides it.
+    # tools/cfmon/binaries.py -> repository root / .tools / bin; CFMON_TOOLS_BIN overrides it.
     override = os.environ.get("CFMON_TOOLS_BIN")
     return Path(override) if override else Path(__file__).resolve().parents[2] / ".tools" / "bin"
 

@@ -18,7 +18,7 @@ SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 @dataclass
-class Layout:
+class Mounts:
     root: Path
     config: Path  # the re-rooted config file
     mounts: dict[str, str]  # mountPath -> "configMap/<name>[,<name>...]" | "projected" | "secret" | ...
@@ -52,7 +52,7 @@ def find_container(resources: list[Resource], container: str) -> tuple[Resource,
     )
 
 
-def materialize(resources: list[Resource], container: str, root: Path, flag: str = "--config.file") -> Layout:
+def materialize(resources: list[Resource], container: str, root: Path, flag: str = "--config.file") -> Mounts:
     workload, c = find_container(resources, container)
     pod = workload.obj["spec"]["template"]["spec"]
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
@@ -97,7 +97,7 @@ def materialize(resources: list[Resource], container: str, root: Path, flag: str
     if arg is None:
         raise UserError(f"container {container!r} has no {flag} argument", file=workload.source)
     config = root / arg.split("=", 1)[1].lstrip("/")
-    layout = Layout(root, config, mounts, files)
+    layout = Mounts(root, config, mounts, files)
     if not config.is_file():
         raise UserError(
             f"{flag} points at {arg.split('=', 1)[1]}, which no mounted ConfigMap provides",

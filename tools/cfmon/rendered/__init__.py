@@ -1,0 +1,8 @@
+"""Readers of a render: what ships, read from build/rendered/<env>/ (the chart's objects) and never
+from the Jsonnet sources. Checks, docs, golden, sandbox, preview, conformance and the benchmarks
+read the render through these modules only:
+
+- `rules`: Prometheus rule groups and rules, with the mixin each rule file comes from;
+- `prometheus`: the Prometheus pod's config, its mounted files and the rule files it loads;
+- `grafana`: dashboards, panels, targets and template variables.
+"""

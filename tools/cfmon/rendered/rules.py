@@ -1,0 +1,46 @@
+"""Prometheus rule groups and rules as rendered in the rule ConfigMaps, and the mixin each rule file
+comes from (a rule file `applications.yaml` is the mixin jsonnet/mixins/applications/)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import yaml
+
+from cfmon.manifests import Resource
+
+
+def rendered_groups(resources: Iterable[Resource]) -> Iterator[tuple[str, dict]]:
+    """(rule file name, group) for every group of the rendered Prometheus rule ConfigMaps."""
+    for res in resources:
+        labels = res.obj.get("metadata", {}).get("labels", {})
+        if res.kind != "ConfigMap" or labels.get("app.kubernetes.io/name") != "prometheus":
+            continue
+        for name, payload in sorted((res.obj.get("data") or {}).items()):
+            try:
+                doc = yaml.safe_load(payload)
+            except yaml.YAMLError:
+                continue
+            if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):
+                continue
+            for group in doc["groups"]:
+                if isinstance(group, dict):
+                    yield name, group
+
+
+def rendered_rules(resources: Iterable[Resource]) -> Iterator[tuple[str, str, dict]]:
+    """(rule file name, group name, rule) for every rendered rule."""
+    for file, group in rendered_groups(resources):
+        for rule in group.get("rules") or []:
+            if isinstance(rule, dict):
+                yield file, str(group.get("name")), rule
+
+
+def rule_name(rule: dict) -> str:
+    return str(rule.get("alert") or rule.get("record"))
+
+
+def rules_source(name: str) -> str:
+    """Rule file `applications.yaml` comes from the mixin jsonnet/mixins/applications/."""
+    return f"jsonnet/mixins/{Path(name).stem}/mixin.libsonnet"
