@@ -472,3 +472,4 @@ local rules = import '../../lib/rules.libsonnet';
 + (import 'storage.libsonnet')
 + (import 'apiserver.libsonnet')
 + (import 'coredns.libsonnet')
++ (import 'dashboard-rules.libsonnet')
