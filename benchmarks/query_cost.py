@@ -319,7 +319,7 @@ def bench_dashboards(prom: Prometheus, end: int, data_s: int, scrape: float, rep
     }
 
 
-def heavy_queries(dashboards: dict, groups: list[rulelib.Group]) -> list[dict]:
+def heavy_queries(dashboards: dict, groups: list[rulelib.Group], hours: float) -> list[dict]:
     """Dashboard targets that read more than HEAVY_SAMPLES samples on a default load (range queries
     scaled to the whole default range) and read a raw series (one no recording rule writes)."""
     queries = [
@@ -330,7 +330,9 @@ def heavy_queries(dashboards: dict, groups: list[rulelib.Group]) -> list[dict]:
             "measured_samples": q["samples"],
             # A range query over data that covers only part of the default range reads that part:
             # scaled up to the whole range, what a production load reads.
-            "samples": round(q["samples"] / (r["data_coverage"] if q["grafana_runs"] == "range" else 1)),
+            "samples": round(
+                q["samples"] * (max(1.0, r["range_hours"] / hours) if q["grafana_runs"] == "range" else 1)
+            ),
         }
         for r in dashboards["dashboards"]
         for q in r["detail"]
@@ -757,7 +759,7 @@ def main(argv: list[str] | None = None) -> int:
             res["empty_records"] = sorted(recorded - known)
             log("3a. dashboard queries")
             res["dashboards"] = bench_dashboards(prom, end, end - start, scrape, args.reps)
-            res["heavy_queries"] = heavy_queries(res["dashboards"], groups)
+            res["heavy_queries"] = heavy_queries(res["dashboards"], groups, (end - start) / 3600)
             if "records" not in args.skip:
                 log("3b. recorded series against their expressions")
                 range_s = min(6 * 3600, end - start)
