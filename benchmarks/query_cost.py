@@ -121,6 +121,30 @@ def backfill_raw(
     }
 
 
+def raw_from_cache(cache: Path, key: dict, data: Path) -> dict | None:
+    """The cached run's metadata, its blocks copied into `data`; None when the cache is empty or
+    was written for another size."""
+    meta = cache / "raw.json"
+    if not meta.is_file():
+        return None
+    saved = json.loads(meta.read_text())
+    if {k: saved.get(k) for k in key} != key:
+        log(f"  {cache} holds another size; backfilling anew")
+        return None
+    for block in sorted((cache / "blocks").iterdir()):
+        shutil.copytree(block, data / block.name)
+    return saved
+
+
+def raw_to_cache(cache: Path, meta: dict, data: Path) -> None:
+    shutil.rmtree(cache / "blocks", ignore_errors=True)
+    (cache / "blocks").mkdir(parents=True)
+    for block in sorted(data.iterdir()):
+        if (block / "meta.json").is_file():
+            shutil.copytree(block, cache / "blocks" / block.name)
+    (cache / "raw.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+
+
 def rendered_rules(env: str) -> tuple[list[rulelib.Group], dict[str, str], str]:
     """The environment's rule groups, its rule files as rendered and its evaluation interval."""
     project = find_root(ROOT)
@@ -256,6 +280,9 @@ def bench_dashboards(prom: Prometheus, end: int, data_s: int, scrape: float, rep
                     "range": asdict(rng),
                 }
             )
+        for q in queries:
+            # What Prometheus read for this target on a default load (totalQueryableSamples).
+            q["samples"] = q[q["grafana_runs"]]["samples"]
         inst_all = [w for q in queries for w in q["instant"]["wall"]]
         rng_all = [w for q in queries for w in q["range"]["wall"]]
         # What one load of the dashboard costs, each target run the way Grafana runs it.
@@ -277,11 +304,40 @@ def bench_dashboards(prom: Prometheus, end: int, data_s: int, scrape: float, rep
                 "range_p50": stats.percentile(rng_all, 50) if rng_all else None,
                 "range_p95": stats.percentile(rng_all, 95) if rng_all else None,
                 "load_seconds": load,
+                "samples": sum(q["samples"] for q in queries),
+                "max_samples": max((q["samples"] for q in queries), default=0),
                 "detail": queries,
             }
         )
         log(f"  {dash.key}: {len(queries)} queries, load {load:.3f}s")
-    return {"directory": str(DASHBOARDS), "dashboards": results}
+    every_range = [w for r in results for q in r["detail"] for w in q["range"]["wall"]]
+    return {
+        "directory": str(DASHBOARDS),
+        "dashboards": results,
+        "range_p95_all": stats.percentile(every_range, 95) if every_range else None,
+        "heaviest_load": max(results, key=lambda r: r["load_seconds"])["dashboard"] if results else None,
+    }
+
+
+def heavy_queries(dashboards: dict, groups: list[rulelib.Group], hours: float) -> list[dict]:
+    """Dashboard targets that read more than HEAVY_SAMPLES samples on a default load (range queries
+    scaled to the whole default range) and read a raw series (one no recording rule writes)."""
+    queries = [
+        {
+            "dashboard": r["dashboard"],
+            "panel": q["panel"],
+            "expr": q["expr"],
+            "measured_samples": q["samples"],
+            # A range query over data that covers only part of the default range reads that part:
+            # scaled up to the whole range, what a production load reads.
+            "samples": round(
+                q["samples"] * (max(1.0, r["range_hours"] / hours) if q["grafana_runs"] == "range" else 1)
+            ),
+        }
+        for r in dashboards["dashboards"]
+        for q in r["detail"]
+    ]
+    return rulelib.heavy_raw(queries, set(rulelib.records(groups)))
 
 
 # ---- 3b: recorded series against their expressions --------------------------------------------
@@ -447,6 +503,8 @@ def report_text(res: dict) -> str:
                     "range p50",
                     "range p95",
                     "load",
+                    "samples",
+                    "max samples",
                 ],
                 [
                     [
@@ -460,6 +518,8 @@ def report_text(res: dict) -> str:
                         r["range_p50"],
                         r["range_p95"],
                         r["load_seconds"],
+                        r["samples"],
+                        r["max_samples"],
                     ]
                     for r in dash
                 ],
@@ -474,6 +534,26 @@ def report_text(res: dict) -> str:
             ),
             key=lambda x: (-x[0], x[1], x[2]["panel"]),
         )[:10]
+        heaviest = max(dash, key=lambda r: r["load_seconds"])
+        out.append(
+            f"heaviest dashboard load: {heaviest['dashboard']} {heaviest['load_seconds']:.3f}s; "
+            f"range-query p95 over every dashboard query: {res['dashboards']['range_p95_all']:.3f}s"
+        )
+        heavy = res["heavy_queries"]
+        out.append(
+            f"queries reading more than {rulelib.HEAVY_SAMPLES:,} samples on a default load (range "
+            f"queries scaled to the whole default range) and reading raw series: {len(heavy)}"
+        )
+        if heavy:
+            out.append(
+                stats.table(
+                    ["samples", "measured", "dashboard", "panel", "expr"],
+                    [
+                        [q["samples"], q["measured_samples"], q["dashboard"], q["panel"], q["expr"][:100]]
+                        for q in heavy
+                    ],
+                )
+            )
         out.append("slowest queries, as Grafana runs them:")
         out.append(
             stats.table(
@@ -493,88 +573,91 @@ def report_text(res: dict) -> str:
         for d_, q in errs[:20]:
             out.append(f"error: {d_} / {q['panel']}: {q['instant']['error'] or q['range']['error']}")
     out.append("")
-    recs = res["records"]
-    out.append(
-        f"# (b) Recorded series vs the expression they replace (median of {res['reps']}; "
-        "ratio = raw / recorded; seconds)"
-    )
-    out.append(f"range queries over {res['records_range_hours']:g}h")
-    # Both sides empty: the metrics behind it are not generated; a ratio would be noise.
-    with_data = [r for r in recs if r["range"]["raw_samples"] or r["range"]["recorded_samples"]]
-    no_data = sorted(
-        r["record"] for r in recs if not (r["range"]["raw_samples"] or r["range"]["recorded_samples"])
-    )
-    rows = sorted(with_data, key=lambda r: (-(r["range"]["ratio"] or 0), r["record"]))
-    out.append(
-        stats.table(
-            [
-                "record",
-                "used by",
-                "instant rec",
-                "instant raw",
-                "ratio",
-                "range rec",
-                "range raw",
-                "ratio",
-                "raw samples",
-            ],
-            [
-                [
-                    r["record"],
-                    ",".join(r["used_by"]),
-                    r["instant"]["recorded_seconds"],
-                    r["instant"]["raw_seconds"],
-                    r["instant"]["ratio"],
-                    r["range"]["recorded_seconds"],
-                    r["range"]["raw_seconds"],
-                    r["range"]["ratio"],
-                    r["range"]["raw_samples"],
-                ]
-                for r in rows
-            ],
+    if "records" in res:
+        recs = res["records"]
+        out.append(
+            f"# (b) Recorded series vs the expression they replace (median of {res['reps']}; "
+            "ratio = raw / recorded; seconds)"
         )
-    )
-    if no_data:
-        out.append(f"not compared (no data on either side): {', '.join(no_data)}")
-    for kind in ("instant", "range"):
-        ratios = [r[kind]["ratio"] for r in with_data if r[kind]["ratio"]]
-        if ratios:
-            out.append(
-                f"{kind}: geometric mean ratio {stats.geomean(ratios):.2f}, "
-                f"median {stats.median(ratios):.2f}, {sum(x < 1 for x in ratios)} of {len(ratios)} "
-                "recorded series slower than their expression"
+        out.append(f"range queries over {res['records_range_hours']:g}h")
+        # Both sides empty: the metrics behind it are not generated; a ratio would be noise.
+        with_data = [r for r in recs if r["range"]["raw_samples"] or r["range"]["recorded_samples"]]
+        no_data = sorted(
+            r["record"] for r in recs if not (r["range"]["raw_samples"] or r["range"]["recorded_samples"])
+        )
+        rows = sorted(with_data, key=lambda r: (-(r["range"]["ratio"] or 0), r["record"]))
+        out.append(
+            stats.table(
+                [
+                    "record",
+                    "used by",
+                    "instant rec",
+                    "instant raw",
+                    "ratio",
+                    "range rec",
+                    "range raw",
+                    "ratio",
+                    "raw samples",
+                ],
+                [
+                    [
+                        r["record"],
+                        ",".join(r["used_by"]),
+                        r["instant"]["recorded_seconds"],
+                        r["instant"]["raw_seconds"],
+                        r["instant"]["ratio"],
+                        r["range"]["recorded_seconds"],
+                        r["range"]["raw_seconds"],
+                        r["range"]["ratio"],
+                        r["range"]["raw_samples"],
+                    ]
+                    for r in rows
+                ],
             )
-    out.append("")
-    ev = res["rule_eval"]
-    out.append(
-        f"# (c) Rule group evaluation (median of the evaluations after the first; evaluated "
-        f"{ev['evaluated_at_data_age_seconds']}s before the end of the data)"
-    )
-    if not ev["fresh"]:
-        out.append("WARNING: the data ended before the evaluations: raise --lead-minutes")
-    out.append(
-        stats.table(
-            ["group", "interval", "rules", "evals", "median s", "max s", "fraction", "lookback", "note"],
-            [
-                [
-                    g["group"],
-                    f"{g['interval']:g}s",
-                    g["rules"],
-                    g["evaluations"],
-                    g["median_seconds"],
-                    g["max_seconds"],
-                    g["fraction_of_interval"],
-                    grafana.duration(g["lookback_seconds"] or 0),
-                    ("" if g["data_covers_lookback"] else "lookback beyond data; ")
-                    + ("errors: " + "; ".join(g["unhealthy"]) if g["unhealthy"] else ""),
-                ]
-                for g in ev["groups"]
-            ],
         )
-    )
-    out.append(
-        f"all groups together: {ev['total_median_seconds_per_15s']:.3f}s of evaluation per 15s of wall time"
-    )
+        if no_data:
+            out.append(f"not compared (no data on either side): {', '.join(no_data)}")
+        for kind in ("instant", "range"):
+            ratios = [r[kind]["ratio"] for r in with_data if r[kind]["ratio"]]
+            if ratios:
+                out.append(
+                    f"{kind}: geometric mean ratio {stats.geomean(ratios):.2f}, "
+                    f"median {stats.median(ratios):.2f}, {sum(x < 1 for x in ratios)} of {len(ratios)} "
+                    "recorded series slower than their expression"
+                )
+    if "rule_eval" in res:
+        out.append("")
+        ev = res["rule_eval"]
+        out.append(
+            f"# (c) Rule group evaluation (median of the evaluations after the first; evaluated "
+            f"{ev['evaluated_at_data_age_seconds']}s before the end of the data)"
+        )
+        if not ev["fresh"]:
+            out.append("WARNING: the data ended before the evaluations: raise --lead-minutes")
+        out.append(
+            stats.table(
+                ["group", "interval", "rules", "evals", "median s", "max s", "fraction", "lookback", "note"],
+                [
+                    [
+                        g["group"],
+                        f"{g['interval']:g}s",
+                        g["rules"],
+                        g["evaluations"],
+                        g["median_seconds"],
+                        g["max_seconds"],
+                        g["fraction_of_interval"],
+                        grafana.duration(g["lookback_seconds"] or 0),
+                        ("" if g["data_covers_lookback"] else "lookback beyond data; ")
+                        + ("errors: " + "; ".join(g["unhealthy"]) if g["unhealthy"] else ""),
+                    ]
+                    for g in ev["groups"]
+                ],
+            )
+        )
+        out.append(
+            f"all groups together: {ev['total_median_seconds_per_15s']:.3f}s of evaluation "
+            "per 15s of wall time"
+        )
     return "\n".join(out) + "\n"
 
 
@@ -592,6 +675,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--lead-minutes", type=float, default=60, help="the data ends this far in the future")
     ap.add_argument("--workdir", type=Path, help="where the TSDB goes (default: a temporary directory)")
+    ap.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["records", "rule-eval"],
+        help="leave out (b) recorded vs raw or (c) rule evaluation (repeatable)",
+    )
+    ap.add_argument(
+        "--raw-cache",
+        type=Path,
+        help="keep the raw blocks here and reuse them on the next run with the same size "
+        "(before/after comparisons of rule or dashboard changes on the same data)",
+    )
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     args = ap.parse_args(argv)
     if args.scale <= 0 or args.hours <= 0 or args.interval <= 0 or args.reps < 1 or args.cycles < 1:
@@ -636,7 +732,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         log(f"1. synthetic data, {args.hours:g}h ending {args.lead_minutes:g} min from now")
-        res["data"] = backfill_raw(shape, start, end, args.interval, work, data)
+        key = {"shape": res["shape"], "hours": args.hours, "interval": args.interval}
+        cached = raw_from_cache(args.raw_cache, key, data) if args.raw_cache else None
+        if cached:
+            res["data"], start, end = cached["data"], cached["start"], cached["end"]
+            ahead = (end - time.time()) / 60
+            log(f"  raw blocks reused from {args.raw_cache}, data ends {ahead:.0f} min from now")
+        else:
+            res["data"] = backfill_raw(shape, start, end, args.interval, work, data)
+            if args.raw_cache:
+                raw_to_cache(args.raw_cache, {**key, "data": res["data"], "start": start, "end": end}, data)
         prom = Prometheus(data, work, evaluation_interval=eval_interval)
         with prom:
             log("2. recording rules, level by level")
@@ -654,15 +759,18 @@ def main(argv: list[str] | None = None) -> int:
             res["empty_records"] = sorted(recorded - known)
             log("3a. dashboard queries")
             res["dashboards"] = bench_dashboards(prom, end, end - start, scrape, args.reps)
-            log("3b. recorded series against their expressions")
-            range_s = min(6 * 3600, end - start)
-            res["records_range_hours"] = range_s / 3600
-            res["records"] = bench_records(prom, groups, exprs, end, range_s, scrape, args.reps)
-        log("4. rule evaluation")
-        ooo = grafana.duration(args.lead_minutes * 60 + 3600)
-        res["rule_eval"] = bench_rule_eval(
-            data, work, files, groups, eval_interval, start, end, args.cycles, ooo
-        )
+            res["heavy_queries"] = heavy_queries(res["dashboards"], groups, (end - start) / 3600)
+            if "records" not in args.skip:
+                log("3b. recorded series against their expressions")
+                range_s = min(6 * 3600, end - start)
+                res["records_range_hours"] = range_s / 3600
+                res["records"] = bench_records(prom, groups, exprs, end, range_s, scrape, args.reps)
+        if "rule-eval" not in args.skip:
+            log("4. rule evaluation")
+            ooo = grafana.duration(max(0, end - time.time()) + 3600)
+            res["rule_eval"] = bench_rule_eval(
+                data, work, files, groups, eval_interval, start, end, args.cycles, ooo
+            )
     except (PrometheusError, UserError) as exc:
         print(f"query_cost: error: {exc}", file=sys.stderr)
         return 2

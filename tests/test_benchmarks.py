@@ -331,6 +331,19 @@ def test_used_records_and_lookback() -> None:
     assert rulelib.lookback("x > 1") == 0
 
 
+def test_heavy_queries_are_those_reading_raw_series_above_the_threshold() -> None:
+    recorded = set(rulelib.records(_groups()))
+    queries = [
+        {"expr": "sum(rate(req_total[5m]))", "samples": 2_000_000},  # raw, heavy
+        {"expr": "sum(service:req:rate5m)", "samples": 5_000_000},  # recorded only: served
+        {"expr": "service:err:ratio * on (service) group_left up", "samples": 3_000_000},  # mixed
+        {"expr": "sum(rate(req_total[5m]))", "samples": 1_000_000},  # at the threshold: fine
+    ]
+    heavy = rulelib.heavy_raw(queries, recorded)
+    assert [q["samples"] for q in heavy] == [3_000_000, 2_000_000]
+    assert rulelib.heavy_raw(queries, recorded, threshold=10_000_000) == []
+
+
 # ---- statistics and verify's timings line -----------------------------------------------------------
 
 

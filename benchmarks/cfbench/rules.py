@@ -101,3 +101,19 @@ def _lookback(node, outer: float) -> float:
         off = node.offset
         outer = outer + node.range.total_seconds() + (off.total_seconds() if off else 0)
     return max((_lookback(c, outer) for c in promql._children(node)), default=outer)
+
+
+# A dashboard query reading more than this many samples on a default load should read a recorded
+# series instead (or have a stated reason not to).
+HEAVY_SAMPLES = 1_000_000
+
+
+def heavy_raw(queries: list[dict], recorded: set[str], threshold: int = HEAVY_SAMPLES) -> list[dict]:
+    """The queries (dicts with `expr` and `samples`, the samples Prometheus read running the query
+    the way Grafana runs it) above `threshold` samples that read at least one raw series: one that
+    no recording rule writes. A query reading only recorded series is served by the rules whatever
+    it costs; its cost is the recorded series' cardinality, not the raw data's."""
+    return sorted(
+        (q for q in queries if q["samples"] > threshold and names_in(q["expr"]) - recorded),
+        key=lambda q: -q["samples"],
+    )

@@ -9,12 +9,9 @@ function(c)
   // `max by (<labels>) (<metric>{<ksm>, <matchers>})`: one series per object whatever the replicas.
   local kube(metric, labels, extra=[]) =
     'max by (%s) (%s%s)' % [std.join(', ', labels), metric, d.selector([c.kubeStateMetricsSelector] + extra)];
-  local notReadyPods =
-    '(%s == 1 or (%s == 1 and on (namespace, pod) %s == 1))' % [
-      kube('kube_pod_status_phase', ['namespace', 'pod'], ['phase=~"Pending|Unknown"']),
-      kube('kube_pod_status_ready', ['namespace', 'pod'], ['condition="false"']),
-      kube('kube_pod_status_phase', ['namespace', 'pod'], ['phase="Running"']),
-    ];
+  // Per-namespace records of dashboard-rules.libsonnet (a series per pod read once per evaluation).
+  local notReadyPods = 'namespace:kube_pod_not_ready:count%s' % s;
+  local limits(resource) = 'sum (namespace_resource:kube_pod_container_resource_limits:sum%s)' % d.selector(['resource="%s"' % resource]);
   // The capacity left when the largest node fails: what KubeCpuOvercommitted/KubeMemoryOvercommitted compare with.
   local nMinusOne(resource, record) =
     '%s%s - scalar(max (%s))' % [record, s, kube('kube_node_status_allocatable', ['node'], ['resource="%s"' % resource])];
@@ -24,15 +21,15 @@ function(c)
     nodesNotReady: d.target(
       'count (%s == 0) or vector(0)' % kube('kube_node_status_condition', ['node'], ['condition="Ready"', 'status="true"']), 'not ready'
     ),
-    podsNotReady: d.target('count (%s) or vector(0)' % notReadyPods, 'not ready'),
+    podsNotReady: d.target('sum (%s) or vector(0)' % notReadyPods, 'not ready'),
     crashLooping: d.target(
       'count (%s == 1) or vector(0)'
       % kube('kube_pod_container_status_waiting_reason', ['namespace', 'pod', 'container'], ['reason="CrashLoopBackOff"']),
       'crash looping'
     ),
     jobsFailed: d.target('count (%s == 1) or vector(0)' % kube('kube_job_failed', ['namespace', 'job_name'], ['condition="true"']), 'failed'),
-    podsByPhase: d.target('sum by (phase) (%s)' % kube('kube_pod_status_phase', ['namespace', 'pod', 'phase']), '{{phase}}'),
-    notReadyByNamespace: d.target('count by (namespace) (%s)' % notReadyPods, '{{namespace}}'),
+    podsByPhase: d.target('sum by (phase) (namespace_phase:kube_pod_status_phase:sum%s)' % s, '{{phase}}'),
+    notReadyByNamespace: d.target('sum by (namespace) (%s)' % notReadyPods, '{{namespace}}'),
     restarts: d.target(
       'sum by (namespace) (max by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total%s[$__rate_interval])))'
       % d.selector([c.kubeStateMetricsSelector]),
@@ -40,16 +37,12 @@ function(c)
     ),
     cpuUsage: d.target('cluster:container_cpu_usage_seconds:sum_rate5m%s' % s, 'usage'),
     cpuRequests: d.target('cluster:kube_pod_container_resource_requests_cpu_cores:sum%s' % s, 'requests'),
-    cpuLimits: d.target(
-      'sum (%s)' % kube('kube_pod_container_resource_limits', ['namespace', 'pod', 'container'], ['resource="cpu"']), 'limits'
-    ),
+    cpuLimits: d.target(limits('cpu'), 'limits'),
     cpuAllocatable: d.target('cluster:kube_node_status_allocatable_cpu_cores:sum%s' % s, 'allocatable'),
     cpuNMinusOne: d.target(nMinusOne('cpu', 'cluster:kube_node_status_allocatable_cpu_cores:sum'), 'allocatable without the largest node'),
     memoryUsage: d.target('cluster:container_memory_working_set_bytes:sum%s' % s, 'usage (working set)'),
     memoryRequests: d.target('cluster:kube_pod_container_resource_requests_memory_bytes:sum%s' % s, 'requests'),
-    memoryLimits: d.target(
-      'sum (%s)' % kube('kube_pod_container_resource_limits', ['namespace', 'pod', 'container'], ['resource="memory"']), 'limits'
-    ),
+    memoryLimits: d.target(limits('memory'), 'limits'),
     memoryAllocatable: d.target('cluster:kube_node_status_allocatable_memory_bytes:sum%s' % s, 'allocatable'),
     memoryNMinusOne: d.target(
       nMinusOne('memory', 'cluster:kube_node_status_allocatable_memory_bytes:sum'), 'allocatable without the largest node'

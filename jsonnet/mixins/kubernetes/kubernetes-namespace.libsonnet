@@ -13,17 +13,21 @@ function(c)
   // Network counters live on the pod cgroup (container=""), not on the containers.
   local net(metric) = 'sum by (pod) (rate(%s%s[$__rate_interval]))' % [metric, d.selector([c.cadvisorSelector, ns])];
 
+  // Requests and limits of every pod of the namespaces (records of dashboard-rules.libsonnet).
+  local resources(metric, resource) =
+    'sum by (namespace) (namespace_resource:%s:sum%s)' % [metric, d.selector([ns, 'resource="%s"' % resource])];
+
   local q = {
     pdbDesired: d.target(kube('kube_poddisruptionbudget_status_desired_healthy', ['poddisruptionbudget']), '{{poddisruptionbudget}} required'),
     pdbCurrent: d.target(kube('kube_poddisruptionbudget_status_current_healthy', ['poddisruptionbudget']), '{{poddisruptionbudget}} healthy'),
     cpu: d.target('topk(20, namespace_pod:container_cpu_usage_seconds:sum_rate5m%s)' % s, '{{pod}}'),
-    cpuRequests: d.target('sum by (namespace) (%s)' % kube('kube_pod_container_resource_requests', ['namespace', 'pod', 'container'], ['resource="cpu"']), '{{namespace}} requests'),
-    cpuLimits: d.target('sum by (namespace) (%s)' % kube('kube_pod_container_resource_limits', ['namespace', 'pod', 'container'], ['resource="cpu"']), '{{namespace}} limits'),
+    cpuRequests: d.target(resources('kube_pod_container_resource_requests', 'cpu'), '{{namespace}} requests'),
+    cpuLimits: d.target(resources('kube_pod_container_resource_limits', 'cpu'), '{{namespace}} limits'),
     cpuUsage: d.target('namespace:container_cpu_usage_seconds:sum_rate5m%s' % s, '{{namespace}} usage'),
     memory: d.target('topk(20, namespace_pod:container_memory_working_set_bytes:sum%s)' % s, '{{pod}}'),
     memoryUsage: d.target('namespace:container_memory_working_set_bytes:sum%s' % s, '{{namespace}} usage'),
-    memoryRequests: d.target('sum by (namespace) (%s)' % kube('kube_pod_container_resource_requests', ['namespace', 'pod', 'container'], ['resource="memory"']), '{{namespace}} requests'),
-    memoryLimits: d.target('sum by (namespace) (%s)' % kube('kube_pod_container_resource_limits', ['namespace', 'pod', 'container'], ['resource="memory"']), '{{namespace}} limits'),
+    memoryRequests: d.target(resources('kube_pod_container_resource_requests', 'memory'), '{{namespace}} requests'),
+    memoryLimits: d.target(resources('kube_pod_container_resource_limits', 'memory'), '{{namespace}} limits'),
     throttled: d.target('topk(20, namespace_pod_container:container_cpu_cfs_throttled_periods:ratio_rate5m%s)' % s, '{{pod}}/{{container}}'),
     receive: d.target(net('container_network_receive_bytes_total'), '{{pod}} received'),
     transmit: d.target(net('container_network_transmit_bytes_total'), '{{pod}} sent'),

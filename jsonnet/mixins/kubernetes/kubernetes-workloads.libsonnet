@@ -2,80 +2,63 @@
 // Jobs picked with the `namespace`, `workload_type` and `workload` variables: readiness, restarts
 // and why containers wait or stopped, CPU and memory usage against requests and limits, CPU
 // throttling, replicas. Pods are tied to their workload by the recording rule
-// namespace_workload_pod:kube_pod_owner:relabel (Deployment pods through their ReplicaSet).
+// namespace_workload_pod:kube_pod_owner:relabel (Deployment pods through their ReplicaSet); the pod
+// panels read the per-workload records of dashboard-rules.libsonnet.
 
 function(c)
   local d = (import '../../lib/dashboards.libsonnet')(c);
   local ns = 'namespace=~"$namespace"';
-  local owners = 'namespace_workload_pod:kube_pod_owner:relabel%s'
-                 % d.selector([ns, 'workload_type=~"$workload_type"', 'workload=~"$workload"']);
-  // Series per (namespace, pod[, ...]) of the selected workloads, labelled with their workload.
-  local ofWorkloads(expr) = '(%s) * on (namespace, pod) group_left (workload, workload_type) %s' % [expr, owners];
+  // The selected workloads' series of a record of dashboard-rules.libsonnet (pods joined with
+  // their workload there, not on every load).
+  local rec(name, extra=[]) = '%s%s' % [
+    name,
+    d.selector([ns, 'workload_type=~"$workload_type"', 'workload=~"$workload"'] + extra),
+  ];
   local kube(metric, labels, extra=[]) =
     'max by (%s) (%s%s)' % [std.join(', ', labels), metric, d.selector([c.kubeStateMetricsSelector, ns] + extra)];
-  local cadvisor(metric) = '%s%s' % [metric, d.selector([c.cadvisorSelector, c.containerSelector, ns])];
-  local notReady =
-    '(%s == 1 or (%s == 1 and on (namespace, pod) %s == 1))' % [
-      kube('kube_pod_status_phase', ['namespace', 'pod'], ['phase=~"Pending|Unknown"']),
-      kube('kube_pod_status_ready', ['namespace', 'pod'], ['condition="false"']),
-      kube('kube_pod_status_phase', ['namespace', 'pod'], ['phase="Running"']),
-    ];
-  local perContainer = ['namespace', 'pod', 'container'];
-  local resource(metric, name) = kube(metric, perContainer, ['resource="%s"' % name]);
+  local resource(metric, name) =
+    'sum by (workload) (%s)' % rec('namespace_workload_resource:%s:sum' % metric, ['resource="%s"' % name]);
 
   local q = {
-    podsReady: d.target('sum (%s)' % ofWorkloads(kube('kube_pod_status_ready', ['namespace', 'pod'], ['condition="true"'])), 'ready'),
-    podsNotReady: d.target('count (%s) or vector(0)' % ofWorkloads(notReady), 'not ready'),
+    podsReady: d.target('sum (%s)' % rec('namespace_workload:kube_pod_status_ready:sum'), 'ready'),
+    podsNotReady: d.target('sum (%s) or vector(0)' % rec('namespace_workload:kube_pod_not_ready:count'), 'not ready'),
     notReadyByWorkload: d.target(
-      'count by (workload_type, workload) (%s)' % ofWorkloads(notReady), '', instant=true, format='table'
+      'sum by (workload_type, workload) (%s)' % rec('namespace_workload:kube_pod_not_ready:count'), '', instant=true, format='table'
     ),
     waiting: d.target(
-      'sum by (workload, reason) (%s)'
-      % ofWorkloads(kube('kube_pod_container_status_waiting_reason', perContainer + ['reason']) + ' == 1'),
+      'sum by (workload, reason) (%s)' % rec('namespace_workload_reason:kube_pod_container_status_waiting_reason:sum'),
       '{{workload}}: {{reason}}'
     ),
     restarts: d.target(
-      'sum by (workload, pod) (%s)'
-      % ofWorkloads('max by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total%s[$__rate_interval]))'
-                    % d.selector([c.kubeStateMetricsSelector, ns])),
+      'sum by (workload, pod) (increase(%s[$__rate_interval]))' % rec('namespace_workload_pod:kube_pod_container_status_restarts:sum_total'),
       '{{pod}}'
     ),
     terminated: d.target(
-      'sum by (workload, reason) (%s)'
-      % ofWorkloads(kube('kube_pod_container_status_last_terminated_reason', perContainer + ['reason']) + ' == 1'),
+      'sum by (workload, reason) (%s)' % rec('namespace_workload_reason:kube_pod_container_status_last_terminated_reason:sum'),
       '{{workload}}: {{reason}}'
     ),
     cpuUsage: d.target(
-      'sum by (workload) (%s)' % ofWorkloads('namespace_pod:container_cpu_usage_seconds:sum_rate5m%s' % d.selector([ns])),
+      'sum by (workload) (%s)' % rec('namespace_workload:container_cpu_usage_seconds:sum_rate5m'),
       '{{workload}} usage'
     ),
-    cpuRequests: d.target('sum by (workload) (%s)' % ofWorkloads(resource('kube_pod_container_resource_requests', 'cpu')), '{{workload}} requests'),
-    cpuLimits: d.target('sum by (workload) (%s)' % ofWorkloads(resource('kube_pod_container_resource_limits', 'cpu')), '{{workload}} limits'),
+    cpuRequests: d.target(resource('kube_pod_container_resource_requests', 'cpu'), '{{workload}} requests'),
+    cpuLimits: d.target(resource('kube_pod_container_resource_limits', 'cpu'), '{{workload}} limits'),
     throttled: d.target(
       'sum by (workload) (%s) / sum by (workload) (%s)' % [
-        ofWorkloads('rate(%s[$__rate_interval])' % cadvisor('container_cpu_cfs_throttled_periods_total')),
-        ofWorkloads('rate(%s[$__rate_interval])' % cadvisor('container_cpu_cfs_periods_total')),
+        rec('namespace_workload:container_cpu_cfs_throttled_periods:sum_rate5m'),
+        rec('namespace_workload:container_cpu_cfs_periods:sum_rate5m'),
       ],
       '{{workload}}'
     ),
-    podCpu: d.target(
-      'topk(20, %s)' % ofWorkloads('namespace_pod:container_cpu_usage_seconds:sum_rate5m%s' % d.selector([ns])), '{{pod}}'
-    ),
+    podCpu: d.target('topk(20, %s)' % rec('namespace_workload_pod:container_cpu_usage_seconds:sum_rate5m'), '{{pod}}'),
     memoryUsage: d.target(
-      'sum by (workload) (%s)' % ofWorkloads('namespace_pod:container_memory_working_set_bytes:sum%s' % d.selector([ns])),
+      'sum by (workload) (%s)' % rec('namespace_workload:container_memory_working_set_bytes:sum'),
       '{{workload}} usage'
     ),
-    memoryRequests: d.target(
-      'sum by (workload) (%s)' % ofWorkloads(resource('kube_pod_container_resource_requests', 'memory')), '{{workload}} requests'
-    ),
-    memoryLimits: d.target(
-      'sum by (workload) (%s)' % ofWorkloads(resource('kube_pod_container_resource_limits', 'memory')), '{{workload}} limits'
-    ),
+    memoryRequests: d.target(resource('kube_pod_container_resource_requests', 'memory'), '{{workload}} requests'),
+    memoryLimits: d.target(resource('kube_pod_container_resource_limits', 'memory'), '{{workload}} limits'),
     memoryOfLimit: d.target(
-      'topk(20, %s)' % ofWorkloads(
-        'max by (namespace, pod, container) (%s) / %s'
-        % [cadvisor('container_memory_working_set_bytes'), resource('kube_pod_container_resource_limits', 'memory')]
-      ),
+      'topk(20, %s)' % rec('namespace_workload_pod_container:container_memory_working_set_bytes:limit_ratio'),
       '{{pod}}/{{container}}'
     ),
     deploymentDesired: d.target(

@@ -474,3 +474,4 @@ local config = import '../../lib/config.libsonnet';
 + (import 'coredns.libsonnet')
 + (import 'disruptions.libsonnet')
 + (import 'dashboards-coverage.libsonnet')
++ (import 'dashboard-rules.libsonnet')

@@ -1,0 +1,127 @@
+// Recording rules that the Kubernetes dashboards read instead of aggregating and joining raw
+// kube-state-metrics and cAdvisor series on every load. With every namespace and workload selected
+// (the default), the workloads dashboard joined each pod's series with its owner at every step of the
+// range, and the cluster and namespace dashboards read a series per pod and phase or per container:
+// millions of raw samples per panel. These records do the join once per evaluation; the panels filter and sum
+// the result, so they show what they showed before. Joined to the kubernetes mixin with `+`.
+//
+// Pods are tied to their workload by namespace_workload_pod:kube_pod_owner:relabel (mixin.libsonnet);
+// pods without a controller (bare pods) have no workload and are not in the `namespace_workload*`
+// records, as they were not on the dashboard. Rates use 5m windows like the other container records.
+{
+  local c = $._config,
+  local rules = (import '../../lib/rules.libsonnet')(c),
+  local by = rules.by,
+  local ksm = c.kubeStateMetricsSelector,
+  local cadvisor = c.cadvisorSelector + ', ' + c.containerSelector,
+  local on(extra) = 'on (' + std.join(', ', c.aggregationLabels + extra) + ')',
+  local kube(metric, labels, matchers='') =
+    'max %s (%s{%s})' % [by(labels), metric, ksm + (if matchers != '' then ', ' + matchers else '')],
+  local workload = ['namespace', 'workload_type', 'workload'],
+  local perContainer = ['namespace', 'pod', 'container'],
+  // Series per (namespace, pod[, ...]) labelled with the workload that owns the pod.
+  local ofWorkloads(expr) =
+    '(%s) * %s group_left (workload, workload_type) namespace_workload_pod:kube_pod_owner:relabel'
+    % [expr, on(['namespace', 'pod'])],
+  // Pending or Unknown, or Running without being Ready (as KubePodNotReady, Job pods included).
+  local notReady =
+    '%s == 1 or (%s == 1 and %s %s == 1)' % [
+      kube('kube_pod_status_phase', ['namespace', 'pod'], 'phase=~"Pending|Unknown"'),
+      kube('kube_pod_status_ready', ['namespace', 'pod'], 'condition="false"'),
+      on(['namespace', 'pod']),
+      kube('kube_pod_status_phase', ['namespace', 'pod'], 'phase="Running"'),
+    ],
+  local cfs(metric) = 'sum %s (rate(%s{%s}[5m]))' % [by(['namespace', 'pod']), metric, cadvisor],
+
+  prometheusRules+:: {
+    groups+: [
+      // Infrastructure / Kubernetes cluster and Kubernetes namespace: every pod of a namespace.
+      rules.group('kubernetes-recording-namespace-dashboard', [
+        rules.record('namespace:kube_pod_not_ready:count', 'count %s (%s)' % [by(['namespace']), notReady]),
+        rules.record(
+          'namespace_phase:kube_pod_status_phase:sum',
+          'sum %s (%s)' % [by(['namespace', 'phase']), kube('kube_pod_status_phase', ['namespace', 'pod', 'phase'])],
+        ),
+      ] + [
+        // Requests and limits of every pod, whatever its phase (the namespace:..._cpu_cores:sum
+        // records count only Pending and Running pods, what the scheduler reserves).
+        rules.record(
+          'namespace_resource:%s:sum' % metric,
+          'sum %s (%s)' % [by(['namespace', 'resource']), kube(metric, perContainer + ['resource'], 'resource=~"cpu|memory"')],
+        )
+        for metric in ['kube_pod_container_resource_requests', 'kube_pod_container_resource_limits']
+      ]),
+      // Infrastructure / Kubernetes workloads, one record per panel query (or pair).
+      rules.group('kubernetes-recording-workloads-dashboard', [
+        rules.record(
+          'namespace_workload:kube_pod_status_ready:sum',
+          'sum %s (%s)' % [by(workload), ofWorkloads(kube('kube_pod_status_ready', ['namespace', 'pod'], 'condition="true"'))],
+        ),
+        rules.record(
+          'namespace_workload:kube_pod_not_ready:count',
+          'count %s (%s)' % [by(workload), ofWorkloads(notReady)],
+        ),
+        rules.record(
+          'namespace_workload_reason:kube_pod_container_status_waiting_reason:sum',
+          'sum %s (%s)' % [
+            by(workload + ['reason']),
+            ofWorkloads(kube('kube_pod_container_status_waiting_reason', perContainer + ['reason']) + ' == 1'),
+          ],
+        ),
+        rules.record(
+          'namespace_workload_reason:kube_pod_container_status_last_terminated_reason:sum',
+          'sum %s (%s)' % [
+            by(workload + ['reason']),
+            ofWorkloads(kube('kube_pod_container_status_last_terminated_reason', perContainer + ['reason']) + ' == 1'),
+          ],
+        ),
+        // A counter per pod (its containers' restarts; a pod keeps its containers), so the panel
+        // still takes increase() over Grafana's interval; `_total` says it is one.
+        rules.record(
+          'namespace_workload_pod:kube_pod_container_status_restarts:sum_total',
+          'sum %s (%s)' % [
+            by(workload + ['pod']),
+            ofWorkloads(kube('kube_pod_container_status_restarts_total', perContainer)),
+          ],
+        ),
+        rules.record(
+          'namespace_workload_pod:container_cpu_usage_seconds:sum_rate5m',
+          ofWorkloads('namespace_pod:container_cpu_usage_seconds:sum_rate5m'),
+        ),
+        rules.record(
+          'namespace_workload:container_cpu_usage_seconds:sum_rate5m',
+          'sum %s (namespace_workload_pod:container_cpu_usage_seconds:sum_rate5m)' % by(workload),
+        ),
+        rules.record(
+          'namespace_workload:container_memory_working_set_bytes:sum',
+          'sum %s (%s)' % [by(workload), ofWorkloads('namespace_pod:container_memory_working_set_bytes:sum')],
+        ),
+      ] + [
+        // Requests and limits of every pod of the workload, whatever its phase.
+        rules.record(
+          'namespace_workload_resource:%s:sum' % metric,
+          'sum %s (%s)' % [
+            by(workload + ['resource']),
+            ofWorkloads(kube(metric, perContainer + ['resource'], 'resource=~"cpu|memory"')),
+          ],
+        )
+        for metric in ['kube_pod_container_resource_requests', 'kube_pod_container_resource_limits']
+      ] + [
+        rules.record(
+          'namespace_workload:%s:sum_rate5m' % std.strReplace(metric, '_total', ''),
+          'sum %s (%s)' % [by(workload), ofWorkloads(cfs(metric))],
+        )
+        for metric in ['container_cpu_cfs_throttled_periods_total', 'container_cpu_cfs_periods_total']
+      ] + [
+        // Working set of each container against its memory limit (containers with a limit only).
+        rules.record(
+          'namespace_workload_pod_container:container_memory_working_set_bytes:limit_ratio',
+          ofWorkloads(
+            'max %s (container_memory_working_set_bytes{%s}) / %s'
+            % [by(perContainer), cadvisor, kube('kube_pod_container_resource_limits', perContainer, 'resource="memory"')]
+          ),
+        ),
+      ]),
+    ],
+  },
+}
