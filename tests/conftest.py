@@ -87,15 +87,19 @@ def promtool_expr_test(
     series: list[tuple[str, str]],
     cases: list[tuple[str, list[tuple[str, float]]]],
     eval_time: str = "10m",
+    groups: list[dict] | None = None,
 ):
     """Run real `promtool test rules` on PromQL expressions (a dashboard's queries, say) over input
-    series: cases are (expr, [(labels, value)]) evaluated at `eval_time`; returns the process."""
+    series: cases are (expr, [(labels, value)]) evaluated at `eval_time`, with the rule `groups`
+    (recording rules the queries read) evaluated too; returns the process."""
     import json
 
     from cfmon import binaries
 
+    if groups:
+        (tmp_path / "records.yaml").write_text(json.dumps({"groups": groups}))
     test = {
-        "rule_files": [],
+        "rule_files": ["records.yaml"] if groups else [],
         "evaluation_interval": "1m",
         "tests": [
             {

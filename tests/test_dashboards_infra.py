@@ -334,27 +334,7 @@ def promtool_with_records(tmp_path, series, cases):
     rules = ROOT / "charts/creativeflow-monitoring/charts/prometheus/files/rules/kubernetes.yaml"
     groups = [g for g in yaml.safe_load(rules.read_text())["groups"] if g["name"] in DASHBOARD_RECORDS]
     assert len(groups) == len(DASHBOARD_RECORDS)
-    (tmp_path / "records.yaml").write_text(json.dumps({"groups": groups}))
-    test = {
-        "rule_files": ["records.yaml"],
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [{"series": s, "values": v} for s, v in series],
-                "promql_expr_test": [
-                    {
-                        "expr": expr,
-                        "eval_time": "10m",
-                        "exp_samples": [{"labels": labels, "value": value} for labels, value in samples],
-                    }
-                    for expr, samples in cases
-                ],
-            }
-        ],
-    }
-    (tmp_path / "expr-test.yaml").write_text(json.dumps(test))
-    return binaries.run("promtool", ["test", "rules", "expr-test.yaml"], cwd=tmp_path)
+    return promtool_expr_test(tmp_path, series, cases, eval_time="10m", groups=groups)
 
 
 def workload_series() -> list[tuple[str, str]]:

@@ -189,13 +189,7 @@ def configure(
             groups = []
         new, _ = sandbox.rewrite_scrape_job(job, groups, speed, interval, synthetic=False)
         rewritten.setdefault(path, {})[index] = new
-    for path, by_index in rewritten.items():
-        if path is None:
-            config["scrape_configs"] = [by_index[i] for i in sorted(by_index)]
-        else:
-            doc = yaml.safe_load(path.read_text()) or {}
-            doc["scrape_configs"] = [by_index[i] for i in sorted(by_index)]
-            path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    sandbox.write_scrape_jobs(config, rewritten)
     idle = sorted(str(j.get("job_name")) for _, _, j in jobs if not served_by(str(j.get("job_name"))))
     notes.append(f"jobs without a process here (no target): {', '.join(idle)}")
     prom.config.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -52,6 +52,7 @@ from cfmon.sandbox.rewrite import (
     rewrite_rules,
     rewrite_scrape_job,
     scale_route,
+    write_scrape_jobs,
 )
 from cfmon.sandbox.routing import routes_for
 from cfmon.sandbox.run import POLL_S, Run, run
@@ -86,4 +87,5 @@ __all__ = [
     "scale_duration",
     "scale_route",
     "scaling_text",
+    "write_scrape_jobs",
 ]

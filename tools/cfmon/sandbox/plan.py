@@ -23,6 +23,7 @@ from cfmon.sandbox.rewrite import (
     rewrite_prometheus,
     rewrite_rules,
     rewrite_scrape_job,
+    write_scrape_jobs,
 )
 from cfmon.sandbox.servers import free_port
 from cfmon.scenario import (
@@ -257,13 +258,7 @@ def plan(
         new, dropped = rewrite_scrape_job(job, groups, speed, global_interval, synthetic=synthetic)
         dropped_relabels += dropped
         rewritten.setdefault(path, {})[index] = new
-    for path, by_index in rewritten.items():
-        if path is None:
-            config["scrape_configs"] = [by_index[i] for i in sorted(by_index)]
-        else:
-            doc = yaml.safe_load(path.read_text()) or {}
-            doc["scrape_configs"] = [by_index[i] for i in sorted(by_index)]
-            path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    write_scrape_jobs(config, rewritten)
     notes.append(
         f"{len(jobs)} scrape jobs on static targets ({dropped_relabels} relabel rules that read "
         "service-discovery metadata dropped); scrape timeouts raised to the scrape interval"

@@ -98,6 +98,18 @@ def _scrape_jobs(layout: Mounts, config: dict) -> list[tuple[Path | None, int, d
     return jobs
 
 
+def write_scrape_jobs(config: dict, rewritten: dict[Path | None, dict[int, dict]]) -> None:
+    """Put rewritten jobs back where they came from, in their order: prometheus.yml's own
+    (`config`, path None) or a scrape file's (written in place)."""
+    for path, by_index in rewritten.items():
+        if path is None:
+            config["scrape_configs"] = [by_index[i] for i in sorted(by_index)]
+        else:
+            doc = yaml.safe_load(path.read_text()) or {}
+            doc["scrape_configs"] = [by_index[i] for i in sorted(by_index)]
+            path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
 def rewrite_prometheus(config: dict, speed: int, alertmanagers: list[str]) -> tuple[dict, list[str]]:
     """prometheus.yml: scaled global intervals, alerting at the sandbox peers, no remote storage."""
     notes = []
