@@ -113,7 +113,8 @@ def _verify_digest(repo: Path) -> str:
     from cfmon import runner
     from cfmon.project import find_root
 
-    key = runner._verify_key(find_root(repo), ["dev", "prod"])
+    project = find_root(repo)
+    key = runner._verify_key(project, ["dev", "prod"], runner.inputs_digest(project, ["dev", "prod"]))
     assert key is not None
     return key.digest
 
@@ -154,4 +155,4 @@ def test_a_verify_replay_is_keyed_on_every_input_byte(repo, store):
     from cfmon import runner
     from cfmon.project import find_root
 
-    assert runner._verify_key(find_root(repo), ["dev", "prod"]) is None  # nothing to leave behind
+    assert runner._verify_key(find_root(repo), ["dev", "prod"], base) is None  # nothing to leave behind

@@ -135,7 +135,8 @@ def verify(project: Project, envs: list[str]) -> VerifyResult:
     its result is cached (when the cache is on) under a key over every one of those bytes: run
     again with nothing changed, it replays the findings instead of redoing the work. A failing
     verify is never replayed: it runs again, so a fix shows at once."""
-    key = _verify_key(project, envs) if cache.enabled() else None
+    inputs = inputs_digest(project, envs) if cache.enabled() else None
+    key = _verify_key(project, envs, inputs) if inputs else None
     if key is not None and (stored := key.get()) is not None:
         log("verify: nothing changed since the last passing verify (same files and tools); replaying it")
         return VerifyResult(findings=[Finding(**f) for f in stored["findings"]], timings={"replayed": 0.0})
@@ -153,8 +154,12 @@ def verify(project: Project, envs: list[str]) -> VerifyResult:
     with step("golden", t):
         for env in envs:
             result.drift[env] = golden.compare(project, env)
-    if key is not None and result.ok:
-        key.put({"findings": [f.as_dict() for f in result.findings]})
+    # Stored under the renders just made (a fresh clone has none before), and only when no input
+    # changed while it ran: the findings must be those of the bytes the key names.
+    if inputs and result.ok and inputs_digest(project, envs) == inputs:
+        after = _verify_key(project, envs, inputs)
+        if after is not None:
+            after.put({"findings": [f.as_dict() for f in result.findings]})
     return result
 
 
@@ -181,18 +186,10 @@ def input_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _verify_key(project: Project, envs: list[str]) -> cache.Key | None:
-    """The key of a whole verify: every input file's path and bytes, each tool binary it may run
-    (path, size and modification time: an upgrade or reinstall misses), the Python packages and
-    the environments' render stamps. None when there are no renders to leave behind."""
-    stamps = [project.render_dir(env) / STAMP for env in envs]
-    if not all(stamp.is_file() for stamp in stamps):
-        return None
-    key = cache.Key("verify").add("envs", " ".join(envs)).add("python", sys.version)
-    # What the renders left behind were made from: another render in between (with an overlay, say)
-    # rewrites a stamp and misses, so a replay never leaves a render that is not this verify's.
-    for stamp in stamps:
-        key.add(f"stamp {project.rel(stamp)}", stamp.read_bytes())
+def inputs_digest(project: Project, envs: list[str]) -> str:
+    """What a whole verify reads: every input file's path and bytes, each tool binary it may run
+    (path, size and modification time: an upgrade or reinstall differs), the Python packages."""
+    key = cache.Key("verify-inputs").add("envs", " ".join(envs)).add("python", sys.version)
     for path in input_files(project.root):
         key.add(f"file {path.relative_to(project.root)}", path.read_bytes())
     for name in [*sorted(binaries.TOOLS), "victoria-metrics"]:
@@ -202,4 +199,18 @@ def _verify_key(project: Project, envs: list[str]) -> cache.Key | None:
             st = os.stat(found)
             key.add(f"tool {name}", f"{found} {st.st_size} {st.st_mtime_ns}")
     packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
-    return key.add("packages", "\n".join(packages))
+    return key.add("packages", "\n".join(packages)).digest
+
+
+def _verify_key(project: Project, envs: list[str], inputs: str) -> cache.Key | None:
+    """The key of a whole verify: its inputs and the environments' render stamps. None when there
+    are no renders a replay could leave behind."""
+    stamps = [project.render_dir(env) / STAMP for env in envs]
+    if not all(stamp.is_file() for stamp in stamps):
+        return None
+    key = cache.Key("verify").add("inputs", inputs)
+    # What the renders left behind were made from: another render in between (with an overlay, say)
+    # rewrites a stamp and misses, so a replay never leaves a render that is not this verify's.
+    for stamp in stamps:
+        key.add(f"stamp {project.rel(stamp)}", stamp.read_bytes())
+    return key
