@@ -62,10 +62,13 @@ def cardinality(record: str, shape: Shape) -> int:
         "slo": 2,
         "cluster_plan": 4,
         "cluster": 1,
+        "rabbitmq_cluster": 1,  # the one RabbitMQ cluster of the shape
         "job": 1,
     }
     if level == "instance":
         return 3 if metric.startswith(("pg_", "redis_")) else shape.nodes
+    if level not in by_level:
+        raise SystemExit(f"longterm_ingest: no cardinality for level {level!r} ({record}): add it")
     return by_level[level]
 
 
