@@ -190,6 +190,9 @@ COVERED = {
     "dashboards/rate-interval",
     "dashboards/quantile",
     "dashboards/logql",
+    "dashboards/ref-ids",
+    "dashboards/variables",
+    "dashboards/runbook-links",
     # Failing cases in test_checks_loki.py.
     "loki/config-schema",
     "loki/retention",

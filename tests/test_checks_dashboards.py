@@ -24,11 +24,14 @@ from cfmon.checks.dashboards import (
     DashboardMetadata,
     DashboardMetricsKnown,
     DashboardPromql,
+    DashboardVariables,
     PanelDocs,
     PanelGrid,
     PanelIds,
+    PanelRefIds,
     RateInterval,
     RecordedQuantileUsed,
+    RunbookLinks,
 )
 from cfmon.checks.size import CONFIGMAP_BUDGET, DASHBOARD_BUDGET, ConfigMapSize
 from cfmon.checks.thresholds import PanelThresholds
@@ -76,6 +79,9 @@ DASHBOARD_CHECKS = (
     RecordedQuantileUsed,
     DashboardLogql,
     PanelThresholds,
+    PanelRefIds,
+    DashboardVariables,
+    RunbookLinks,
 )
 
 RULES = {
@@ -252,8 +258,46 @@ def test_finding_points_at_the_generated_file_without_a_mixin(run, tmp_path):
             lambda m: m["templating"]["list"][0].update(type="custom"),
             "dashboard fixture-overview: variable datasource is of type 'custom', not datasource",
         ),
+        (
+            lambda m: m.__setitem__("tags", ["fixture"]),
+            "dashboard fixture-overview: tags ['fixture'] lack 'creativeflow'",
+        ),
+        (
+            lambda m: m["links"][0].update(tags=["fixture"]),
+            "dashboard fixture-overview: has no link to the other creativeflow dashboards",
+        ),
+        (
+            lambda m: m.pop("graphTooltip"),
+            "dashboard fixture-overview: graphTooltip is None, not 1 (a shared crosshair)",
+        ),
+        (lambda m: m.update(refresh=""), "dashboard fixture-overview: has no refresh interval"),
+        (lambda m: m.pop("description"), "dashboard fixture-overview: has no description"),
+        (
+            lambda m: m["templating"]["list"][0].update(query="elasticsearch"),
+            "dashboard fixture-overview: variable datasource selects 'elasticsearch' datasources, not "
+            "prometheus or loki",
+        ),
+        (
+            lambda m: m["templating"]["list"][2].update(query="label_values(up, cluster)"),
+            "dashboard fixture-overview: variable cluster is not filtered by $environment",
+        ),
     ],
-    ids=["uid", "title", "title-slash", "no-tags", "empty-tags", "variable-order", "datasource-variable"],
+    ids=[
+        "uid",
+        "title",
+        "title-slash",
+        "no-tags",
+        "empty-tags",
+        "variable-order",
+        "datasource-variable",
+        "no-creativeflow-tag",
+        "no-links",
+        "no-crosshair",
+        "no-refresh",
+        "no-description",
+        "datasource-plugin",
+        "cluster-not-chained",
+    ],
 )
 def test_metadata_rejects(run, change, expected):
     # A datasource variable that is not one also breaks dashboards/datasource; only metadata is run.
@@ -452,6 +496,25 @@ HINT_UIDS = "alertmanager, loki, prometheus"
             lambda m: m["templating"]["list"][3].pop("datasource"),
             'variable "service" has no datasource (Grafana would use whichever is the default)',
         ),
+        (
+            lambda m: panel(m, 2).update(datasource={"type": "prometheus", "uid": "prometheus"}),
+            "panel \"Request rate\" (id 2) uses datasource uid 'prometheus' directly, bypassing the "
+            "datasource variable, which selects prometheus datasources",
+        ),
+        (
+            lambda m: panel(m, 3)["targets"][0].update(
+                datasource={"type": "prometheus", "uid": "prometheus"}
+            ),
+            "panel \"Latency p99\" (id 3) refId A uses datasource uid 'prometheus' directly, bypassing the "
+            "datasource variable, which selects prometheus datasources",
+        ),
+        (
+            lambda m: m["templating"]["list"][3].update(
+                datasource={"type": "prometheus", "uid": "prometheus"}
+            ),
+            "variable \"service\" uses datasource uid 'prometheus' directly, bypassing the datasource "
+            "variable, which selects prometheus datasources",
+        ),
     ],
     ids=[
         "by-name",
@@ -462,6 +525,9 @@ HINT_UIDS = "alertmanager, loki, prometheus"
         "variable-type",
         "target",
         "var",
+        "bypass-panel",
+        "bypass-target",
+        "bypass-var",
     ],
 )
 def test_datasource_rejects(run, change, expected):
@@ -482,6 +548,68 @@ def test_datasource_reads_the_provisioned_uids_from_the_render(run):
         f"dashboard fixture-overview: {p} uses datasource uid 'loki', which this render does not provision"
         for p in ('panel "Error logs" (id 5)', 'panel "Log lines by level" (id 7)')
     ]
+
+
+# ---- dashboards/ref-ids, dashboards/variables, dashboards/runbook-links -----------------------------
+
+
+def test_ref_ids_reject_two_queries_of_a_panel_with_one_refid(run):
+    def change(m):
+        panel(m, 2)["targets"].append(dict(panel(m, 2)["targets"][0]))
+
+    assert (
+        run(PanelRefIds, rendered_with(edited(lambda m: panel(m, 2)["targets"].append({"refId": "B"})))) == []
+    )
+    findings = run(PanelRefIds, rendered_with(edited(change)))
+    assert messages(findings) == [
+        'dashboard fixture-overview: panel "Request rate" (id 2) has more than one query with '
+        "refId A (refIds A, A)"
+    ]
+    assert findings[0].line == LINE["Request rate"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            set_expr(2, 'sum(rate(http_requests_total{team="$team"}[$__rate_interval]))'),
+            'panel "Request rate" (id 2) refId A uses $team',
+        ),
+        (set_expr(5, '{namespace="${ns}"} |= "error"'), 'panel "Error logs" (id 5) refId A uses $ns'),
+        (
+            lambda m: m["templating"]["list"][3].update(query='label_values(up{job="[[job]]"}, service)'),
+            'variable "service" uses $job',
+        ),
+    ],
+    ids=["promql", "logql", "variable-query"],
+)
+def test_variables_reject_an_undefined_variable(run, change, expected):
+    findings = run(DashboardVariables, rendered_with(edited(change)))
+    assert [m.split(", which")[0] for m in messages(findings)] == [f"dashboard fixture-overview: {expected}"]
+    assert "is not a variable of the dashboard" in findings[0].message
+
+
+def test_variables_accept_builtins_and_label_replace_groups(run):
+    expr = (
+        'label_replace(sum(rate(http_requests_total{service=~"$service"}[$__rate_interval])), '
+        '"a", "$1", "b", "(.*)")'
+    )
+    assert run(DashboardVariables, rendered_with(edited(set_expr(2, expr)))) == []
+
+
+def test_runbook_links_name_an_alert_of_the_render(run):
+    def link(alert):
+        return lambda m: panel(m, 2).update(
+            links=[{"title": f"Runbook: {alert}", "url": f"https://x/{alert}.md"}]
+        )
+
+    rendered = rendered_with(edited(link("NoSuchAlert")))
+    findings = run(RunbookLinks, rendered)
+    assert messages(findings) == [
+        'dashboard fixture-overview: panel "Request rate" (id 2) links the runbook of '
+        "NoSuchAlert, which is not an alert of the rendered rules"
+    ]
+    assert findings[0].line == LINE["Request rate"]
 
 
 # ---- dashboards/promql ------------------------------------------------------------------------------
@@ -702,6 +830,7 @@ def test_logql_is_not_applied_to_prometheus_panels(run):
 def _padded(size: int) -> str:
     """The fixture dashboard grown to `size` bytes with a long description."""
     model = good()
+    model.pop("description")
     text = json.dumps(model, indent=2, sort_keys=True)
     model["description"] = "x" * (size - len(text) - len(',\n  "description": ""'))
     padded = json.dumps(model, indent=2, sort_keys=True)

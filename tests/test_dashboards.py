@@ -3,9 +3,7 @@
 
 The conventions are enforced in one place, the `dashboards/*` checks (cfmon.checks.dashboards and
 cfmon.checks.thresholds): here they run on the rendered dashboards, which must have no finding, and
-on a rendered dashboard broken on purpose, which each check must catch. `house_problems()` holds
-the few house conventions no check holds yet (tags, links, tooltip, variable chaining, strict
-datasource variables, refIds, variables and runbook links that exist).
+on a rendered dashboard broken on purpose, which exactly one check must catch.
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ from cfmon.render import Rendered, render
 
 DASHBOARDS_DIR = "charts/creativeflow-monitoring/charts/grafana/files/dashboards/"
 STANDARD_VARIABLES = ["datasource", "environment", "cluster"]
-VARIABLE = re.compile(r"\$(?:\{(\w+)\}|([A-Za-z_]\w*))")  # not label_replace's $1
 DASHBOARD_CHECKS = [c for c in REGISTRY if c.id.startswith("dashboards/")]
 BROKEN = "Applications/application-performance.json"
 
@@ -90,15 +87,7 @@ def findings(rendered: Rendered) -> dict[str, list[str]]:
     return out
 
 
-# ---- house conventions no check holds yet ----------------------------------------------------------
-
-
-def panels_of(dashboard: dict) -> list[dict]:
-    out = []
-    for p in dashboard.get("panels", []):
-        out.append(p)
-        out.extend(p.get("panels", []))  # collapsed rows hold their panels
-    return out
+# ---- reading panels ---------------------------------------------------------------------------------
 
 
 def runbook_alerts(panel: dict) -> list[str]:
@@ -125,65 +114,11 @@ def _param_default(value):
     return params[m.group(1)][m.group(2)]
 
 
-def house_problems(path: str, dashboard: dict, alert_params: dict) -> list[str]:
-    """The conventions a generated dashboard breaks that no `dashboards/*` check holds (yet)."""
-    found: list[str] = []
-    if "creativeflow" not in dashboard.get("tags", []):
-        found.append(f"{path}: no 'creativeflow' tag")
-    if not any(
-        lk.get("type") == "dashboards" and "creativeflow" in lk.get("tags", [])
-        for lk in dashboard.get("links", [])
-    ):
-        found.append(f"{path}: no links to the other creativeflow dashboards")
-    if dashboard.get("graphTooltip") != 1 or not dashboard.get("refresh") or not dashboard.get("description"):
-        found.append(f"{path}: needs a shared crosshair, a refresh interval and a description")
-
-    variables = dashboard.get("templating", {}).get("list", [])
-    names = [v["name"] for v in variables]
-    if names[:3] == STANDARD_VARIABLES:  # the order itself is dashboards/metadata's
-        if variables[0]["query"] not in ("prometheus", "loki"):
-            found.append(f"{path}: variable datasource must be a prometheus or loki datasource variable")
-        for v in variables[1:]:
-            if v.get("type") == "query" and v.get("datasource", {}).get("uid") != "${datasource}":
-                found.append(f"{path}: variable {v['name']} does not query the datasource variable")
-        if "$environment" not in json.dumps(variables[2].get("query")):
-            found.append(f"{path}: variable cluster is not filtered by $environment")
-
-    defined = set(names)
-    for p in panels_of(dashboard):
-        where = f"{path}: panel {p.get('title')!r}"
-        targets = p.get("targets", [])
-        # dashboards/datasource also accepts a provisioned uid; the house rule is the variable only.
-        if targets and p.get("datasource", {}).get("uid") != "${datasource}":
-            found.append(f"{where}: its datasource is not the datasource variable")
-        refs = [t.get("refId") for t in targets]
-        if len(set(refs)) != len(refs):
-            found.append(f"{where}: duplicate refIds {refs}")
-        for t in targets:
-            if t.get("datasource", {}).get("uid") != "${datasource}":
-                found.append(f"{where}: target {t.get('refId')} does not use the datasource variable")
-            for a, b in VARIABLE.findall(t.get("expr", "")):
-                var = a or b
-                if not var.startswith("__") and var not in defined:
-                    found.append(f"{where}: target {t.get('refId')} uses undefined variable ${var}")
-        # The threshold lines themselves are dashboards/thresholds'; a runbook link must name an alert.
-        for alert in runbook_alerts(p):
-            if alert not in alert_params:
-                found.append(f"{where}: links the runbook of {alert}, which is not an alert")
-    return found
-
-
 # ---- every generated dashboard --------------------------------------------------------------------
 
 
 def test_every_rendered_dashboard_passes_the_dashboard_checks(rendered):
     assert findings(rendered) == {}
-
-
-def test_every_dashboard_follows_the_house_conventions(built):
-    dashboards, alert_params = built
-    found = [msg for path, d in sorted(dashboards.items()) for msg in house_problems(path, d, alert_params)]
-    assert found == []
 
 
 def test_dashboard_uids_are_unique(built):
@@ -287,35 +222,42 @@ CHECKED = {
         "dashboards/promql",
     ),
     "raw quantile": (_raw_quantile, "dashboards/quantile"),
-}
-
-# Breakages of the house conventions no check holds, and what house_problems() says.
-UNCHECKED = {
-    "tag": (lambda d: d.update(tags=["applications"]), "no 'creativeflow' tag"),
-    "links": (lambda d: d.update(links=[]), "no links to the other creativeflow dashboards"),
+    "tag": (lambda d: d.update(tags=["applications"]), "dashboards/metadata"),
+    "links": (lambda d: d.update(links=[]), "dashboards/metadata"),
+    "crosshair": (lambda d: d.update(graphTooltip=0), "dashboards/metadata"),
+    "refresh": (lambda d: d.pop("refresh"), "dashboards/metadata"),
+    "dashboard description": (lambda d: d.update(description=""), "dashboards/metadata"),
     "cluster not chained": (
         lambda d: d["templating"]["list"][2]["query"].update(query="label_values(up, cluster)"),
-        "not filtered by $environment",
+        "dashboards/metadata",
     ),
     "panel datasource": (
         lambda d: _first(d, "timeseries").update(datasource={"type": "prometheus", "uid": "prometheus"}),
-        "its datasource is not the datasource variable",
+        "dashboards/datasource",
     ),
     "target datasource": (
         lambda d: _first(d, "stat")["targets"][0].update(
             datasource={"type": "prometheus", "uid": "prometheus"}
         ),
-        "does not use the datasource variable",
+        "dashboards/datasource",
     ),
-    "unknown alert": (
-        lambda d: _alerting_panel(d)["links"][0].update(title="Runbook: NoSuchAlert"),
-        "which is not an alert",
+    "variable datasource": (
+        lambda d: d["templating"]["list"][2].update(datasource={"type": "prometheus", "uid": "prometheus"}),
+        "dashboards/datasource",
+    ),
+    "duplicate refId": (
+        lambda d: _first(d, "timeseries")["targets"].append(dict(_first(d, "timeseries")["targets"][0])),
+        "dashboards/ref-ids",
     ),
     "undefined variable": (
         lambda d: _first(d, "stat")["targets"][0].update(
             expr='sum(service:http_requests:rate5m{team="$team"})'
         ),
-        "undefined variable $team",
+        "dashboards/variables",
+    ),
+    "unknown alert": (
+        lambda d: _alerting_panel(d)["links"][0].update(title="Runbook: NoSuchAlert"),
+        "dashboards/runbook-links",
     ),
 }
 
@@ -335,17 +277,6 @@ def test_a_broken_dashboard_fails_its_check(rendered, name):
     breakage, check_id = CHECKED[name]
     breakage(broken)
     assert list(findings(with_dashboard(rendered, BROKEN, broken))) == [check_id]
-
-
-@pytest.mark.parametrize("name", sorted(UNCHECKED))
-def test_a_broken_dashboard_fails_the_house_conventions(built, name):
-    dashboards, alert_params = built
-    assert house_problems(BROKEN, dashboards[BROKEN], alert_params) == []
-    broken = copy.deepcopy(dashboards[BROKEN])
-    breakage, message = UNCHECKED[name]
-    breakage(broken)
-    found = house_problems(BROKEN, broken, alert_params)
-    assert any(message in f for f in found), found
 
 
 def test_a_raw_quantile_at_a_level_no_rule_records_is_allowed(rendered):

@@ -27,6 +27,9 @@ from cfmon.checks.dashboards.panel_ids import PanelIds
 from cfmon.checks.dashboards.promql import DashboardPromql
 from cfmon.checks.dashboards.quantile import RecordedQuantileUsed
 from cfmon.checks.dashboards.rate_interval import RateInterval
+from cfmon.checks.dashboards.ref_ids import PanelRefIds
+from cfmon.checks.dashboards.runbook_links import RunbookLinks
+from cfmon.checks.dashboards.variables import DashboardVariables
 
 __all__ = [
     "DashboardCheck",
@@ -35,12 +38,15 @@ __all__ = [
     "DashboardMetadata",
     "DashboardMetricsKnown",
     "DashboardPromql",
+    "DashboardVariables",
     "PanelDocs",
     "PanelGrid",
     "PanelIds",
+    "PanelRefIds",
     "Query",
     "RateInterval",
     "RecordedQuantileUsed",
+    "RunbookLinks",
     "dashboards",
     "promql_queries",
     "provisioned",

@@ -1,5 +1,6 @@
 """`dashboards/datasource`: Panels, queries, query variables and annotations name their datasource by
-a datasource variable (`${datasource}`) or by a uid Grafana provisions in the same render.
+a datasource variable (`${datasource}`) or by a uid Grafana provisions in the same render; a
+provisioned uid only where the `datasource` variable selects another type.
 
 One check per module; its class docstring says why, and what is bad and good.
 """
@@ -21,13 +22,18 @@ from cfmon.rendered.grafana import Dashboard
 
 class DashboardDatasource(DashboardCheck):
     """Panels, queries, query variables and annotations name their datasource by a datasource
-    variable (`${datasource}`) or by a uid Grafana provisions in the same render.
+    variable (`${datasource}`) or by a uid Grafana provisions in the same render; a provisioned uid
+    only where the `datasource` variable selects another type (a Loki panel on a Prometheus dashboard).
 
     Why: a datasource by name, by an unknown uid or left out (the default) breaks when the datasource
     is renamed, in another environment, or when a second datasource of the type is added; a uid the
-    render does not provision shows "datasource not found". Bad: `"datasource": "Prometheus-Main"`,
-    `{uid: 'P1809F7CD0C75ACF3'}`, `{type: 'loki', uid: 'prometheus'}`, no datasource. Good:
-    `{type: 'prometheus', uid: '${datasource}'}`, `{type: 'loki', uid: 'loki'}`.
+    render does not provision shows "datasource not found"; a panel or query variable that names the
+    provisioned uid while the dashboard's datasource picker selects that type ignores the picker, so
+    switching to another Prometheus shows a mix of both. Bad: `"datasource": "Prometheus-Main"`,
+    `{uid: 'P1809F7CD0C75ACF3'}`, `{type: 'loki', uid: 'prometheus'}`, no datasource, `{type:
+    'prometheus', uid: 'prometheus'}` on a dashboard whose `datasource` variable selects prometheus.
+    Good: `{type: 'prometheus', uid: '${datasource}'}`, `{type: 'loki', uid: 'loki'}` on a Prometheus
+    dashboard.
     """
 
     id = "dashboards/datasource"
@@ -100,4 +106,10 @@ class DashboardDatasource(DashboardCheck):
             return f"uses datasource uid {uid!r}, which this render does not provision"
         if declared and declared != known[uid]:
             return f"declares type {declared!r} for uid {uid!r}, which is a {known[uid]} datasource"
+        picker = next((v for v in grafana.variables(d.model) if v.get("name") == "datasource"), None)
+        if picker is not None and picker.get("type") == "datasource" and picker.get("query") == known[uid]:
+            return (
+                f"uses datasource uid {uid!r} directly, bypassing the datasource variable, which selects "
+                f"{known[uid]} datasources"
+            )
         return None

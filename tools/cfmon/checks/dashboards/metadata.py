@@ -1,12 +1,14 @@
 """`dashboards/metadata`: A dashboard is a JSON object whose uid is its file name, titled `Area /
-Topic`, with tags, and with the variables `datasource`, `environment`, `cluster` first (in that
-order).
+Topic`, tagged `creativeflow`, linked to the other creativeflow dashboards, with a shared crosshair, a
+refresh interval and a description, and with the variables `datasource` (Prometheus or Loki),
+`environment`, `cluster` (filtered by `$environment`) first, in that order.
 
 One check per module; its class docstring says why, and what is bad and good.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 from cfmon.checks.base import Context, Finding
@@ -17,18 +19,29 @@ from cfmon.checks.dashboards.common import (
 from cfmon.rendered import grafana
 
 FIRST_VARIABLES = ("datasource", "environment", "cluster")
+DATASOURCE_PLUGINS = ("prometheus", "loki")
+TAG = "creativeflow"  # the tag the dashboards' link menu lists
 TITLE = re.compile(r"[A-Z0-9][^/]* / [A-Z0-9][^/]*")
 
 
 class DashboardMetadata(DashboardCheck):
-    """A dashboard is a JSON object whose uid is its file name, titled `Area / Topic`, with tags, and
-    with the variables `datasource`, `environment`, `cluster` first (in that order).
+    """A dashboard is a JSON object whose uid is its file name, titled `Area / Topic`, tagged
+    `creativeflow`, linked to the other creativeflow dashboards, with a shared crosshair
+    (`graphTooltip: 1`), a refresh interval and a description, and with the variables `datasource`
+    (a Prometheus or Loki datasource variable), `environment`, `cluster` (filtered by `$environment`)
+    first, in that order.
 
     Why: links, alerts' dashboard_url and the docs refer to dashboards by uid; people find them by
-    folder, title and tag; the same three variables first means every dashboard switches prod/dev and
-    cluster the same way. Bad: uid `abc123` in platform-overview.json, title `overview`, no tags,
-    `cluster` before `datasource`. Good: uid `platform-overview`, title `Platform / Overview`,
-    tags `["creativeflow", "platform"]`, variables datasource, environment, cluster, then the area's.
+    folder, title and tag, and move between them by the `creativeflow` tag's link menu; a shared
+    crosshair lines a spike up across panels; a dashboard that does not refresh shows a stale
+    incident; the same three variables first means every dashboard switches prod/dev and cluster the
+    same way, and a cluster list not filtered by environment offers clusters with no data. Bad: uid
+    `abc123` in platform-overview.json, title `overview`, tags `["platform"]`, no links, no refresh,
+    `cluster` before `datasource`, `label_values(up, cluster)`. Good: uid `platform-overview`, title
+    `Platform / Overview`, tags `["creativeflow", "platform"]`, links `[{type: 'dashboards', tags:
+    ['creativeflow'], asDropdown: true}]`, `graphTooltip: 1`, `refresh: '30s'`, a description, variables
+    datasource, environment, cluster (`label_values(up{environment="$environment"}, cluster)`), then the
+    area's.
     """
 
     id = "dashboards/metadata"
@@ -73,6 +86,52 @@ class DashboardMetadata(DashboardCheck):
                         ctx, d, "has no tags", hint="tag it with its area, e.g. ['creativeflow', 'platform']"
                     )
                 )
+            elif TAG not in tags:
+                findings.append(
+                    self.report(
+                        ctx,
+                        d,
+                        f"tags {tags} lack {TAG!r}",
+                        hint=f"add {TAG!r} to its tags (the dashboards' link menu lists them by that tag)",
+                    )
+                )
+            if not any(
+                isinstance(link, dict)
+                and link.get("type") == "dashboards"
+                and TAG in (link.get("tags") or [])
+                for link in model.get("links") or []
+            ):
+                findings.append(
+                    self.report(
+                        ctx,
+                        d,
+                        f"has no link to the other {TAG} dashboards",
+                        hint=f"add links: [{{type: 'dashboards', tags: ['{TAG}'], asDropdown: true, "
+                        "includeVars: true, keepTime: true}] (the dashboard helper does)",
+                    )
+                )
+            if model.get("graphTooltip") != 1:
+                findings.append(
+                    self.report(
+                        ctx,
+                        d,
+                        f"graphTooltip is {model.get('graphTooltip')!r}, not 1 (a shared crosshair)",
+                        hint="set graphTooltip: 1",
+                    )
+                )
+            if not model.get("refresh"):
+                findings.append(
+                    self.report(ctx, d, "has no refresh interval", hint="set refresh, e.g. '30s' or '1m'")
+                )
+            if not str(model.get("description") or "").strip():
+                findings.append(
+                    self.report(
+                        ctx,
+                        d,
+                        "has no description",
+                        hint="describe what the dashboard is for and who reads it",
+                    )
+                )
             names = [str(v.get("name")) for v in grafana.variables(model)]
             if tuple(names[: len(FIRST_VARIABLES)]) != FIRST_VARIABLES:
                 findings.append(
@@ -93,6 +152,30 @@ class DashboardMetadata(DashboardCheck):
                         f"variable datasource is of type {ds_var.get('type')!r}, not datasource",
                         needle="datasource",
                         hint="make it {type: 'datasource', query: 'prometheus'}",
+                    )
+                )
+            elif ds_var is not None and ds_var.get("query") not in DATASOURCE_PLUGINS:
+                findings.append(
+                    self.report(
+                        ctx,
+                        d,
+                        f"variable datasource selects {ds_var.get('query')!r} datasources, not "
+                        f"{' or '.join(DATASOURCE_PLUGINS)}",
+                        needle="datasource",
+                        hint="set its query to 'prometheus' (or 'loki' for a logs dashboard)",
+                    )
+                )
+            by_name = {str(v.get("name")): v for v in grafana.variables(model)}
+            if tuple(names[: len(FIRST_VARIABLES)]) == FIRST_VARIABLES and "$environment" not in json.dumps(
+                by_name["cluster"].get("query")
+            ):
+                findings.append(
+                    self.report(
+                        ctx,
+                        d,
+                        "variable cluster is not filtered by $environment",
+                        needle="cluster",
+                        hint='query label_values(up{environment="$environment"}, cluster)',
                     )
                 )
         return findings
