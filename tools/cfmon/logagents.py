@@ -1,5 +1,5 @@
-"""The log agents as rendered: where their configs are, the schema of the Promtail keys we emit,
-the labels each config puts on streams and the URLs it pushes to. The logs/* checks read these.
+"""The log agents' configs (found by cfmon.rendered.logagents) read: the schema of the Promtail keys
+we emit, the labels each config puts on streams and the URLs it pushes to. The logs/* checks read these.
 
 Neither Promtail nor Alloy can run on the build machines, so their configs are read offline:
 Promtail's YAML against PROMTAIL_SCHEMA, Alloy's syntax with cfmon.alloy.
@@ -15,35 +15,9 @@ import jsonschema
 import yaml
 
 from cfmon import alloy, alloy_components
-from cfmon.manifests import Resource
+from cfmon.rendered.logagents import AgentConfig
 
-# Agent (its pods' app.kubernetes.io/name) -> the ConfigMap key holding its config.
-AGENTS = {"promtail": "promtail.yaml", "alloy": "config.alloy"}
 PUSH_PATH = "/loki/api/v1/push"
-
-
-@dataclass(frozen=True)
-class AgentConfig:
-    agent: str
-    resource: Resource  # the ConfigMap
-    key: str
-    text: str
-
-    @property
-    def where(self) -> str:
-        return f"{self.resource.kind}/{self.resource.name} {self.key}"
-
-
-def agent_configs(resources: list[Resource]) -> list[AgentConfig]:
-    """The rendered agent configs (none when global.logs.agent is `none`)."""
-    out = []
-    for res in resources:
-        agent = ((res.obj.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/name")
-        if res.kind == "ConfigMap" and agent in AGENTS:
-            text = (res.obj.get("data") or {}).get(AGENTS[agent])
-            if isinstance(text, str):
-                out.append(AgentConfig(agent, res, AGENTS[agent], text))
-    return out
 
 
 # ---- Promtail: the keys we emit ------------------------------------------------------------------

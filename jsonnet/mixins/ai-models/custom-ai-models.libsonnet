@@ -7,7 +7,7 @@ function(c)
   local d = (import '../../lib/dashboards.libsonnet')(c);
   local model = d.selector(['model_name=~"$model_name"']);
   local version = d.selector(['model_name=~"$model_name"', 'model_version=~"$model_version"']);
-  local on = 'on (cluster, environment, namespace, pod)';
+  local on = (import '../../lib/rules.libsonnet')(c).on(['namespace', 'pod']);
   // The serving pods of the selected models and versions, 1 per (namespace, pod, model, version).
   local servingPods =
     'group by (cluster, environment, namespace, pod, model_name, model_version) (custom_model_inference_requests_total%s)'

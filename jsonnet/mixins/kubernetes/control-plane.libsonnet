@@ -25,8 +25,8 @@ local config = import '../../lib/config.libsonnet';
   // No target up, or none discovered while the API server is scraped.
   local down(selector) =
     'max %s (up{%s}) == 0' % [by(), selector]
-    + ' or (group %s (up{%s}) * 0 unless on (cluster, environment) group %s (up{%s}))'
-      % [by(), c.kubeApiServerSelector, by(), selector],
+    + ' or (group %s (up{%s}) * 0 unless %s group %s (up{%s}))'
+      % [by(), c.kubeApiServerSelector, rules.on(), by(), selector],
 
   prometheusRules+:: {
     groups+: [

@@ -38,8 +38,8 @@
         alert({
           name: 'CoreDnsDown',
           expr: 'max %s (up{%s}) == 0' % [by(), dns]
-                + ' or (group %s (up{%s}) * 0 unless on (cluster, environment) group %s (up{%s}))'
-                  % [by(), c.kubeletSelector, by(), dns],
+                + ' or (group %s (up{%s}) * 0 unless %s group %s (up{%s}))'
+                  % [by(), c.kubeletSelector, rules.on(), by(), dns],
           'for': '15m',
           severity: 'critical',
           priority: 'P2',

@@ -223,8 +223,8 @@
         alert({
           name: 'NodeClockNotSynchronising',
           expr: 'max %s (min_over_time(node_timex_sync_status{%s}[5m])) == 0' % [by(['instance']), ne]
-                + ' and on (cluster, environment, instance) max %s (node_timex_maxerror_seconds{%s}) >= %s'
-                  % [by(['instance']), ne, rules.param('maxErrorSeconds')],
+                + ' and %s max %s (node_timex_maxerror_seconds{%s}) >= %s'
+                  % [rules.on(['instance']), by(['instance']), ne, rules.param('maxErrorSeconds')],
           'for': '10m',
           severity: 'warning',
           priority: 'P3',

@@ -37,7 +37,7 @@ local config = import '../../lib/config.libsonnet';
   local downExpr(jobName) =
     'max %s (up{%s}) == 0' % [rules.by(), job(jobName)]
     + ' or (group %s (up{%s}) * 0' % [rules.by(), job(c.prometheusJob)]
-    + ' unless on (cluster, environment) group %s (up{%s}))' % [rules.by(), job(jobName)],
+    + ' unless %s group %s (up{%s}))' % [rules.on(), rules.by(), job(jobName)],
 
   prometheusAlerts+:: {
     groups+: [

@@ -188,8 +188,8 @@
         alert({
           name: 'PrometheusRemoteWriteBehind',
           expr: 'max %s (max_over_time(prometheus_remote_storage_highest_timestamp_in_seconds{%s}[5m]))' % [by(['instance']), prom]
-                + ' - on (cluster, environment, instance) group_right max %s (max_over_time(prometheus_remote_storage_queue_highest_sent_timestamp_seconds{%s}[5m])) > %s'
-                  % [by(['instance', 'remote_name', 'url']), prom, rules.param('seconds')],
+                + ' - %s group_right max %s (max_over_time(prometheus_remote_storage_queue_highest_sent_timestamp_seconds{%s}[5m])) > %s'
+                  % [rules.on(['instance']), by(['instance', 'remote_name', 'url']), prom, rules.param('seconds')],
           'for': '15m',
           severity: 'critical',
           priority: 'P2',

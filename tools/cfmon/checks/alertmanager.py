@@ -6,21 +6,19 @@ import re
 
 from cfmon import binaries, cache
 from cfmon.checks.base import Check, Context, Finding, read_mapping
-from cfmon.mounts import Mounts, has_container, materialize
+from cfmon.mounts import Mounts
 from cfmon.project import ROUTING_TESTS_DIR
+from cfmon.rendered.alertmanager import alertmanager_mounts
 from cfmon.teams import continue_receivers
 
-CONTAINER = "alertmanager"
 VALUES_HINT = "fix alertmanager.routes / receivers / inhibitRules in the values files"
 
 
 def alertmanager_layout(ctx: Context) -> Mounts | None:
+    """The rendered Alertmanager's files, laid out once in the run's scratch for both checks."""
     if "alertmanager" not in ctx.cache:
-        present = has_container(ctx.rendered.resources, CONTAINER)
         assert ctx.scratch is not None
-        ctx.cache["alertmanager"] = (
-            materialize(ctx.rendered.resources, CONTAINER, ctx.scratch / "alertmanager") if present else None
-        )
+        ctx.cache["alertmanager"] = alertmanager_mounts(ctx.rendered.resources, ctx.scratch / "alertmanager")
     return ctx.cache["alertmanager"]
 
 

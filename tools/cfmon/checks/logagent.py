@@ -11,14 +11,13 @@ from cfmon import alloy
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.logagents import (
     PUSH_PATH,
-    AgentConfig,
-    agent_configs,
     alloy_labels,
     alloy_problems,
     promtail_labels,
     promtail_problems,
     push_urls,
 )
+from cfmon.rendered.logagents import AgentConfig, agent_configs
 
 PIPELINE = "charts/creativeflow-monitoring/templates/_logagent.tpl"
 

@@ -4,5 +4,8 @@ read the render through these modules only:
 
 - `rules`: Prometheus rule groups and rules, with the mixin each rule file comes from;
 - `prometheus`: the Prometheus pod's config, its mounted files and the rule files it loads;
-- `grafana`: dashboards, panels, targets and template variables.
+- `grafana`: dashboards, panels, targets and template variables;
+- `alertmanager`: the Alertmanager pod's mounted files (alertmanager.yml and its templates);
+- `loki`: loki.yaml of the loki subchart, parsed;
+- `logagents`: the log agent's (Promtail or Alloy) config text.
 """

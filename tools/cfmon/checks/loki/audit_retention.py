@@ -13,11 +13,12 @@ from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.loki.common import (
     DAY,
     _stream_finding,
-    parsed,
     prom_seconds,
+    rendered_configs,
     retention_streams,
 )
 from cfmon.checks.loki.retention_selectors import selector_matchers
+from cfmon.rendered.loki import parsed
 
 AUDIT_MIN_DAYS = 365  # compliance: security audit logs stay queryable (active) 12+ months
 
@@ -58,7 +59,7 @@ class LokiAuditRetention(Check):
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
         minimum = AUDIT_MIN_DAYS * DAY
-        for cfg, config in parsed(ctx):
+        for cfg, config in parsed(rendered_configs(ctx)):
             classes = []
             for i, stream in enumerate(retention_streams(config)):
                 try:

@@ -1,12 +1,10 @@
-"""What the loki checks share: the rendered loki.yaml read from its ConfigMap, Loki's duration syntax,
+"""What the loki checks share: the rendered loki.yaml (read by cfmon.rendered.loki), Loki's duration syntax,
 and where a user fixes each key (the loki.* values, else the chart's template).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +13,12 @@ import yaml
 from cfmon import valuesfile
 from cfmon.checks.base import Check, Context, locate_text
 from cfmon.durations import DurationError, parse_seconds
-from cfmon.manifests import Resource
+from cfmon.rendered.loki import LokiConfig, loki_configs
 
 SCHEMA_FILE = Path(__file__).parents[1] / "loki_config.schema.json"  # next to the checks
 SCHEMA_REL = "tools/cfmon/checks/loki_config.schema.json"
 HELPERS = "charts/creativeflow-monitoring/charts/loki/templates/_helpers.tpl"
 SUBCHART_VALUES = "charts/creativeflow-monitoring/charts/loki/values.yaml"
-CONFIG_KEY = "loki.yaml"
 S3_STORES = ("s3", "aws")  # Loki's two names for the S3 client
 DAY = 86_400
 
@@ -48,53 +45,11 @@ VALUES_KEYS = {
 TEMPLATE_HINT = f"the chart builds loki.yaml in `loki.config` ({HELPERS}) from the loki.* values"
 
 
-@dataclass(frozen=True)
-class LokiConfig:
-    resource: Resource  # the ConfigMap that ships it
-    config: dict[str, Any] | None  # None when it does not parse
-    error: str | None = None
-
-    @property
-    def name(self) -> str:
-        return f"{self.resource.name}/{CONFIG_KEY}"
-
-
-def _plain(node: Any) -> Any:
-    """YAML dates as the text Loki reads (`from: 2025-01-01` unquoted is the same day to Loki)."""
-    if isinstance(node, dict):
-        return {k: _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    if isinstance(node, dt.date):
-        return node.isoformat()
-    return node
-
-
-def loki_configs(ctx: Context) -> list[LokiConfig]:
-    """loki.yaml of every ConfigMap of the loki subchart (label app.kubernetes.io/name: loki)."""
+def rendered_configs(ctx: Context) -> list[LokiConfig]:
+    """The render's loki.yaml configs, read once for all the loki checks of a run."""
     if "loki" not in ctx.cache:
-        out = []
-        for res in ctx.objects("ConfigMap"):
-            labels = (res.obj.get("metadata") or {}).get("labels") or {}
-            data = res.obj.get("data") or {}
-            if labels.get("app.kubernetes.io/name") != "loki" or CONFIG_KEY not in data:
-                continue
-            try:
-                doc = yaml.safe_load(data[CONFIG_KEY])
-            except yaml.YAMLError as exc:
-                out.append(LokiConfig(res, None, f"not valid YAML: {exc}"))
-                continue
-            if not isinstance(doc, dict):
-                out.append(LokiConfig(res, None, f"the top level is a {type(doc).__name__}, not a mapping"))
-                continue
-            out.append(LokiConfig(res, _plain(doc)))
-        ctx.cache["loki"] = out
+        ctx.cache["loki"] = loki_configs(ctx.rendered.resources)
     return ctx.cache["loki"]
-
-
-def parsed(ctx: Context) -> list[tuple[LokiConfig, dict[str, Any]]]:
-    """The configs that parse (loki/config-schema reports the others)."""
-    return [(c, c.config) for c in loki_configs(ctx) if c.config is not None]
 
 
 def prom_seconds(value: Any) -> float | None:

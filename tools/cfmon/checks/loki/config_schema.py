@@ -19,10 +19,10 @@ from cfmon.checks.loki.common import (
     SCHEMA_FILE,
     SCHEMA_REL,
     TEMPLATE_HINT,
-    LokiConfig,
-    loki_configs,
+    rendered_configs,
     values_location,
 )
+from cfmon.rendered.loki import LokiConfig
 
 _TYPE_NAMES = {
     "integer": "an integer",
@@ -73,7 +73,7 @@ class LokiConfigSchema(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
-        for cfg in loki_configs(ctx):
+        for cfg in rendered_configs(ctx):
             if cfg.config is None:
                 findings.append(
                     self.finding(

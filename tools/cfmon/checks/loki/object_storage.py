@@ -10,10 +10,11 @@ from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.loki.common import (
     S3_STORES,
     _dig,
-    parsed,
     periods,
+    rendered_configs,
     values_location,
 )
+from cfmon.rendered.loki import parsed
 
 # Environments whose logs must live on object storage (MinIO), not on a pod's volume.
 OBJECT_STORAGE_ENVS = ("staging", "prod")
@@ -34,7 +35,7 @@ class LokiObjectStorage(Check):
         if ctx.env not in OBJECT_STORAGE_ENVS:
             return []
         findings = []
-        for cfg, config in parsed(ctx):
+        for cfg, config in parsed(rendered_configs(ctx)):
             for i, period in enumerate(periods(config)):
                 store = period.get("object_store")
                 if store in S3_STORES:

@@ -14,15 +14,15 @@ from cfmon.checks.loki.common import (
     HELPERS,
     S3_STORES,
     TEMPLATE_HINT,
-    LokiConfig,
     _dig,
     _stream_finding,
-    parsed,
     periods,
     prom_seconds,
+    rendered_configs,
     retention_streams,
     values_location,
 )
+from cfmon.rendered.loki import LokiConfig, parsed
 
 MIN_RETENTION = DAY  # Loki refuses a retention class under 24h; retention works per daily table
 
@@ -45,7 +45,7 @@ class LokiRetention(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
-        for cfg, config in parsed(ctx):
+        for cfg, config in parsed(rendered_configs(ctx)):
             compactor = config.get("compactor") if isinstance(config.get("compactor"), dict) else {}
             if compactor.get("retention_enabled") is not True:
                 findings.append(

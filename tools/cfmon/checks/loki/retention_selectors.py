@@ -10,9 +10,10 @@ from cfmon import logql
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.loki.common import (
     _stream_finding,
-    parsed,
+    rendered_configs,
     retention_streams,
 )
+from cfmon.rendered.loki import parsed
 
 
 def selector_matchers(selector: str) -> tuple[logql.Matcher, ...]:
@@ -40,7 +41,7 @@ class LokiRetentionSelectors(Check):
         hint = (
             'write a stream selector such as {retention="audit"} in loki.retention.streams.<class>.selector'
         )
-        for cfg, config in parsed(ctx):
+        for cfg, config in parsed(rendered_configs(ctx)):
             for i, stream in enumerate(retention_streams(config)):
                 selector = stream.get("selector")
                 if not isinstance(selector, str):

@@ -15,13 +15,13 @@ from cfmon.checks.loki.common import (
     DAY,
     HELPERS,
     TEMPLATE_HINT,
-    LokiConfig,
     _dig,
-    parsed,
     periods,
     prom_seconds,
+    rendered_configs,
     values_location,
 )
+from cfmon.rendered.loki import LokiConfig, parsed
 
 
 class LokiSchemaPeriods(Check):
@@ -38,7 +38,7 @@ class LokiSchemaPeriods(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
-        for cfg, config in parsed(ctx):
+        for cfg, config in parsed(rendered_configs(ctx)):
             found = periods(config)
             if not found:
                 findings.append(self._finding(ctx, cfg, "schema_config.configs", "no index period at all"))
