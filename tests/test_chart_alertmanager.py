@@ -28,6 +28,7 @@ from conftest import ROOT, render
 
 from cfmon import binaries
 from cfmon.errors import UserError
+from cfmon.sandbox.routing import matcher_ok
 
 ENVS = ("dev", "staging", "prod")
 CHART = ROOT / "charts/creativeflow-monitoring/charts/alertmanager"
@@ -102,20 +103,6 @@ def routes_to(config: Path, labels: dict[str, str]) -> list[str]:
     )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip().split(",")
-
-
-def matches(matcher: str, labels: dict[str, str]) -> bool:
-    """One Alertmanager matcher (`name op "value"`) against a label set."""
-    m = re.fullmatch(r'\s*([a-zA-Z_]\w*)\s*(=~|!~|!=|=)\s*"(.*)"\s*', matcher)
-    assert m, matcher
-    name, op, value = m.groups()
-    have = labels.get(name, "")
-    return {
-        "=": have == value,
-        "!=": have != value,
-        "=~": re.fullmatch(value, have) is not None,
-        "!~": re.fullmatch(value, have) is None,
-    }[op]
 
 
 def schema_error(tmp_path: Path, values: dict) -> UserError:
@@ -257,7 +244,7 @@ def test_watchdog_goes_only_to_the_heartbeat(env, tmp_path):
 def test_no_inhibition_rule_can_silence_the_watchdog():
     for env in ENVS:
         for rule in am_config(render(env))["inhibit_rules"]:
-            assert not all(matches(m, WATCHDOG) for m in rule["target_matchers"]), rule
+            assert not all(matcher_ok(m, WATCHDOG) for m in rule["target_matchers"]), rule
 
 
 def test_inhibition_rules():
@@ -302,8 +289,8 @@ def inhibits(rule: dict, source: dict[str, str], target: dict[str, str]) -> bool
     """Alertmanager's semantics: both matcher lists hold, and every `equal` label has the same value
     on both sides (a label missing on both sides counts as equal)."""
     return (
-        all(matches(m, source) for m in rule["source_matchers"])
-        and all(matches(m, target) for m in rule["target_matchers"])
+        all(matcher_ok(m, source) for m in rule["source_matchers"])
+        and all(matcher_ok(m, target) for m in rule["target_matchers"])
         and all(source.get(k, "") == target.get(k, "") for k in rule.get("equal") or [])
     )
 

@@ -7,7 +7,8 @@ from cfmon.errors import UserError
 from cfmon.sandbox.rewrite import AM_ROUTE_DEFAULTS
 
 
-def _matcher_ok(matcher: str, labels: dict[str, str]) -> bool:
+def matcher_ok(matcher: str, labels: dict[str, str]) -> bool:
+    """One Alertmanager matcher (`name op "value"`) against a label set."""
     import re
 
     m = re.fullmatch(r'\s*([a-zA-Z_]\w*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*', matcher)
@@ -28,7 +29,7 @@ def _route_matches(route: dict, labels: dict[str, str]) -> bool:
     import re
 
     matchers = list(route.get("matchers") or [])
-    ok = all(_matcher_ok(m, labels) for m in matchers)
+    ok = all(matcher_ok(m, labels) for m in matchers)
     ok = ok and all(labels.get(k, "") == str(v) for k, v in (route.get("match") or {}).items())
     return ok and all(
         re.fullmatch(str(v), labels.get(k, "")) for k, v in (route.get("match_re") or {}).items()
