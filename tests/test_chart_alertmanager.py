@@ -754,7 +754,9 @@ def test_real_alertmanager_routes_inhibits_and_formats(tmp_path):
     smtp.daemon_threads = True
     threading.Thread(target=smtp.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{sink.server_port}"
-    fast = {"group_wait": "0s"}
+    # A group flushed with no wait can go out before the rest of the same POST has landed in it; the
+    # late alert would then wait group_interval (5m). One second of each keeps the test fast and whole.
+    fast = {"group_wait": "1s", "group_interval": "1s"}
     overlay = {
         "alertmanager": {
             "globalConfig": {
