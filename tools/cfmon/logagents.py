@@ -16,6 +16,7 @@ import yaml
 
 from cfmon import alloy, alloy_components
 from cfmon.rendered.logagents import AgentConfig
+from cfmon.serialize import parse_yaml
 
 PUSH_PATH = "/loki/api/v1/push"
 
@@ -258,7 +259,7 @@ def key_path(path) -> str:
 def promtail_problems(text: str) -> list[ConfigProblem]:
     """promtail.yaml against PROMTAIL_SCHEMA: unknown keys and wrong types, with key path and line."""
     try:
-        doc = yaml.safe_load(text)
+        doc = parse_yaml(text)
         lines = _yaml_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -358,7 +359,7 @@ def _relabel_use(rule: dict[str, Any], where: str) -> LabelUse | None:
 
 
 def promtail_labels(text: str) -> LabelSet:
-    doc = yaml.safe_load(text) or {}
+    doc = parse_yaml(text) or {}
     out = LabelSet([], set(), None, [], [])
     for i, client in enumerate(doc.get("clients") or []):
         for name in (client or {}).get("external_labels") or {}:
@@ -506,7 +507,7 @@ class PushUrl:
 
 def push_urls(cfg: AgentConfig) -> list[PushUrl]:
     if cfg.agent == "promtail":
-        doc = yaml.safe_load(cfg.text) or {}
+        doc = parse_yaml(cfg.text) or {}
         return [
             PushUrl((client or {}).get("url"), f"clients[{i}].url")
             for i, client in enumerate(doc.get("clients") or [])

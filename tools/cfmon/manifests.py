@@ -11,6 +11,7 @@ import yaml
 
 from cfmon.errors import UserError
 from cfmon.project import CHART
+from cfmon.serialize import parse_yaml_all
 
 _SOURCE = re.compile(r"^# Source: (\S+)\s*$", re.M)
 
@@ -52,7 +53,7 @@ def load_dir(directory: Path) -> list[Resource]:
 def parse_documents(text: str, *, source: str, origin: str) -> list[Resource]:
     out = []
     try:
-        docs = list(yaml.safe_load_all(text))
+        docs = parse_yaml_all(text)
     except yaml.YAMLError as exc:
         raise UserError(
             f"rendered output is not valid YAML: {exc}", file=origin, hint="fix the template that produced it"

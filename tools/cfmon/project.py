@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from cfmon.errors import UserError
@@ -83,15 +84,23 @@ def find_root(start: Path | None = None) -> Project:
     )
 
 
+@lru_cache(maxsize=1)
+def _schema_versions() -> tuple[tuple[int, int], ...]:
+    """The Kubernetes versions kubernetes-validate has schemas for (a directory listing, read once)."""
+    import kubernetes_validate.utils as kv
+
+    found = (re.match(r"v?(\d+)\.(\d+)", v) for v in kv.all_versions())
+    return tuple(sorted({(int(m.group(1)), int(m.group(2))) for m in found if m}))
+
+
 def kube_versions(project: Project) -> tuple[str, str]:
     """Oldest and newest Kubernetes the chart supports: Chart.yaml `kubeVersion` (">=A <B"), the
     newest being the last version below B that kubernetes-validate has schemas for. Renders use
     the oldest; schema checks run against both."""
-    import kubernetes_validate.utils as kv
-    import yaml
+    from cfmon.serialize import parse_yaml
 
     chart_yaml = project.chart / "Chart.yaml"
-    constraint = str((yaml.safe_load(chart_yaml.read_text()) or {}).get("kubeVersion", ""))
+    constraint = str((parse_yaml(chart_yaml.read_text()) or {}).get("kubeVersion", ""))
     low = re.search(r">=\s*v?(\d+)\.(\d+)", constraint)
     high = re.search(r"<\s*v?(\d+)\.(\d+)", constraint)
     if not low or not high:
@@ -102,13 +111,7 @@ def kube_versions(project: Project) -> tuple[str, str]:
             hint='write ">=1.30.0-0 <1.38.0-0"',
         )
     lo, hi = (int(low.group(1)), int(low.group(2))), (int(high.group(1)), int(high.group(2)))
-    known = sorted(
-        {
-            tuple(int(x) for x in m.groups())
-            for v in kv.all_versions()
-            if (m := re.match(r"v?(\d+)\.(\d+)", v))
-        }
-    )
+    known = _schema_versions()
     supported = [v for v in known if lo <= v < hi]
     if not supported or supported[0] != lo:
         raise UserError(

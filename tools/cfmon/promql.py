@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import promql_parser
 
@@ -24,7 +25,10 @@ class Aggregation:
     text: str  # the aggregation as PromQL, for messages
 
 
+@lru_cache(maxsize=65536)
 def parse(expr: str):
+    """The expression's syntax tree, parsed once per distinct text (checks, docs and the benchmarks
+    parse the same rule and panel expressions many times); shared, so read it and never change it."""
     try:
         return promql_parser.parse(expr)
     except ValueError as exc:

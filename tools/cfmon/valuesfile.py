@@ -9,8 +9,10 @@ resource quantities (`memory: 2 GB`) and team scrape jobs (prometheus.scrapeConf
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,15 @@ def load(path: Path, rel: str | None = None) -> ValuesFile:
         text = path.read_text()
     except OSError as exc:
         raise UserError(f"cannot read values file: {exc.strerror}", file=rel) from None
+    data, lines = _parse(text, rel)
+    # The parse is shared by every render that reads this file; each caller gets its own data.
+    return ValuesFile(path, rel, copy.deepcopy(data), dict(lines))
+
+
+@lru_cache(maxsize=512)
+def _parse(text: str, rel: str) -> tuple[dict, dict[KeyPath, int]]:
+    """The data and key lines of a values file's text (a check run reads each file once per
+    render, with line marks: the pure-Python loader, slow enough to be worth parsing once)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -98,7 +109,7 @@ def load(path: Path, rel: str | None = None) -> ValuesFile:
             hint="fix the YAML syntax",
         ) from None
     if data is None:
-        return ValuesFile(path, rel, {})
+        return {}, {}
     if not isinstance(data, dict):
         raise UserError(
             f"a values file must be a mapping of keys, not a {type(data).__name__}",
@@ -108,7 +119,7 @@ def load(path: Path, rel: str | None = None) -> ValuesFile:
         )
     lines: dict[KeyPath, int] = {}
     _walk(node, (), rel, lines)
-    return ValuesFile(path, rel, data, lines)
+    return data, lines
 
 
 def setter(files: list[ValuesFile], keypath: KeyPath | list[str]) -> ValuesFile | None:

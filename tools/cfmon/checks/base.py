@@ -12,6 +12,7 @@ import yaml
 
 from cfmon.project import Project
 from cfmon.render import Rendered
+from cfmon.serialize import load_yaml
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def read_mapping(check: Check, ctx: Context, path: Path) -> tuple[dict, Finding 
     """A YAML file that must be a mapping (test tables): its content, or the finding that says why not."""
     rel = ctx.project.rel(path)
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = load_yaml(path.read_text())
     except yaml.YAMLError as exc:
         return {}, check.finding(ctx, f"not valid YAML: {exc}", file=rel, hint="fix the YAML syntax")
     if doc is None:

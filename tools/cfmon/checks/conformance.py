@@ -20,6 +20,7 @@ from cfmon.conformance import series as ser
 from cfmon.errors import UserError
 from cfmon.rendered import grafana
 from cfmon.rendered.rules import rendered_rules, rules_source
+from cfmon.serialize import parse_yaml
 
 # Series Prometheus makes itself from the rules: never scraped, nothing to conform to.
 SYNTHETIC = {"ALERTS", "ALERTS_FOR_STATE"}
@@ -115,7 +116,7 @@ def scrape_jobs(ctx: Context) -> dict[str, ser.Job]:
             if not key.endswith((".yml", ".yaml")) or "scrape_configs:" not in payload:
                 continue  # rule files and the rest: only scrape configs are read here
             try:
-                doc = yaml.safe_load(payload)
+                doc = parse_yaml(payload)
             except yaml.YAMLError:
                 continue
             if not isinstance(doc, dict):

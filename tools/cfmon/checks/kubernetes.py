@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
-import kubernetes_validate
-from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
+import re
+from functools import cache
+
+import jsonschema
+from kubernetes_validate import utils as kv
+from kubernetes_validate.utils import SchemaNotFoundError
+from referencing import Registry, Resource
 
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.project import kube_versions
+
+
+@cache
+def _validator(kube_version: str, api_version: str, kind: str) -> jsonschema.Draft202012Validator:
+    """The strict validator of one kind in one Kubernetes version, as kubernetes_validate.validate
+    builds it (the newest schema set not newer than the version; rbac.authorization.k8s.io/v1 ->
+    rbac-v1), built once: that function reads and compiles the schema files for every object, which
+    was most of this check's time."""
+    wanted = kv.major_minor(kube_version)
+    version = [v for v in kv.all_versions() if kv.major_minor(v) <= wanted][-1]
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    schema_dir = f"kubernetes-json-schema/v{version}-local-strict"
+    try:
+        schema = kv.schema_contents(f"{schema_dir}/{kind.lower()}-{group_version}.json", kube_version)
+    except FileNotFoundError:
+        raise SchemaNotFoundError(version=wanted, kind=kind, api_version=api_version) from None
+    definitions = kv.schema_contents(f"{schema_dir}/_definitions.json", kube_version)
+    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
 class KubernetesSchema(Check):
@@ -34,7 +58,7 @@ class KubernetesSchema(Check):
                 continue
             for version in kube_versions(ctx.project):
                 try:
-                    kubernetes_validate.validate(res.obj, version, strict=True)
+                    _validator(version, str(res.obj["apiVersion"]), res.kind).validate(res.obj)
                 except SchemaNotFoundError:
                     findings.append(
                         self.finding(
@@ -46,7 +70,7 @@ class KubernetesSchema(Check):
                         )
                     )
                     break
-                except ValidationError as exc:
+                except jsonschema.ValidationError as exc:
                     path = ".".join(str(p) for p in exc.path) or "(object)"
                     findings.append(
                         self.finding(

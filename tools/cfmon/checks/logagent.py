@@ -18,6 +18,7 @@ from cfmon.logagents import (
     push_urls,
 )
 from cfmon.rendered.logagents import AgentConfig, agent_configs
+from cfmon.serialize import parse_yaml
 
 PIPELINE = "charts/creativeflow-monitoring/templates/_logagent.tpl"
 
@@ -54,7 +55,7 @@ def _parse_error(check: Check, ctx: Context, cfg: AgentConfig) -> Finding | None
         if cfg.agent == "alloy":
             alloy.parse(cfg.text)
         else:
-            yaml.safe_load(cfg.text)
+            parse_yaml(cfg.text)
     except (alloy.AlloySyntaxError, yaml.YAMLError):
         return check.finding(
             ctx,

@@ -8,12 +8,11 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
-
 from cfmon import binaries
 from cfmon.catalog import catalog
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.manifests import Resource
+from cfmon.serialize import parse_yaml
 
 FLAGS_FILE = Path(__file__).with_name("victoriametrics_flags.yaml")
 CHART_VALUES = "charts/creativeflow-monitoring/charts/victoria-metrics/values.yaml"
@@ -33,7 +32,7 @@ _UNITS_H = {"h": 1, "d": 24, "w": 168, "M": 744, "y": 8784, "": 744}
 @functools.cache
 def documented_flags() -> tuple[str, dict[str, frozenset[str]]]:
     """(source version, component -> documented flag names) from the recorded lists."""
-    doc = yaml.safe_load(FLAGS_FILE.read_text())
+    doc = parse_yaml(FLAGS_FILE.read_text())
     common = set(doc["common"])
     return str(doc["version"]), {
         c: frozenset(common | set(doc[c])) for c in ("vminsert", "vmselect", "vmstorage")
@@ -89,7 +88,7 @@ def prometheus_config(ctx: Context) -> tuple[Resource | None, dict]:
     for res in ctx.objects("ConfigMap"):
         data = res.obj.get("data") or {}
         if "prometheus.yml" in data:
-            return res, yaml.safe_load(data["prometheus.yml"]) or {}
+            return res, parse_yaml(data["prometheus.yml"]) or {}
     return None, {}
 
 
@@ -103,7 +102,7 @@ def recorded_names(ctx: Context) -> set[str]:
         for key, text in (res.obj.get("data") or {}).items():
             if not key.endswith(".yaml"):
                 continue
-            doc = yaml.safe_load(text) or {}
+            doc = parse_yaml(text) or {}
             for group in doc.get("groups") or [] if isinstance(doc, dict) else []:
                 names.update(str(r["record"]) for r in group.get("rules") or [] if "record" in r)
     return names
@@ -283,7 +282,7 @@ class LongTermStore(Check):
         )
         if not path.exists():
             return {}
-        doc = yaml.safe_load(path.read_text()) or {}
+        doc = parse_yaml(path.read_text()) or {}
         return {t: str(v["retention"]) for t, v in (doc.get("tiers") or {}).items()}
 
     # -- remote write

@@ -274,7 +274,7 @@ class PrometheusRuleTests(Check):
             # Only the Grafana host differs between staging and prod rules: it is the token in
             # what promtool loads (alerts/dashboard-url checks the host), so they share the run.
             key = hashlib.sha256(
-                yaml.safe_dump(doc, sort_keys=True).encode()
+                json.dumps(doc, sort_keys=True, default=str).encode()
                 + b"".join(tested[f].read_bytes() for f in doc.get("rule_files") or [])
             ).hexdigest()
             doc["rule_files"] = [str(tested[f]) for f in doc.get("rule_files") or []]
@@ -387,7 +387,7 @@ _TEST_RESULTS: dict[str, tuple[bool, str]] = {}
 def _promtool_test(ctx: Context, digest: str, doc: dict) -> tuple[bool, str]:
     # Named by the job's digest, not a random temporary name: the path is part of the cache key.
     test = ctx.scratch / f"rule-test-{digest[:16]}.yaml"
-    test.write_text(yaml.safe_dump(doc, sort_keys=False))
+    test.write_text(yaml.dump(doc, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False))
     rules = [Path(f) for f in doc.get("rule_files") or []]
     key = cache.Key("promtool", scrub=ctx.scratch).add_files([test, *rules])
     proc = binaries.run_cached("promtool", ["test", "rules", str(test)], key)

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from cfmon.checks.base import Check, Context, Finding, locate_text
+from cfmon.serialize import parse_yaml
 
 # Keys whose value is a credential when it is a literal (their `*_file` twins are the safe form).
 SECRET_KEY = re.compile(
@@ -40,7 +41,7 @@ def snake(key: str) -> str:
 def _scalar(text: str) -> Any:
     """A YAML scalar as YAML reads it (`true` is a boolean, not a credential)."""
     try:
-        return yaml.safe_load(text)
+        return parse_yaml(text)
     except yaml.YAMLError:
         return text
 
@@ -62,7 +63,7 @@ def walk(node: Any, path: str = "", key: str = "") -> Iterator[tuple[str, str, A
     """(path, key, value) for every leaf; ConfigMap payloads that are YAML are walked, not returned."""
     if isinstance(node, str) and "\n" in node:
         try:
-            inner = yaml.safe_load(node)
+            inner = parse_yaml(node)
         except yaml.YAMLError:
             inner = None
         if isinstance(inner, dict | list):
@@ -135,7 +136,7 @@ class SecretLiterals(Check):
         findings = []
         for path in ctx.rendered.values_files:
             try:
-                doc = yaml.safe_load(Path(path).read_text())
+                doc = parse_yaml(Path(path).read_text())
             except (OSError, yaml.YAMLError):
                 continue
             for where, key, value in walk(doc or {}):

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from cfmon.manifests import Resource
+from cfmon.serialize import parse_yaml
 
 DASHBOARDS_DIR = "charts/creativeflow-monitoring/charts/grafana/files/dashboards"
 MIXINS_DIR = "jsonnet/mixins"
@@ -164,7 +165,7 @@ def provisioned_datasources(resources: Iterable[Resource]) -> dict[str, str]:
         if not payload:
             continue
         try:
-            doc = yaml.safe_load(payload) or {}
+            doc = parse_yaml(payload) or {}
         except yaml.YAMLError:
             continue
         for ds in doc.get("datasources") or []:

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from cfmon.manifests import Resource
+from cfmon.serialize import parse_yaml
 
 CONFIG_KEY = "loki.yaml"
 
@@ -48,7 +49,7 @@ def loki_configs(resources: Iterable[Resource]) -> list[LokiConfig]:
         if labels.get("app.kubernetes.io/name") != "loki" or CONFIG_KEY not in data:
             continue
         try:
-            doc = yaml.safe_load(data[CONFIG_KEY])
+            doc = parse_yaml(data[CONFIG_KEY])
         except yaml.YAMLError as exc:
             out.append(LokiConfig(res, None, f"not valid YAML: {exc}"))
             continue

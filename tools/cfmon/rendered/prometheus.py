@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-import yaml
-
 from cfmon.manifests import Resource
 from cfmon.mounts import Mounts, materialize
+from cfmon.serialize import parse_yaml
 
 CONTAINER = "prometheus"
 # The rule ConfigMaps say which Grafana their dashboard_url links start with (global.grafanaUrl);
@@ -25,7 +24,7 @@ def prometheus_mounts(resources: list[Resource], root: Path) -> Mounts:
 
 def rule_files(layout: Mounts) -> dict[str, Path]:
     """basename -> re-rooted path of every file the config's rule_files globs match."""
-    config = yaml.safe_load(layout.config.read_text()) or {}
+    config = parse_yaml(layout.config.read_text()) or {}
     found: dict[str, Path] = {}
     for pattern in config.get("rule_files") or []:
         for path in sorted(Path("/").glob(pattern.lstrip("/"))):

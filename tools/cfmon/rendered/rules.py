@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from cfmon.manifests import Resource
+from cfmon.serialize import parse_yaml
 
 
 def rendered_groups(resources: Iterable[Resource]) -> Iterator[tuple[str, dict]]:
@@ -19,7 +20,7 @@ def rendered_groups(resources: Iterable[Resource]) -> Iterator[tuple[str, dict]]
             continue
         for name, payload in sorted((res.obj.get("data") or {}).items()):
             try:
-                doc = yaml.safe_load(payload)
+                doc = parse_yaml(payload)
             except yaml.YAMLError:
                 continue
             if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):

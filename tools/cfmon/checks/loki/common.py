@@ -14,6 +14,7 @@ from cfmon import valuesfile
 from cfmon.checks.base import Check, Context, locate_text
 from cfmon.durations import DurationError, parse_seconds
 from cfmon.rendered.loki import LokiConfig, loki_configs
+from cfmon.serialize import parse_yaml
 
 SCHEMA_FILE = Path(__file__).parents[1] / "loki_config.schema.json"  # next to the checks
 SCHEMA_REL = "tools/cfmon/checks/loki_config.schema.json"
@@ -104,7 +105,7 @@ def values_location(ctx: Context, path: str) -> tuple[str, int | None, str | Non
     setter = None
     for file, prefix in [(subchart, []), *((f, ["loki"]) for f in ctx.rendered.values_files)]:
         try:
-            doc = yaml.safe_load(file.read_text())
+            doc = parse_yaml(file.read_text())
         except (OSError, yaml.YAMLError):
             continue
         if not _missing(doc, prefix + keys):
