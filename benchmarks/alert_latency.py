@@ -22,10 +22,12 @@ from pathlib import Path
 
 import yaml
 
-from cfmon import sandbox, scenario
+from cfmon import scenario
 from cfmon.durations import format_ms, parse_ms
 from cfmon.project import find_root
 from cfmon.rendered.rules import rendered_groups
+from cfmon.sandbox import format_text, render_resources, routes_for
+from cfmon.sandbox import run as sandbox_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,7 +71,7 @@ def floor_parts(resources, labels: dict[str, str], receiver: str) -> dict[str, i
                 evaluation = parse_ms(group.get("interval", glob.get("evaluation_interval", "1m")))
                 hold = parse_ms(rule.get("for", "0s"))
     am = yaml.safe_load(config_map(resources, "alertmanager-config")["alertmanager.yml"])
-    route = next(r for r in sandbox.routes_for(am["route"], labels) if r["receiver"] == receiver)
+    route = next(r for r in routes_for(am["route"], labels) if r["receiver"] == receiver)
     return {
         "scrape": scrape,
         "evaluation": evaluation,
@@ -86,7 +88,7 @@ def main() -> None:
     args = parser.parse_args()
 
     project = find_root(ROOT)
-    resources = sandbox.render_resources(project, args.env)
+    resources = render_resources(project, args.env)
     latencies: list[int] = []
     parts: dict[str, int] = {}
     receiver = ""
@@ -96,7 +98,7 @@ def main() -> None:
         sc = scenario.load(path)
         for trial in range(1, args.trials + 1):
             began = time.time()
-            result = sandbox.run(
+            result = sandbox_run(
                 project, args.env, [sc], speed=args.speed, resources=resources, timeout_s=120
             )
             pages = [
@@ -106,7 +108,7 @@ def main() -> None:
                 and any(a["status"] == "firing" and a["labels"].get("alertname") == ALERT for a in n.alerts)
             ]
             if not pages:
-                sys.exit(f"trial {trial}: {ALERT} was never notified\n{sandbox.format_text(result)}")
+                sys.exit(f"trial {trial}: {ALERT} was never notified\n{format_text(result)}")
             first = min(pages, key=lambda n: n.at_ms)
             if not parts:
                 receiver = first.receiver

@@ -32,9 +32,11 @@ from pathlib import Path
 import yaml
 from cfbench.stats import median, percentile
 
-from cfmon import binaries, sandbox
+from cfmon import binaries
 from cfmon.durations import parse_ms
 from cfmon.project import find_root
+from cfmon.sandbox import Capture, Peer, free_port, render_resources, rewrite_alertmanager, routes_for
+from cfmon.sandbox.plan import alertmanager_args
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 100  # alerts per POST, as a Prometheus sends them (its default max batch is larger)
@@ -43,6 +45,24 @@ BATCH = 100  # alerts per POST, as a Prometheus sends them (its default max batc
 def config_map(resources, name: str) -> dict:
     res = next(r for r in resources if r.kind == "ConfigMap" and r.name.endswith(name))
     return res.obj["data"]
+
+
+# Gossip timing flags of the rendered StatefulSet: the benchmark runs the cluster with these (the
+# sandbox's own faster gossip would hide what a production cluster does under a burst).
+TIMING_FLAGS = ("--cluster.gossip-interval", "--cluster.pushpull-interval", "--cluster.peer-timeout")
+
+
+def cluster_timing(resources) -> dict[str, str]:
+    """The rendered peers' gossip timing flags, with Alertmanager's defaults for those not set."""
+    sts = next(r for r in resources if r.kind == "StatefulSet" and r.name.endswith("alertmanager"))
+    args = [a for c in sts.obj["spec"]["template"]["spec"]["containers"] for a in c.get("args") or []]
+    flags = dict(a.split("=", 1) for a in args if a.startswith(TIMING_FLAGS))
+    defaults = dict(zip(TIMING_FLAGS, ("200ms", "1m0s", "15s"), strict=True))
+    return {**defaults, **flags}
+
+
+def with_rendered_timing(args: list[str], timing: dict[str, str]) -> list[str]:
+    return [a for a in args if not a.startswith(TIMING_FLAGS)] + [f"{k}={v}" for k, v in timing.items()]
 
 
 def replicas(resources) -> int:
@@ -77,6 +97,25 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+# The cluster's own account of its gossip: a pruned or dropped message is a notification log entry
+# a peer may not hear of in time, and then it notifies too (Alertmanager's HA is at-least-once).
+GOSSIP_METRICS = (
+    "alertmanager_cluster_messages_pruned_total",
+    "alertmanager_cluster_messages_queued",
+    "alertmanager_nflog_gossip_messages_propagated_total",
+)
+
+
+def peer_metrics(url: str) -> dict[str, float]:
+    text = urllib.request.urlopen(f"{url}/metrics", timeout=10).read().decode()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        name = line.split("{", 1)[0].split(" ", 1)[0]
+        if name in GOSSIP_METRICS:
+            out[name] = out.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="prod")
@@ -85,24 +124,22 @@ def main() -> None:
     args = parser.parse_args()
 
     project = find_root(ROOT)
-    resources = sandbox.render_resources(project, args.env)
+    resources = render_resources(project, args.env)
     rendered = yaml.safe_load(config_map(resources, "alertmanager-config")["alertmanager.yml"])
     labels = {"cluster": "load-test", "environment": args.env, "service": "load"}
     load_before = os.getloadavg()
     procs = []
     with tempfile.TemporaryDirectory(prefix="cfmon-am-load-") as tmp:
         work = Path(tmp)
-        capture = sandbox.Capture(sandbox.free_port())
+        capture = Capture(free_port())
         threading.Thread(target=capture.server.serve_forever, daemon=True).start()
         capture_url = f"http://127.0.0.1:{capture.server.server_address[1]}"
-        config, _ = sandbox.rewrite_alertmanager(rendered, 1, capture_url, work / "secrets")
+        config, _ = rewrite_alertmanager(rendered, 1, capture_url, work / "secrets")
         config_path = work / "alertmanager.yml"
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         n = replicas(resources)
-        peers = [
-            sandbox.Peer(i, sandbox.free_port(), sandbox.free_port(udp=True) if n > 1 else None)
-            for i in range(n)
-        ]
+        rendered_timing = cluster_timing(resources)
+        peers = [Peer(i, free_port(), free_port(udp=True) if n > 1 else None) for i in range(n)]
         # alertmanager_args reads only these fields of a sandbox plan.
         plan = types.SimpleNamespace(alertmanager_config=config_path, workdir=work, speed=1, peers=peers)
         try:
@@ -110,7 +147,7 @@ def main() -> None:
                 procs.append(
                     binaries.start(
                         "alertmanager",
-                        sandbox.alertmanager_args(plan, peer),
+                        with_rendered_timing(alertmanager_args(plan, peer), rendered_timing),
                         log=work / f"alertmanager-{peer.index}.log",
                     )
                 )
@@ -131,7 +168,7 @@ def main() -> None:
                     name = f"LoadTest{i:06d}"
                     severity = "critical" if i % 2 else "warning"
                     alert_labels = {**labels, "alertname": name, "severity": severity}
-                    route = sandbox.routes_for(config["route"], alert_labels)[0]
+                    route = routes_for(config["route"], alert_labels)[0]
                     wait_of[name] = parse_ms(route.get("group_wait", "30s"))
                     batch.append(
                         {
@@ -158,6 +195,7 @@ def main() -> None:
                     break
                 time.sleep(1)
             rss = [rss_mb(p.pid) for p in procs]
+            gossip = [peer_metrics(p.url) for p in peers]
         finally:
             for proc in procs:
                 binaries.stop(proc)
@@ -166,12 +204,22 @@ def main() -> None:
 
     first: dict[str, float] = {}
     count: dict[str, int] = {}
-    for at, _receiver, _integration, payload in capture.received:
+    # Which peer sent each notification (its external URL is the peer's own) and, for a copy, how
+    # long after the first: a copy later than the peer's wait says its gossip arrived too late.
+    by_peer: dict[str, int] = {}
+    copies: dict[str, int] = {}
+    copy_delays: list[float] = []
+    for at, _receiver, _integration, payload in sorted(capture.received, key=lambda r: r[0]):
+        sender = str(payload.get("externalURL", "?"))
+        by_peer[sender] = by_peer.get(sender, 0) + 1
         for alert in payload.get("alerts", []):
             if alert.get("status") != "firing":
                 continue
             name = alert["labels"]["alertname"]
             count[name] = count.get(name, 0) + 1
+            if name in first:
+                copies[sender] = copies.get(sender, 0) + 1
+                copy_delays.append(at - first[name])
             first[name] = min(first.get(name, at), at)
     latencies = [first[n] - sent[n] - wait_of[n] / 1000 for n in first if n in sent]
     lost = sum(1 for n in sent if n not in first)
@@ -180,6 +228,7 @@ def main() -> None:
         f"alertmanager load, {args.env}: {n} peers, {len(sent)} alerts at {args.rate}/min "
         f"for {args.minutes:g} min (sent in {sending_s:.1f} s), batches of {BATCH} to every peer"
     )
+    print("  peers' gossip timing (rendered): " + " ".join(f"{k}={v}" for k, v in rendered_timing.items()))
     print(
         f"  notification latency after group_wait: p50 {median(latencies):.2f} s  "
         f"p99 {percentile(latencies, 99):.2f} s  max {max(latencies):.2f} s"
@@ -190,6 +239,19 @@ def main() -> None:
     )
     print(f"  lost {lost}  duplicated {duplicated}  notifications {len(capture.received)}")
     print("  peer RSS at the end: " + ", ".join(f"{r:.0f} MiB" for r in rss))
+    order = {p.url: p.index for p in peers}
+    print(
+        "  notifications by peer: "
+        + ", ".join(f"peer {order.get(u, u)} {by_peer[u]} ({copies.get(u, 0)} copies)" for u in by_peer)
+    )
+    if copy_delays:
+        print(
+            f"  a copy came after the first notification by: p50 {median(copy_delays):.1f} s  "
+            f"max {max(copy_delays):.1f} s"
+        )
+    for peer, metrics in zip(peers, gossip, strict=True):
+        shown = ", ".join(f"{k.split('_', 2)[2]} {v:g}" for k, v in sorted(metrics.items()))
+        print(f"  peer {peer.index} gossip: {shown}")
     print(
         "  load average before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
             *load_before, *load_after

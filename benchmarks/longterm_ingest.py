@@ -35,8 +35,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from cfbench.openmetrics import Shape  # noqa: E402
 
-from cfmon import binaries, sandbox  # noqa: E402
+from cfmon import binaries  # noqa: E402
 from cfmon.project import find_root  # noqa: E402
+from cfmon.sandbox import free_port, render_resources  # noqa: E402
 
 DAY_S = 86_400
 INTERVAL_S = {"5m": 300, "1h": 300, "1d": 3600}
@@ -76,7 +77,7 @@ def tier_records(env: str = "prod") -> dict[str, list[str]]:
     """Tier -> record names, from the environment's rendered rule files."""
     project = find_root(ROOT)
     out: dict[str, list[str]] = {"5m": [], "1h": [], "1d": []}
-    for res in sandbox.render_resources(project, env):
+    for res in render_resources(project, env):
         data = res.obj.get("data") or {} if res.kind == "ConfigMap" else {}
         if "longterm.yaml" not in data:
             continue
@@ -110,7 +111,7 @@ def main() -> int:
     start = (int(time.time()) // DAY_S - 2) * DAY_S  # two days ago, midnight: inside retention
     with tempfile.TemporaryDirectory(prefix="longterm-bench-") as tmp:
         data = Path(tmp) / "data"
-        port = sandbox.free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         with (Path(tmp) / "vm.log").open("wb") as log:
             proc = subprocess.Popen(

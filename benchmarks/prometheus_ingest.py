@@ -32,10 +32,10 @@ import yaml
 from cfbench import openmetrics
 from cfbench.prom import Prometheus
 
-from cfmon import sandbox
 from cfmon.mounts import materialize
 from cfmon.project import find_root
 from cfmon.rendered.prometheus import rule_files
+from cfmon.sandbox import free_port, render_resources
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRAPE_INTERVAL_S = 15
@@ -74,7 +74,7 @@ def serve(bodies: list[bytes]) -> ThreadingHTTPServer:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", sandbox.free_port()), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -89,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
 
     project = find_root(ROOT)
-    resources = sandbox.render_resources(project, args.env)
+    resources = render_resources(project, args.env)
     shape = openmetrics.Shape()
     families = openmetrics.build(shape)
     per_copy = sum(len(f.series) for f in families if f.name != "up")

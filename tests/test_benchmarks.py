@@ -384,3 +384,15 @@ def test_every_tool_run_is_accounted_with_its_argv() -> None:
     call = binaries.CALLS[before]
     assert call.tool == "promtool" and call.argv[0].endswith("promtool") and call.argv[1:] == ("--version",)
     assert call.seconds > 0
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "benchmarks").glob("*.py")))
+def test_every_benchmark_imports_what_it_uses(script: str) -> None:
+    """Each benchmark imports the names it uses from cfmon at the top, so a module moved or renamed
+    in cfmon breaks `--help` here instead of the next benchmark run, minutes in."""
+    import subprocess
+
+    argv = [sys.executable, str(ROOT / "benchmarks" / script), "--help"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "usage:" in proc.stdout

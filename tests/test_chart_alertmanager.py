@@ -997,11 +997,21 @@ def test_peers_gossip_over_the_headless_service(env, replicas):
     assert objs[STS]["spec"]["serviceName"] == "creativeflow-alertmanager-headless"
     args = container(objs)["args"]
     peers = [a for a in args if a.startswith("--cluster.peer=")]
+    gossip = [
+        a for a in args if a.startswith(("--cluster.gossip", "--cluster.pushpull", "--cluster.peer-timeout"))
+    ]
     if replicas == 1:
-        assert "--cluster.listen-address=" in args and peers == []
+        assert "--cluster.listen-address=" in args and peers == [] and gossip == []
     else:
         assert "--cluster.listen-address=0.0.0.0:9094" in args
         assert "--cluster.advertise-address=$(POD_IP):9094" in args
+        # The full-state exchange every 5s, not Alertmanager's 1m: what keeps a burst of new groups
+        # from being notified by every peer (benchmarks/alertmanager_load.py).
+        assert gossip == [
+            "--cluster.gossip-interval=200ms",
+            "--cluster.pushpull-interval=5s",
+            "--cluster.peer-timeout=15s",
+        ]
         assert peers == [
             f"--cluster.peer=creativeflow-alertmanager-{i}.creativeflow-alertmanager-headless.monitoring.svc:9094"
             for i in range(replicas)
@@ -1169,6 +1179,9 @@ def test_network_policy_is_configurable_and_follows_the_global_switch(tmp_path):
         ({"persistence": {"size": 2}}, "alertmanager.persistence.size"),
         ({"webConfig": {"enabled": "yes"}}, "alertmanager.webConfig.enabled"),
         ({"logLevel": "verbose"}, "alertmanager.logLevel"),
+        # Go durations: the flag parser knows no days.
+        ({"gossip": {"pushPullInterval": "1d"}}, "alertmanager.gossip.pushPullInterval"),
+        ({"gossip": {"interval": "fast"}}, "alertmanager.gossip.interval"),
         ({"route": {"group_wait": "5 minutes"}}, "alertmanager.route.group_wait"),
         ({"routes": {"x": {"receiver": "heartbeat", "matcher": ['a="b"']}}}, "alertmanager.routes.x.matcher"),
         (
