@@ -96,17 +96,37 @@ def test_warm_check_gives_exactly_the_cold_findings(repo, cfmon):
     test.write_text(test.read_text().replace("exp_alerts: []", "exp_alerts: [{exp_labels: {}}]", 1))
     assert cfmon(repo, "render", "--env", "dev").code == 0
     args = ("check", "--env", "dev", "--only", "prometheus/rule-tests", "--format", "json")
-    cold = cfmon(repo, *args)
-    warm = cfmon(repo, *args)
+    # One worker: renders checked side by side may each run a test they share once (both miss).
+    one = {"CFMON_JOBS": "1"}
+    cold = cfmon(repo, *args, env=one)
+    warm = cfmon(repo, *args, env=one)
     assert cold.code == warm.code == 1
     assert cold.out == warm.out and "redis.yaml" in cold.out
     # Cold, every distinct promtool run misses (renders with the same rules share one); warm, none.
     assert _misses(cold.err) > 0 and _misses(warm.err) == 0, (cold.err, warm.err)
     test.write_text(test.read_text().replace("exp_alerts: [{exp_labels: {}}]", "exp_alerts: []", 1))
-    fixed = cfmon(repo, *args)
+    fixed = cfmon(repo, *args, env=one)
     assert fixed.code == 0 and _misses(fixed.err) == 1, fixed.err
     uncached = cfmon(repo, *args, "--no-cache")
     assert uncached.code == 0 and "cache" not in uncached.err
+
+
+def test_renders_checked_side_by_side_give_the_serial_findings(repo, cfmon):
+    """Worker processes (one a render) report exactly what one process does, in the same order,
+    and their tool accounting reaches the parent's summary."""
+    for other in (repo / "tests/rules").glob("*.yaml"):
+        if other.name != "redis.yaml":
+            other.unlink()
+    test = repo / "tests/rules/redis.yaml"
+    test.write_text(test.read_text().replace("exp_alerts: []", "exp_alerts: [{exp_labels: {}}]", 1))
+    only = ("--only", "prometheus/rule-tests", "--only", "rules/naming")
+    args = ("check", "--env", "dev", *only, "--format", "json")
+    serial = cfmon(repo, *args, env={"CFMON_JOBS": "1"})
+    parallel = cfmon(repo, *args, env={"CFMON_JOBS": "2"})
+    assert serial.code == parallel.code == 1
+    assert serial.out == parallel.out and "redis.yaml" in serial.out
+    assert "check dev + team gateway done in" in parallel.err
+    assert re.search(r"cache: [1-9]\d* hits", parallel.err), parallel.err
 
 
 def _verify_digest(repo: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +71,43 @@ def check_env(
     return findings
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One render to check: an environment, with a team's overlay or the command line's."""
+
+    name: str  # the step's name in the log and timings, e.g. "check prod + team gateway"
+    env: str
+    overlays: tuple[Path, ...]
+    out: Path | None  # where the render lives (None: build/rendered/<env>)
+    teams: tuple[teams.Team, ...]
+    label: str | None
+
+
+def _run_job(project: Project, job: _Job, checks: list[type]) -> tuple[list[Finding], float, dict, list]:
+    """A job's findings, its wall time, and what it added to the tool accounting (cache hits and
+    misses, tool calls): a worker process sends those back to the parent."""
+    stats, calls = dict(cache.STATS), len(binaries.CALLS)
+    start = time.perf_counter()
+    overlays = list(job.overlays)
+    rendered = load_rendered(project, job.env, overlays, out=job.out, log=log)
+    findings = check_env(
+        project,
+        rendered,
+        checks,
+        lambda: render_text(project, job.env, overlays),
+        job.teams,
+        label=job.label,
+    )
+    delta = {k: cache.STATS[k] - stats[k] for k in stats}
+    return findings, time.perf_counter() - start, delta, binaries.CALLS[calls:]
+
+
+def _workers(jobs: int) -> int:
+    """Renders are checked in parallel, one process a core (CFMON_JOBS caps it; 1 runs them here)."""
+    cap = int(os.environ.get("CFMON_JOBS") or os.cpu_count() or 1)
+    return max(1, min(jobs, cap))
+
+
 def check(
     project: Project,
     envs: list[str],
@@ -79,33 +118,46 @@ def check(
 ) -> list[Finding]:
     """Checks read what `cfmon render` wrote (what ships), rendered again first when it was made
     from other values; determinism re-renders with helm. Without overlays, every team overlay
-    (values/teams/<team>/) is checked too, in every environment, in build/rendered/teams/."""
+    (values/teams/<team>/) is checked too, in every environment, in build/rendered/teams/.
+
+    The renders are independent, so they are checked side by side in worker processes; findings
+    come back in the same order (environments, then each team's) whatever finishes first."""
     checks = select_checks(only)
     timings = {} if timings is None else timings
     overlays = overlays or []
     owners = tuple(t for o in overlays if (t := teams.team_of(project, o)))
-    findings: list[Finding] = []
-    for env in envs:
-        with step(f"check {env}", timings):
-            rendered = load_rendered(project, env, overlays, log=log)
-            findings += check_env(
-                project, rendered, checks, lambda env=env: render_text(project, env, overlays), owners
+    jobs = [_Job(f"check {env}", env, tuple(overlays), None, owners, None) for env in envs]
+    if not overlays:
+        jobs += [
+            _Job(
+                f"check {env} + team {team.name}",
+                env,
+                (team.values,),
+                project.path(RENDER_DIR) / "teams" / team.name / env,
+                (team,),
+                f"{env}+{team.name}",
             )
-    if overlays:
+            for team in teams.discover(project)
+            for env in envs
+        ]
+    workers = _workers(len(jobs))
+    findings: list[Finding] = []
+    if workers == 1:
+        for job in jobs:
+            with step(job.name, timings):
+                findings += _run_job(project, job, checks)[0]
         return findings
-    for team in teams.discover(project):
-        for env in envs:
-            with step(f"check {env} + team {team.name}", timings):
-                out = project.path(RENDER_DIR) / "teams" / team.name / env
-                rendered = load_rendered(project, env, [team.values], out=out, log=log)
-                findings += check_env(
-                    project,
-                    rendered,
-                    checks,
-                    lambda env=env, t=team: render_text(project, env, [t.values]),
-                    (team,),
-                    label=f"{env}+{team.name}",
-                )
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_run_job, project, job, checks) for job in jobs]
+        for job, future in zip(jobs, futures, strict=True):
+            found, took, delta, calls = future.result()
+            log(f"{job.name} done in {took:.2f}s")
+            timings[job.name] = took
+            findings += found
+            for k, v in delta.items():
+                cache.STATS[k] += v
+            binaries.CALLS.extend(calls)
     return findings
 
 
