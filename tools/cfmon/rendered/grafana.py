@@ -6,6 +6,7 @@ Used by the `dashboards/*` checks and by `cfmon preview` / the docs' dashboard p
 
 from __future__ import annotations
 
+import configparser
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -172,6 +173,22 @@ def provisioned_datasources(resources: Iterable[Resource]) -> dict[str, str]:
             if isinstance(ds, dict) and ds.get("uid"):
                 out[str(ds["uid"])] = str(ds.get("type") or "")
     return out
+
+
+def rendered_grafana_root_url(resources: Iterable[Resource]) -> str | None:
+    """[server] root_url of the rendered grafana.ini (None when the release ships no Grafana)."""
+    for res in resources:
+        labels = (res.obj.get("metadata") or {}).get("labels") or {}
+        ini = (res.obj.get("data") or {}).get("grafana.ini")
+        if res.kind != "ConfigMap" or labels.get("app.kubernetes.io/name") != "grafana" or not ini:
+            continue
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read_string(str(ini))
+        except configparser.Error:
+            return None
+        return parser.get("server", "root_url", fallback=None)
+    return None
 
 
 def variable_ref(uid: str) -> str | None:

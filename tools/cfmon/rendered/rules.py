@@ -38,6 +38,13 @@ def rendered_rules(resources: Iterable[Resource]) -> Iterator[tuple[str, str, di
                 yield file, str(group.get("name")), rule
 
 
+def rendered_alerts(resources: Iterable[Resource]) -> Iterator[tuple[str, dict]]:
+    """(rule file name, alert rule) for every alert in the rendered rule ConfigMaps."""
+    for file, _, rule in rendered_rules(resources):
+        if "alert" in rule:
+            yield file, rule
+
+
 def rule_name(rule: dict) -> str:
     return str(rule.get("alert") or rule.get("record"))
 
