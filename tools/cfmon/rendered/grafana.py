@@ -1,12 +1,12 @@
 """Grafana dashboards as they ship: read from the rendered dashboard ConfigMaps, walked panel by
-panel, with Grafana's template variables replaced so PromQL and LogQL parsers can read the queries.
+panel, with Grafana's template variables replaced so PromQL and LogQL parsers can read the queries;
+and the URL the rendered Grafana serves at (grafana.ini's root_url), where alerts must link.
 
 Used by the `dashboards/*` checks and by `cfmon preview` / the docs' dashboard pictures.
 """
 
 from __future__ import annotations
 
-import configparser
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -148,6 +148,36 @@ def variable_query(var: dict[str, Any]) -> str:
     return str(query or "")
 
 
+# ---- the server -------------------------------------------------------------------------------------
+
+
+def rendered_grafana_root_url(resources: Iterable[Resource]) -> str | None:
+    """The URL the rendered Grafana serves at, as it says itself: `[server] root_url` of its
+    grafana.ini (the chart's grafana.rootUrl, else global.grafanaUrl), without a trailing slash.
+    None when the release ships no Grafana (grafana.enabled: false) or its grafana.ini sets none."""
+    for res in resources:
+        labels = (res.obj.get("metadata") or {}).get("labels") or {}
+        ini = (res.obj.get("data") or {}).get("grafana.ini")
+        if res.kind == "ConfigMap" and labels.get("app.kubernetes.io/name") == "grafana" and ini:
+            return (ini_value(str(ini), "server", "root_url") or "").rstrip("/") or None
+    return None
+
+
+def ini_value(text: str, section: str, key: str) -> str | None:
+    """One value of an ini text as the chart writes grafana.ini (`[section]`, then `key = value`
+    lines; `;` and `#` start comments), None when the section does not set the key."""
+    current = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1].strip()
+        elif current == section and "=" in line and not line.startswith((";", "#")):
+            name, _, value = line.partition("=")
+            if name.strip() == key:
+                return value.strip()
+    return None
+
+
 # ---- datasources ------------------------------------------------------------------------------------
 
 # Grafana's own pseudo datasources: annotations, mixed panels, panels reusing another's query.
@@ -173,22 +203,6 @@ def provisioned_datasources(resources: Iterable[Resource]) -> dict[str, str]:
             if isinstance(ds, dict) and ds.get("uid"):
                 out[str(ds["uid"])] = str(ds.get("type") or "")
     return out
-
-
-def rendered_grafana_root_url(resources: Iterable[Resource]) -> str | None:
-    """[server] root_url of the rendered grafana.ini (None when the release ships no Grafana)."""
-    for res in resources:
-        labels = (res.obj.get("metadata") or {}).get("labels") or {}
-        ini = (res.obj.get("data") or {}).get("grafana.ini")
-        if res.kind != "ConfigMap" or labels.get("app.kubernetes.io/name") != "grafana" or not ini:
-            continue
-        parser = configparser.ConfigParser(interpolation=None, strict=False)
-        try:
-            parser.read_string(str(ini))
-        except configparser.Error:
-            return None
-        return parser.get("server", "root_url", fallback=None)
-    return None
 
 
 def variable_ref(uid: str) -> str | None:

@@ -10,13 +10,8 @@ import re
 
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.rendered.grafana import panels, rendered_dashboards, rendered_grafana_root_url, variables
-from cfmon.rendered.prometheus import rendered_grafana_urls
-from cfmon.rendered.rules import rendered_alerts, rules_source
+from cfmon.rendered.rules import DASHBOARD_URL, rendered_alerts, rules_source
 
-# <Grafana URL>/d/<uid>[/<slug>][?<query>]; the query may hold Prometheus templates ({{ ... }}).
-DASHBOARD_URL = re.compile(
-    r"^(?P<base>https?://[^?#]*?)/d/(?P<uid>[^/?#]+)(?:/[^?#]*)?(?:\?(?P<query>.*))?$", re.S
-)
 VIEW_PANEL = re.compile(r"(?:^|&)viewPanel=([^&]*)")
 QUERY_VARIABLE = re.compile(r"(?:^|&)var-([^=&]+)=")
 
@@ -32,8 +27,10 @@ class AlertDashboardUrl(Check):
     the dashboard does not define; `https://grafana.staging.creativeflow.ai/d/...` in prod.
     Good: `https://grafana.creativeflow.ai/d/nodes?var-environment=...&viewPanel=8`, where the
     rendered Grafana has root_url https://grafana.creativeflow.ai and dashboard nodes has panel 8.
-    The Grafana URL is grafana.ini's root_url, or, when the release ships no Grafana, the rule
-    ConfigMaps' creativeflow.ai/grafana-url (and uids and panels are not checked).
+    The Grafana URL is the one the rendered Grafana serves at: grafana.ini's root_url
+    (grafana.rootUrl, else global.grafanaUrl), so a grafana.rootUrl that differs from
+    global.grafanaUrl is reported on every link. A release without Grafana (grafana.enabled: false)
+    ships nothing to compare a link with: only its form is checked, not its host, uid or panel.
     """
 
     id = "alerts/dashboard-url"
@@ -41,8 +38,6 @@ class AlertDashboardUrl(Check):
     def run(self, ctx: Context) -> list[Finding]:
         resources = ctx.rendered.resources
         root = rendered_grafana_root_url(resources)
-        declared = rendered_grafana_urls(resources)
-        base = root if root else (next(iter(declared)) if len(declared) == 1 else None)
         shipped = {
             d.uid: ({str(p.id) for p in panels(d.model)}, {str(v.get("name")) for v in variables(d.model)})
             for d in rendered_dashboards(resources)
@@ -50,7 +45,7 @@ class AlertDashboardUrl(Check):
         }
         findings = []
         for file, rule in rendered_alerts(resources):
-            for problem, hint in self.problems(rule, base, shipped if root else None):
+            for problem, hint in self.problems(rule, root, shipped if root else None):
                 findings.append(
                     self.finding(ctx, f"alert {rule['alert']}: {problem}", file=rules_source(file), hint=hint)
                 )
@@ -77,8 +72,9 @@ class AlertDashboardUrl(Check):
             problems.append(
                 (
                     f"dashboard_url points at {m.group('base')}, not this environment's Grafana {base}",
-                    "set global.grafanaUrl in the environment's values file (Grafana's root_url "
-                    "follows it unless grafana.rootUrl differs)",
+                    "links start with global.grafanaUrl and Grafana serves at grafana.rootUrl, else "
+                    "global.grafanaUrl: set global.grafanaUrl in the environment's values file and "
+                    "leave grafana.rootUrl unset (or the same URL)",
                 )
             )
         if shipped is None:

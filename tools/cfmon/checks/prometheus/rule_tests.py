@@ -19,13 +19,13 @@ from cfmon.checks.base import Check, Context, Finding, read_mapping
 from cfmon.checks.prometheus.common import prometheus_layout, rules_valid, tool_output
 from cfmon.mounts import has_container
 from cfmon.project import RULE_TESTS_DIR
+from cfmon.rendered.grafana import rendered_grafana_root_url
 from cfmon.rendered.prometheus import (
     CONTAINER,
-    GRAFANA_URL_ANNOTATION,
     GRAFANA_URL_TOKEN,
-    rendered_grafana_urls,
     rule_files,
 )
+from cfmon.rendered.rules import linked_grafana_urls
 from cfmon.teams import overridden_alerts
 
 
@@ -37,8 +37,9 @@ class PrometheusRuleTests(Check):
     carry `cfmon: {environments: [..]}` to run only where its thresholds apply, and
     `cfmon: {whenRendered: true}` to run only where its rule files are rendered (a file the chart
     ships behind a values switch). `${grafanaUrl}` in a test (the start of an expected
-    dashboard_url) stands for the environment's Grafana URL, as the rendered rule ConfigMaps
-    declare it (annotation creativeflow.ai/grafana-url).
+    dashboard_url) stands for the URL the environment's Grafana serves at, as the rendered
+    grafana.ini says it (`[server] root_url`); in a release without Grafana, for the one Grafana
+    URL the rendered alerts link to (nothing else says where Grafana is).
     Bad: a test whose expected alert does not fire. Good: every case passes.
     """
 
@@ -48,7 +49,8 @@ class PrometheusRuleTests(Check):
         if not has_container(ctx.rendered.resources, CONTAINER):
             return []
         rendered = rule_files(prometheus_layout(ctx))
-        grafana_urls = rendered_grafana_urls(ctx.rendered.resources)
+        root = rendered_grafana_root_url(ctx.rendered.resources)
+        grafana_urls = {root} if root else linked_grafana_urls(ctx.rendered.resources)
         tested = dict(rendered)  # the files promtool loads (the Grafana URL put back as the token)
         if len(grafana_urls) == 1:
             tested = _with_token(ctx, rendered, next(iter(grafana_urls)))
@@ -189,11 +191,12 @@ class PrometheusRuleTests(Check):
     def _no_grafana_url(self, ctx: Context, rel: str, urls: set[str]) -> Finding:
         return self.finding(
             ctx,
-            f"not run: the test expects {GRAFANA_URL_TOKEN} links, but the rendered rule ConfigMaps "
-            f"declare {len(urls)} Grafana URLs in {GRAFANA_URL_ANNOTATION} "
+            f"not run: the test expects {GRAFANA_URL_TOKEN} links, but this release ships no Grafana "
+            f"(whose root_url the token stands for) and its alerts link {len(urls)} Grafana URLs "
             f"({', '.join(sorted(urls)) or 'none'}), not one",
             file=rel,
-            hint="the prometheus subchart's rules-configmap.yaml sets it from global.grafanaUrl",
+            hint="enable grafana, or start every alert's dashboard_url with global.grafanaUrl "
+            "(an override in prometheus.alerts.<Alert>.annotations.dashboard_url may use ${grafanaUrl})",
         )
 
 
