@@ -1,8 +1,9 @@
 """Every alert links the dashboard that shows it (`dashboard_url`): computed in Jsonnet from the
 panels' `alerts=[...]` (jsonnet/lib/alert-links.libsonnet), the Grafana base URL filled per
 environment from global.grafanaUrl by the prometheus subchart, the expected URLs asserted by promtool
-through prometheus/rule-tests (`${grafanaUrl}` in tests/rules stands for the environment's URL), and
-every shipped link checked by alerts/dashboard-url (failing fixtures here)."""
+through prometheus/rule-tests (`${grafanaUrl}` in tests/rules stands for the URL the rendered
+Grafana serves at, its grafana.ini root_url), and every shipped link checked by alerts/dashboard-url
+against that URL and the shipped dashboards (failing fixtures here)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from cfmon.manifests import Resource
 from cfmon.project import Project
 from cfmon.render import Rendered
 from cfmon.render import render as render_env
-from cfmon.rendered.prometheus import GRAFANA_URL_ANNOTATION
+from cfmon.rendered.grafana import ini_value, rendered_grafana_root_url
 
 ENVS = ("dev", "staging", "prod")
 GENERATED_RULES = ROOT / "charts/creativeflow-monitoring/charts/prometheus/files/rules"
@@ -257,16 +258,16 @@ def test_the_alert_catalog_names_each_alert_dashboard_and_panel():
 def test_each_environment_links_its_own_grafana(env):
     objs = render(env)
     url = grafana_url(env)
-    cms = rules_configmaps(objs)
-    assert cms and {cm["metadata"]["annotations"][GRAFANA_URL_ANNOTATION] for cm in cms.values()} == {url}
+    assert rules_configmaps(objs)
     rules = rendered_alert_rules(objs)
     assert len(rules) > 100 and rules.keys() <= generated_alerts().keys()
     for name, rule in rules.items():
         assert rule["annotations"]["dashboard_url"].startswith(f"{url}/d/"), name
         assert "${" not in json.dumps(rule), name
-    # Grafana's root_url defaults to the same value.
+    # Grafana's root_url defaults to the same value: the URL the checks compare the links with.
     ini = objs["ConfigMap/creativeflow-grafana-config"]["data"]["grafana.ini"]
     assert f"root_url = {url}\n" in ini
+    assert rendered_grafana_root_url(resources(objs)) == url
 
 
 @pytest.mark.parametrize(
@@ -314,9 +315,12 @@ def _resource(obj: dict, source: str = "charts/x/templates/x.yaml") -> Resource:
     return Resource(obj["kind"], "monitoring", obj["metadata"]["name"], source, obj)
 
 
-def fixture_render(
-    url: str | None = GOOD_URL, *, grafana: bool = True, annotation: str = GRAFANA
-) -> Rendered:
+def resources(objs: dict[str, dict]) -> list[Resource]:
+    """The objects of a conftest render() as a Rendered holds them."""
+    return [_resource(obj) for obj in objs.values()]
+
+
+def fixture_render(url: str | None = GOOD_URL, *, grafana: bool = True, root_url: str = GRAFANA) -> Rendered:
     alert: dict[str, Any] = {
         "alert": "NodeCpuUsageHigh",
         "expr": "x > 1",
@@ -331,7 +335,6 @@ def fixture_render(
         "metadata": {
             "name": "creativeflow-prometheus-rules-platform",
             "labels": {"app.kubernetes.io/name": "prometheus"},
-            "annotations": {GRAFANA_URL_ANNOTATION: annotation},
         },
         "data": {
             "platform.yaml": yaml.safe_dump({"groups": [{"name": "platform-alerts", "rules": [alert]}]})
@@ -362,7 +365,10 @@ def fixture_render(
                 "name": "creativeflow-grafana-config",
                 "labels": {"app.kubernetes.io/name": "grafana"},
             },
-            "data": {"grafana.ini": f"[paths]\ndata = /var/lib/grafana\n\n[server]\nroot_url = {GRAFANA}\n"},
+            "data": {
+                "grafana.ini": f"[paths]\ndata = /var/lib/grafana\n\n[server]\nprotocol = http\n"
+                f"root_url = {root_url}\n"
+            },
         }
         resources += [_resource(dashboards), _resource(config)]
     return Rendered("prod", Path("/nonexistent"), "", [], resources)
@@ -370,6 +376,12 @@ def fixture_render(
 
 def run_check(rendered: Rendered) -> list[Finding]:
     return AlertDashboardUrl().run(Context(Project(ROOT), "prod", rendered))
+
+
+def test_grafana_ini_values_are_read_from_their_section():
+    text = "[paths]\nroot_url = https://a\n\n[server]\n; root_url = https://b\nroot_url = https://c/\n"
+    assert ini_value(text, "server", "root_url") == "https://c/"
+    assert ini_value(text, "server", "domain") is None
 
 
 def test_a_link_to_a_shipped_dashboard_and_panel_passes():
@@ -418,15 +430,37 @@ def test_a_broken_link_is_a_finding(url, message):
     assert finding.hint
 
 
-def test_without_grafana_the_host_is_compared_with_the_rules_annotation():
-    # No Grafana in the release: nothing ships to check uids against; the host still must match.
-    assert run_check(fixture_render(f"{GRAFANA}/d/anything", grafana=False)) == []
-    findings = run_check(
-        fixture_render(GOOD_URL, grafana=False, annotation="https://grafana.dev.creativeflow.ai")
-    )
+def test_a_link_to_another_url_than_grafana_serves_at_is_a_finding():
+    # grafana.rootUrl set apart from global.grafanaUrl: the links (global.grafanaUrl) lead to a
+    # host Grafana does not answer at as itself.
+    findings = run_check(fixture_render(root_url="https://grafana-internal.example/"))
     assert [f.message for f in findings] == [
         f"alert NodeCpuUsageHigh: dashboard_url points at {GRAFANA}, not this environment's Grafana "
-        "https://grafana.dev.creativeflow.ai"
+        "https://grafana-internal.example"
+    ]
+    assert "grafana.rootUrl" in findings[0].hint and "global.grafanaUrl" in findings[0].hint
+
+
+def test_a_grafana_root_url_apart_from_global_grafana_url_is_reported_on_every_link(tmp_path):
+    objs = render("prod", {"grafana": {"rootUrl": "https://grafana-internal.example"}}, tmp_path)
+    rendered = Rendered("prod", Path("/nonexistent"), "", [], resources(objs))
+    findings = run_check(rendered)
+    alerts = rendered_alert_rules(objs)
+    assert len(findings) == len(alerts) > 100
+    assert {f.message.split(": ", 1)[1] for f in findings} == {
+        f"dashboard_url points at {GRAFANA}, not this environment's Grafana https://grafana-internal.example"
+    }
+
+
+def test_without_grafana_only_the_form_of_a_link_is_checked():
+    # No Grafana in the release (grafana.enabled: false): nothing ships to compare a host, uid or
+    # panel with, so any host and dashboard pass; a link that is missing or no dashboard URL does not.
+    assert run_check(fixture_render("https://grafana.dev.creativeflow.ai/d/anything", grafana=False)) == []
+    assert [f.message for f in run_check(fixture_render(None, grafana=False))] == [
+        "alert NodeCpuUsageHigh: no dashboard_url"
+    ]
+    assert [f.message for f in run_check(fixture_render(f"{GRAFANA}/dashboards", grafana=False))] == [
+        f"alert NodeCpuUsageHigh: dashboard_url {GRAFANA}/dashboards is not <Grafana URL>/d/<uid>?..."
     ]
 
 
@@ -434,13 +468,19 @@ def test_without_grafana_the_host_is_compared_with_the_rules_annotation():
 
 
 @pytest.fixture(scope="module")
-def staging(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    """A staging render in a copy of the repository (the real build/ stays untouched)."""
+def repo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of what a render reads (the real build/ stays untouched)."""
     root = tmp_path_factory.mktemp("repo")
     for rel in ("charts", "values", "jsonnet", "pyproject.toml"):
         src = ROOT / rel
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / rel)
-    return render_env(Project(root), "staging")
+    return root
+
+
+@pytest.fixture(scope="module")
+def staging(repo_copy: Path) -> Rendered:
+    """A staging render in a copy of the repository."""
+    return render_env(Project(repo_copy), "staging")
 
 
 def one_firing_test(change=None) -> str:
@@ -493,13 +533,56 @@ def test_a_wrong_expected_url_fails(tmp_path, staging, change, expected):
     assert 'dashboard_url="${grafanaUrl}/d/application-performance?' in findings[0].message
 
 
-def test_without_the_annotation_the_tests_are_not_run(tmp_path, staging):
-    resources = copy.deepcopy(staging.resources)
+def with_root_url(rendered: Rendered, url: str) -> Rendered:
+    """The render with Grafana saying it serves at another URL (as grafana.rootUrl would)."""
+    resources = copy.deepcopy(rendered.resources)
     for res in resources:
-        res.obj.get("metadata", {}).get("annotations", {}).pop(GRAFANA_URL_ANNOTATION, None)
-    stripped = dataclasses.replace(staging, resources=resources)
-    findings = run_rule_tests(tmp_path, staging, one_firing_test(), rendered=stripped)
+        ini = (res.obj.get("data") or {}).get("grafana.ini")
+        if ini:
+            res.obj["data"]["grafana.ini"] = ini.replace(rendered_grafana_root_url(rendered.resources), url)
+    return dataclasses.replace(rendered, resources=resources)
+
+
+def test_the_token_stands_for_the_url_grafana_serves_at(tmp_path, staging):
+    # Grafana serves at another URL than the rules link: the links are not `${grafanaUrl}/...`.
+    findings = run_rule_tests(
+        tmp_path,
+        staging,
+        one_firing_test(),
+        rendered=with_root_url(staging, "https://grafana-internal.example"),
+    )
+    assert len(findings) == 1, [f.message for f in findings]
+    assert findings[0].message.startswith("rule unit tests fail: ")
+    assert 'dashboard_url="https://grafana.staging.creativeflow.ai/d/application-performance?' in (
+        findings[0].message
+    )
+
+
+@pytest.fixture(scope="module")
+def staging_without_grafana(repo_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    overlay = tmp_path_factory.mktemp("overlay") / "no-grafana.yaml"
+    overlay.write_text("grafana:\n  enabled: false\n")
+    out = tmp_path_factory.mktemp("rendered") / "staging"
+    return render_env(Project(repo_copy), "staging", [overlay], out=out)
+
+
+def test_without_grafana_the_token_stands_for_the_url_the_alerts_link(tmp_path, staging_without_grafana):
+    assert rendered_grafana_root_url(staging_without_grafana.resources) is None
+    assert run_rule_tests(tmp_path, staging_without_grafana, one_firing_test()) == []
+
+
+def test_without_grafana_and_links_to_two_grafanas_the_tests_are_not_run(tmp_path, staging_without_grafana):
+    resources = copy.deepcopy(staging_without_grafana.resources)
+    cm = next(r for r in resources if r.name == "creativeflow-prometheus-rules-applications")
+    cm.obj["data"]["applications.yaml"] = cm.obj["data"]["applications.yaml"].replace(
+        "https://grafana.staging.creativeflow.ai/d/application-performance",
+        "https://grafana.creativeflow.ai/d/application-performance",
+        1,
+    )
+    two = dataclasses.replace(staging_without_grafana, resources=resources)
+    findings = run_rule_tests(tmp_path, staging_without_grafana, one_firing_test(), rendered=two)
     assert [f.message for f in findings] == [
-        "not run: the test expects ${grafanaUrl} links, but the rendered rule ConfigMaps declare 0 Grafana "
-        f"URLs in {GRAFANA_URL_ANNOTATION} (none), not one"
+        "not run: the test expects ${grafanaUrl} links, but this release ships no Grafana (whose root_url "
+        "the token stands for) and its alerts link 2 Grafana URLs (https://grafana.creativeflow.ai, "
+        "https://grafana.staging.creativeflow.ai), not one"
     ]

@@ -1,5 +1,6 @@
 """Grafana dashboards as they ship: read from the rendered dashboard ConfigMaps, walked panel by
-panel, with Grafana's template variables replaced so PromQL and LogQL parsers can read the queries.
+panel, with Grafana's template variables replaced so PromQL and LogQL parsers can read the queries;
+and the URL the rendered Grafana serves at (grafana.ini's root_url), where alerts must link.
 
 Used by the `dashboards/*` checks and by `cfmon preview` / the docs' dashboard pictures.
 """
@@ -145,6 +146,36 @@ def variable_query(var: dict[str, Any]) -> str:
     if isinstance(query, dict):
         query = query.get("query")
     return str(query or "")
+
+
+# ---- the server -------------------------------------------------------------------------------------
+
+
+def rendered_grafana_root_url(resources: Iterable[Resource]) -> str | None:
+    """The URL the rendered Grafana serves at, as it says itself: `[server] root_url` of its
+    grafana.ini (the chart's grafana.rootUrl, else global.grafanaUrl), without a trailing slash.
+    None when the release ships no Grafana (grafana.enabled: false) or its grafana.ini sets none."""
+    for res in resources:
+        labels = (res.obj.get("metadata") or {}).get("labels") or {}
+        ini = (res.obj.get("data") or {}).get("grafana.ini")
+        if res.kind == "ConfigMap" and labels.get("app.kubernetes.io/name") == "grafana" and ini:
+            return (ini_value(str(ini), "server", "root_url") or "").rstrip("/") or None
+    return None
+
+
+def ini_value(text: str, section: str, key: str) -> str | None:
+    """One value of an ini text as the chart writes grafana.ini (`[section]`, then `key = value`
+    lines; `;` and `#` start comments), None when the section does not set the key."""
+    current = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1].strip()
+        elif current == section and "=" in line and not line.startswith((";", "#")):
+            name, _, value = line.partition("=")
+            if name.strip() == key:
+                return value.strip()
+    return None
 
 
 # ---- datasources ------------------------------------------------------------------------------------

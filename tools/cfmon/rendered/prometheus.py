@@ -1,9 +1,8 @@
-"""The rendered Prometheus: its pod's mounted files laid out as the pod reads them, the rule files
-its config loads, and the Grafana URL its rule ConfigMaps declare."""
+"""The rendered Prometheus: its pod's mounted files laid out as the pod reads them, and the rule files
+its config loads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from cfmon.manifests import Resource
@@ -11,9 +10,8 @@ from cfmon.mounts import Mounts, materialize
 from cfmon.serialize import parse_yaml
 
 CONTAINER = "prometheus"
-# The rule ConfigMaps say which Grafana their dashboard_url links start with (global.grafanaUrl);
-# rule tests write that part as GRAFANA_URL_TOKEN, the same for every environment.
-GRAFANA_URL_ANNOTATION = "creativeflow.ai/grafana-url"
+# The start of every dashboard_url in the generated rules, which the chart fills per environment
+# (global.grafanaUrl); rule tests write that part the same way, so one test serves every environment.
 GRAFANA_URL_TOKEN = "${grafanaUrl}"
 
 
@@ -30,19 +28,3 @@ def rule_files(layout: Mounts) -> dict[str, Path]:
         for path in sorted(Path("/").glob(pattern.lstrip("/"))):
             found[path.name] = path
     return found
-
-
-def rendered_grafana_urls(resources: Iterable[Resource]) -> set[str]:
-    """The Grafana URLs the rendered Prometheus rule ConfigMaps declare (one, when all is well)."""
-    urls = set()
-    for res in resources:
-        meta = res.obj.get("metadata") or {}
-        if (
-            res.kind != "ConfigMap"
-            or (meta.get("labels") or {}).get("app.kubernetes.io/name") != "prometheus"
-        ):
-            continue
-        url = (meta.get("annotations") or {}).get(GRAFANA_URL_ANNOTATION)
-        if url is not None:
-            urls.add(str(url))
-    return urls

@@ -1,8 +1,10 @@
-"""Prometheus rule groups and rules as rendered in the rule ConfigMaps, and the mixin each rule file
-comes from (a rule file `applications.yaml` is the mixin jsonnet/mixins/applications/)."""
+"""Prometheus rule groups and rules as rendered in the rule ConfigMaps, the Grafana their alerts'
+dashboard_url links point at, and the mixin each rule file comes from (a rule file
+`applications.yaml` is the mixin jsonnet/mixins/applications/)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -10,6 +12,11 @@ import yaml
 
 from cfmon.manifests import Resource
 from cfmon.serialize import parse_yaml
+
+# <Grafana URL>/d/<uid>[/<slug>][?<query>]; the query may hold Prometheus templates ({{ ... }}).
+DASHBOARD_URL = re.compile(
+    r"^(?P<base>https?://[^?#]*?)/d/(?P<uid>[^/?#]+)(?:/[^?#]*)?(?:\?(?P<query>.*))?$", re.S
+)
 
 
 def rendered_groups(resources: Iterable[Resource]) -> Iterator[tuple[str, dict]]:
@@ -36,6 +43,23 @@ def rendered_rules(resources: Iterable[Resource]) -> Iterator[tuple[str, str, di
         for rule in group.get("rules") or []:
             if isinstance(rule, dict):
                 yield file, str(group.get("name")), rule
+
+
+def rendered_alerts(resources: Iterable[Resource]) -> Iterator[tuple[str, dict]]:
+    """(rule file name, alert rule) for every alert in the rendered rule ConfigMaps."""
+    for file, _, rule in rendered_rules(resources):
+        if "alert" in rule:
+            yield file, rule
+
+
+def linked_grafana_urls(resources: Iterable[Resource]) -> set[str]:
+    """The Grafana URLs the rendered alerts' dashboard_url links start with (one, when all is well)."""
+    urls = set()
+    for _, rule in rendered_alerts(resources):
+        m = DASHBOARD_URL.match(str((rule.get("annotations") or {}).get("dashboard_url") or ""))
+        if m:
+            urls.add(m.group("base").rstrip("/"))
+    return urls
 
 
 def rule_name(rule: dict) -> str:

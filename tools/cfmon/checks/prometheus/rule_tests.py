@@ -1,11 +1,14 @@
-"""Prometheus: the rendered config, rule files and rule unit tests, through the real promtool."""
+"""`prometheus/rule-tests`: `promtool test rules` for every tests/rules/*.yaml against the rules as
+rendered for the environment.
+
+One check per module; its class docstring says why, and what is bad and good.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,143 +16,17 @@ import yaml
 
 from cfmon import binaries, cache
 from cfmon.checks.base import Check, Context, Finding, read_mapping
-from cfmon.mounts import Mounts, has_container
+from cfmon.checks.prometheus.common import prometheus_layout, rules_valid, tool_output
+from cfmon.mounts import has_container
 from cfmon.project import RULE_TESTS_DIR
+from cfmon.rendered.grafana import rendered_grafana_root_url
 from cfmon.rendered.prometheus import (
     CONTAINER,
-    GRAFANA_URL_ANNOTATION,
     GRAFANA_URL_TOKEN,
-    prometheus_mounts,
-    rendered_grafana_urls,
     rule_files,
 )
-from cfmon.rendered.rules import rules_source
+from cfmon.rendered.rules import linked_grafana_urls
 from cfmon.teams import overridden_alerts
-
-
-def prometheus_layout(ctx: Context) -> Mounts:
-    """The Prometheus pod's files in a temporary root (built once per environment)."""
-    if "prometheus" not in ctx.cache:
-        assert ctx.scratch is not None
-        ctx.cache["prometheus"] = prometheus_mounts(ctx.rendered.resources, ctx.scratch / "prometheus")
-    return ctx.cache["prometheus"]
-
-
-def _tool_output(proc, layout: Mounts) -> str:
-    """promtool's verdict without the noise: paths as mounted, no banners, no repeats."""
-    text = (proc.stdout + proc.stderr).replace(str(layout.root), "")
-    lines: list[str] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith(("Unit Testing:", "Checking ")) or line in lines:
-            continue
-        lines.append(line)
-    return "\n    ".join(lines)
-
-
-def rules_valid(ctx: Context, path: Path) -> tuple[bool, str]:
-    """`promtool check rules` on one rendered file, once per environment."""
-    memo = f"rules-valid:{path}"
-    if memo not in ctx.cache:
-        key = cache.Key("promtool", scrub=ctx.scratch).add_files([path])
-        proc = binaries.run_cached("promtool", ["check", "rules", str(path)], key)
-        ctx.cache[memo] = (proc.returncode == 0, _tool_output(proc, prometheus_layout(ctx)))
-    return ctx.cache[memo]
-
-
-class PrometheusConfig(Check):
-    """`promtool check config` on prometheus.yml and its scrape_config_files, laid out as mounted.
-
-    Why: a config Prometheus rejects means it keeps running the old one (or never starts).
-    Bad: a scrape job with an unknown field. Good: a config promtool accepts.
-    Rule files are checked by prometheus/rules (so one broken rule is reported once).
-    """
-
-    id = "prometheus/config"
-
-    def run(self, ctx: Context) -> list[Finding]:
-        if not has_container(ctx.rendered.resources, CONTAINER):
-            return []
-        layout = prometheus_layout(ctx)
-        config = yaml.safe_load(layout.config.read_text()) or {}
-        config.pop("rule_files", None)
-        probe = layout.config.with_name("cfmon-config-check.yml")
-        probe.write_text(yaml.safe_dump(config, sort_keys=False))
-        # promtool also reads the files the config names (scrape configs, credentials): all of the pod's.
-        key = cache.Key("promtool", scrub=ctx.scratch).add_tree(layout.root)
-        proc = binaries.run_cached("promtool", ["check", "config", str(probe)], key)
-        if proc.returncode == 0:
-            return []
-        output = _tool_output(proc, layout)
-        team = _team_job(ctx, output)
-        if team:
-            file, line, job = team
-            return [
-                self.finding(
-                    ctx,
-                    f"promtool rejects team scrape job {job!r}: {output}",
-                    file=file,
-                    line=line,
-                    hint=f"fix prometheus.scrapeConfigs.extraJobs.{job} (a Prometheus scrape_config)",
-                )
-            ]
-        cm = layout.files.get(str(layout.config))
-        return [
-            self.finding(
-                ctx,
-                f"promtool rejects prometheus.yml: {output}",
-                file=cm.source if cm else None,
-                hint="fix the scrape/config template or the values it reads",
-            )
-        ]
-
-
-def _team_job(ctx: Context, output: str) -> tuple[str, int | None, str] | None:
-    """(values file, line, job) when promtool's complaint is about a team scrape job (the jobs of
-    prometheus.scrapeConfigs.extraJobs land in extra_targets.yml): the job it names, else the
-    values file's first job."""
-    if "extra_targets.yml" not in output:
-        return None
-    keypath = ("prometheus", "scrapeConfigs", "extraJobs")
-    for vf in reversed(ctx.rendered.loaded):
-        jobs = vf.get(keypath)
-        if not isinstance(jobs, dict) or not jobs:
-            continue
-        named = [j for j in jobs if f'"{j}"' in output or f"'{j}'" in output or f" {j}:" in output]
-        job = str((named or list(jobs))[0])
-        # "field scrape_intervall not found in type config.ScrapeConfig": the line of that field.
-        field = re.search(r"field (\w+) not found", output)
-        if field and isinstance(jobs.get(job), dict) and field.group(1) in jobs[job]:
-            return vf.rel, vf.line((*keypath, job, field.group(1))), job
-        return vf.rel, vf.line((*keypath, job)), job
-    return None
-
-
-class PrometheusRules(Check):
-    """`promtool check rules` on every rule file as rendered (overrides applied).
-
-    Why: Prometheus refuses a whole rule file when one expression is invalid.
-    Bad: `expr: rate(x[5m]` (unbalanced). Good: a file promtool accepts with no lint findings.
-    """
-
-    id = "prometheus/rules"
-
-    def run(self, ctx: Context) -> list[Finding]:
-        if not has_container(ctx.rendered.resources, CONTAINER):
-            return []
-        findings = []
-        for name, path in rule_files(prometheus_layout(ctx)).items():
-            ok, output = rules_valid(ctx, path)
-            if not ok:
-                findings.append(
-                    self.finding(
-                        ctx,
-                        f"promtool rejects rule file {name}: {output}",
-                        file=rules_source(name),
-                        hint="fix the Jsonnet expression (or its values override), then cfmon generate",
-                    )
-                )
-        return findings
 
 
 class PrometheusRuleTests(Check):
@@ -160,8 +37,9 @@ class PrometheusRuleTests(Check):
     carry `cfmon: {environments: [..]}` to run only where its thresholds apply, and
     `cfmon: {whenRendered: true}` to run only where its rule files are rendered (a file the chart
     ships behind a values switch). `${grafanaUrl}` in a test (the start of an expected
-    dashboard_url) stands for the environment's Grafana URL, as the rendered rule ConfigMaps
-    declare it (annotation creativeflow.ai/grafana-url).
+    dashboard_url) stands for the URL the environment's Grafana serves at, as the rendered
+    grafana.ini says it (`[server] root_url`); in a release without Grafana, for the one Grafana
+    URL the rendered alerts link to (nothing else says where Grafana is).
     Bad: a test whose expected alert does not fire. Good: every case passes.
     """
 
@@ -171,7 +49,8 @@ class PrometheusRuleTests(Check):
         if not has_container(ctx.rendered.resources, CONTAINER):
             return []
         rendered = rule_files(prometheus_layout(ctx))
-        grafana_urls = rendered_grafana_urls(ctx.rendered.resources)
+        root = rendered_grafana_root_url(ctx.rendered.resources)
+        grafana_urls = {root} if root else linked_grafana_urls(ctx.rendered.resources)
         tested = dict(rendered)  # the files promtool loads (the Grafana URL put back as the token)
         if len(grafana_urls) == 1:
             tested = _with_token(ctx, rendered, next(iter(grafana_urls)))
@@ -312,11 +191,12 @@ class PrometheusRuleTests(Check):
     def _no_grafana_url(self, ctx: Context, rel: str, urls: set[str]) -> Finding:
         return self.finding(
             ctx,
-            f"not run: the test expects {GRAFANA_URL_TOKEN} links, but the rendered rule ConfigMaps "
-            f"declare {len(urls)} Grafana URLs in {GRAFANA_URL_ANNOTATION} "
+            f"not run: the test expects {GRAFANA_URL_TOKEN} links, but this release ships no Grafana "
+            f"(whose root_url the token stands for) and its alerts link {len(urls)} Grafana URLs "
             f"({', '.join(sorted(urls)) or 'none'}), not one",
             file=rel,
-            hint="the prometheus subchart's rules-configmap.yaml sets it from global.grafanaUrl",
+            hint="enable grafana, or start every alert's dashboard_url with global.grafanaUrl "
+            "(an override in prometheus.alerts.<Alert>.annotations.dashboard_url may use ${grafanaUrl})",
         )
 
 
@@ -391,4 +271,4 @@ def _promtool_test(ctx: Context, digest: str, doc: dict) -> tuple[bool, str]:
     rules = [Path(f) for f in doc.get("rule_files") or []]
     key = cache.Key("promtool", scrub=ctx.scratch).add_files([test, *rules])
     proc = binaries.run_cached("promtool", ["test", "rules", str(test)], key)
-    return proc.returncode == 0, _tool_output(proc, prometheus_layout(ctx))
+    return proc.returncode == 0, tool_output(proc, prometheus_layout(ctx))

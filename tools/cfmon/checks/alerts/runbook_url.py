@@ -1,0 +1,68 @@
+"""`alerts/runbook-url`: every alert links a runbook `docs/runbooks/<AlertName>.md` that exists in
+this repository and has the sections What it means, Diagnose and Mitigate.
+
+One check per module; its class docstring says why, and what is bad and good.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cfmon.checks.base import Check, Context, Finding
+from cfmon.rendered.rules import rendered_alerts, rules_source
+
+# Runbooks live in this repository; the URL the Jsonnet helper builds (mixin _config.runbookBaseUrl).
+RUNBOOK_BASE = "https://github.com/creativeflow-ai/creativeflow-monitoring/blob/main/docs/runbooks/"
+RUNBOOK_URL = re.compile(re.escape(RUNBOOK_BASE) + r"([A-Za-z0-9]+)\.md$")
+RUNBOOK_SECTIONS = ("## What it means", "## Diagnose", "## Mitigate")
+
+
+class AlertRunbook(Check):
+    """Every alert links a runbook `docs/runbooks/<AlertName>.md` that exists in this repository
+    and has the sections What it means, Diagnose and Mitigate.
+
+    Why: the page at 3 a.m. must say what the alert means and what to do.
+    Bad: no `runbook_url`, or one naming a file that is not there. Good: a runbook per alert.
+    """
+
+    id = "alerts/runbook-url"
+
+    def run(self, ctx: Context) -> list[Finding]:
+        findings = []
+        for file, rule in rendered_alerts(ctx.rendered.resources):
+            name = rule["alert"]
+            url = (rule.get("annotations") or {}).get("runbook_url", "")
+            m = RUNBOOK_URL.search(url)
+            if not m or m.group(1) != name:
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"alert {name}: runbook_url {url or '(none)'} is not {RUNBOOK_BASE}{name}.md",
+                        file=rules_source(file),
+                        hint="build alerts with the rules.libsonnet alert() helper",
+                    )
+                )
+                continue
+            runbook = ctx.project.path(f"docs/runbooks/{name}.md")
+            if not runbook.is_file():
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"alert {name}: docs/runbooks/{name}.md does not exist",
+                        file=f"docs/runbooks/{name}.md",
+                        hint="write it: what the alert means, how to diagnose, how to mitigate",
+                    )
+                )
+                continue
+            lines = {line.strip() for line in runbook.read_text().splitlines()}
+            missing = [s for s in RUNBOOK_SECTIONS if s not in lines]
+            if missing:
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"alert {name}: docs/runbooks/{name}.md lacks the section(s) {', '.join(missing)}",
+                        file=f"docs/runbooks/{name}.md",
+                        hint="a runbook says what the alert means, how to diagnose and how to mitigate",
+                    )
+                )
+        return findings

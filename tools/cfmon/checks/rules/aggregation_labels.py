@@ -1,0 +1,51 @@
+"""`rules/aggregation-labels`: every aggregation keeps the `cluster` and `environment` labels.
+
+One check per module; its class docstring says why, and what is bad and good.
+"""
+
+from __future__ import annotations
+
+from cfmon import promql
+from cfmon.checks.base import Check, Context, Finding
+from cfmon.rendered.rules import rendered_rules, rule_name, rules_source
+
+KEPT_LABELS = ("cluster", "environment")
+# topk/bottomk/limitk select series and keep all their labels; every other operator drops labels.
+LABEL_PRESERVING = {"topk", "bottomk", "limitk", "limit_ratio"}
+
+
+class AggregationLabels(Check):
+    """Every aggregation keeps the `cluster` and `environment` labels.
+
+    Why: one Prometheus (or a remote-write/federated one) holds several clusters and environments;
+    an aggregation that drops them mixes prod with dev and alerts lose where they come from.
+    Bad: `sum(rate(x[5m]))`, `sum by (service) (...)`, `avg without (cluster) (...)`.
+    Good: `sum by (cluster, environment, service) (...)`.
+    """
+
+    id = "rules/aggregation-labels"
+
+    def run(self, ctx: Context) -> list[Finding]:
+        findings = []
+        for file, _, rule in rendered_rules(ctx.rendered.resources):
+            try:
+                aggs = promql.aggregations(str(rule.get("expr", "")))
+            except promql.PromqlError:
+                continue  # prometheus/rules reports expressions that do not parse
+            for agg in aggs:
+                if agg.op in LABEL_PRESERVING:
+                    continue
+                if agg.grouping == "without":
+                    lost = [label for label in KEPT_LABELS if label in agg.labels]
+                else:
+                    lost = [label for label in KEPT_LABELS if label not in agg.labels]
+                if lost:
+                    findings.append(
+                        self.finding(
+                            ctx,
+                            f"{rule_name(rule)}: `{agg.text}` drops {', '.join(lost)}",
+                            file=rules_source(file),
+                            hint="group with rules.by([...]) (by cluster, environment, ...)",
+                        )
+                    )
+        return findings
