@@ -25,7 +25,7 @@ import yaml
 from cfmon import scenario
 from cfmon.durations import format_ms, parse_ms
 from cfmon.project import find_root
-from cfmon.rendered.rules import rendered_groups
+from cfmon.rendered.model import Render
 from cfmon.sandbox import format_text, render_resources, routes_for
 from cfmon.sandbox import run as sandbox_run
 
@@ -65,7 +65,7 @@ def floor_parts(resources, labels: dict[str, str], receiver: str) -> dict[str, i
                 scrape = parse_ms(job["scrape_interval"])
     evaluation = parse_ms(glob.get("evaluation_interval", "1m"))
     hold = 0
-    for _, group in rendered_groups(resources):
+    for _, group in Render(resources).rule_groups:
         for rule in group.get("rules") or []:
             if rule.get("alert") == ALERT:
                 evaluation = parse_ms(group.get("interval", glob.get("evaluation_interval", "1m")))

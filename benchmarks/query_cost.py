@@ -43,7 +43,6 @@ from cfmon import binaries
 from cfmon.errors import UserError
 from cfmon.project import find_root
 from cfmon.render import load_rendered
-from cfmon.rendered.rules import rendered_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARDS = Path("charts/creativeflow-monitoring/charts/grafana/files/dashboards")
@@ -156,7 +155,7 @@ def rendered_rules(env: str) -> tuple[list[rulelib.Group], dict[str, str], str]:
         if res.kind == "ConfigMap" and "prometheus.yml" in data:
             cfg = yaml.safe_load(data["prometheus.yml"]) or {}
             interval = str((cfg.get("global") or {}).get("evaluation_interval") or interval)
-    for file, group in rendered_groups(rendered.resources):
+    for file, group in rendered.model.rule_groups:
         groups.append(
             rulelib.Group(
                 file, str(group.get("name")), group.get("interval"), tuple(group.get("rules") or [])

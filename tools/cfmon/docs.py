@@ -24,7 +24,6 @@ from cfmon.generate import sync_files
 from cfmon.preview import docs_orphans, docs_pages
 from cfmon.project import Project
 from cfmon.render import Rendered
-from cfmon.rendered.rules import rendered_rules
 from cfmon.sandbox import routes_for
 from cfmon.serialize import parse_yaml
 
@@ -61,7 +60,7 @@ def _payloads(rendered: Rendered, component: str) -> dict[str, str]:
 
 
 def _rendered_alerts(rendered: Rendered) -> dict[str, dict]:
-    return {rule["alert"]: rule for _, _, rule in rendered_rules(rendered.resources) if "alert" in rule}
+    return {rule["alert"]: rule for _, rule in rendered.model.alerts}
 
 
 def source_alerts(project: Project) -> dict[str, tuple[str, dict]]:

@@ -72,7 +72,7 @@ def collect(renders: dict[str, Rendered], root: Path | None = None) -> list[Dash
     JSON object is a user error (exit 2)."""
     found: dict[tuple[str, str], tuple[grafana.Dashboard, list[str]]] = {}
     for env, rendered in renders.items():
-        for d in grafana.rendered_dashboards(rendered.resources):
+        for d in rendered.model.dashboards:
             if d.error:
                 raise UserError(
                     f"dashboard {d.key} (ConfigMap {d.configmap}, environment {env}) is {d.error}",

@@ -8,12 +8,14 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from cfmon import binaries, valuesfile
 from cfmon.errors import UserError
 from cfmon.manifests import Resource, load_dir, split_by_source
 from cfmon.project import NAMESPACE, RELEASE, Project, kube_versions
+from cfmon.rendered.model import Render
 
 # What a render was made from (values files, overlays, chart): `check` re-renders when it differs.
 STAMP = ".cfmon-render.json"
@@ -27,6 +29,11 @@ class Rendered:
     values_files: list[Path]
     resources: list[Resource]
     loaded: list[valuesfile.ValuesFile] = field(default_factory=list)  # values_files, parsed
+
+    @cached_property
+    def model(self) -> Render:
+        """What the objects configure (rules, dashboards, configs), each parsed once on first use."""
+        return Render(self.resources)
 
 
 def chart_values_files(project: Project) -> list[Path]:

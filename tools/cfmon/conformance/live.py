@@ -33,9 +33,10 @@ from cfmon import sandbox
 from cfmon.conformance.servers import Servers
 from cfmon.errors import UserError
 from cfmon.manifests import Resource
-from cfmon.mounts import find_container, materialize
+from cfmon.mounts import find_container
 from cfmon.project import Project
 from cfmon.rendered import grafana
+from cfmon.rendered.model import Render
 from cfmon.rendered.prometheus import rule_files
 from cfmon.scenario import default_instance
 
@@ -162,7 +163,8 @@ def configure(
         sandbox.Peer(i, sandbox.free_port(), sandbox.free_port(udp=True) if replicas > 1 else None)
         for i in range(replicas)
     ]
-    prom = materialize(resources, "prometheus", workdir / "prometheus")
+    model = Render(resources)
+    prom = model.prometheus(workdir / "prometheus")
     config = yaml.safe_load(prom.config.read_text()) or {}
     cluster = str(((config.get("global") or {}).get("external_labels") or {}).get("cluster", ""))
     prometheus_port, exporter_port, capture_port = (sandbox.free_port() for _ in range(3))
@@ -205,7 +207,8 @@ def configure(
         alert_names |= {str(r["alert"]) for g in rules[name] for r in g.get("rules") or [] if "alert" in r}
         path.write_text(yaml.safe_dump(new_doc, sort_keys=False))
 
-    am = materialize(resources, "alertmanager", workdir / "alertmanager")
+    am = model.alertmanager(workdir / "alertmanager")
+    assert am is not None  # its workload was found above
     am_config, receivers = sandbox.rewrite_alertmanager(
         yaml.safe_load(am.config.read_text()) or {},
         speed,

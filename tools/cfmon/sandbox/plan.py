@@ -11,9 +11,10 @@ import yaml
 from cfmon.durations import format_ms, parse_ms
 from cfmon.errors import UserError
 from cfmon.manifests import Resource, parse_documents, split_by_source
-from cfmon.mounts import find_container, materialize
+from cfmon.mounts import find_container
 from cfmon.project import CHART, Project
 from cfmon.render import helm_output
+from cfmon.rendered.model import Render
 from cfmon.rendered.prometheus import rule_files
 from cfmon.rendered.rules import rules_source
 from cfmon.sandbox.rewrite import (
@@ -221,7 +222,8 @@ def plan(
     peers = [Peer(i, free_port(), free_port(udp=True) if replicas > 1 else None) for i in range(replicas)]
 
     # -- Prometheus: scrape jobs on static targets
-    prom = materialize(resources, "prometheus", workdir / "prometheus")
+    model = Render(resources)
+    prom = model.prometheus(workdir / "prometheus")
     config = yaml.safe_load(prom.config.read_text()) or {}
     cluster = str(((config.get("global") or {}).get("external_labels") or {}).get("cluster", ""))
     prometheus_port, exporter_port, capture_port = free_port(), free_port(), free_port()
@@ -286,7 +288,8 @@ def plan(
     prometheus_args = prometheus_flags(resources, prom.config, workdir, prometheus_port, speed)
 
     # -- Alertmanager
-    am = materialize(resources, "alertmanager", workdir / "alertmanager")
+    am = model.alertmanager(workdir / "alertmanager")
+    assert am is not None  # its workload was found above
     am_config = yaml.safe_load(am.config.read_text()) or {}
     am_config, receivers = rewrite_alertmanager(
         am_config, speed, f"http://127.0.0.1:{capture_port}", workdir / "alertmanager" / "sandbox-urls"
