@@ -11,7 +11,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from test_checks_dashboards import FIXTURE, MIXIN, MIXIN_TEXT, dashboard_configmap, good, rendered_with
+from test_checks_dashboards import (
+    FIXTURE,
+    MIXIN,
+    MIXIN_TEXT,
+    dashboard_configmap,
+    good,
+    rendered_with,
+    write_source_map,
+)
 
 from cfmon import docs, preview
 from cfmon.errors import UserError
@@ -182,6 +190,7 @@ def test_docs_pages_embed_each_picture():
 def test_docs_name_the_jsonnet_source(tmp_path):
     (tmp_path / MIXIN).parent.mkdir(parents=True)
     (tmp_path / MIXIN).write_text(MIXIN_TEXT)
+    write_source_map(tmp_path)
     [v] = preview.collect({"prod": rendered_with(good())}, tmp_path)
     assert v.jsonnet == MIXIN
     readme = preview.docs_pages({"prod": rendered_with(good())}, tmp_path)["docs/dashboards/README.md"]

@@ -47,7 +47,10 @@ class AlertConvention(Check):
     def run(self, ctx: Context) -> list[Finding]:
         return [
             self.finding(
-                ctx, f"alert {rule['alert']}: {p}", file=rules_source(file), hint=self.hint % rule["alert"]
+                ctx,
+                f"alert {rule['alert']}: {p}",
+                file=rules_source(ctx.project.root, file),
+                hint=self.hint % rule["alert"],
             )
             for file, rule in rendered_alerts(ctx)
             for p in self.problems(rule)
@@ -123,7 +126,7 @@ class AlertRunbook(Check):
                     self.finding(
                         ctx,
                         f"alert {name}: runbook_url {url or '(none)'} is not {RUNBOOK_BASE}{name}.md",
-                        file=rules_source(file),
+                        file=rules_source(ctx.project.root, file),
                         hint="build alerts with the rules.libsonnet alert() helper",
                     )
                 )
@@ -200,7 +203,12 @@ class AlertDashboardUrl(Check):
         for file, rule in rendered_alerts(ctx):
             for problem, hint in self.problems(rule, base, shipped if root else None):
                 findings.append(
-                    self.finding(ctx, f"alert {rule['alert']}: {problem}", file=rules_source(file), hint=hint)
+                    self.finding(
+                        ctx,
+                        f"alert {rule['alert']}: {problem}",
+                        file=rules_source(ctx.project.root, file),
+                        hint=hint,
+                    )
                 )
         return findings
 

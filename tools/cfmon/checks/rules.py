@@ -36,7 +36,7 @@ class RuleNaming(Check):
                     self.finding(
                         ctx,
                         f"alert {rule['alert']!r} (group {group}) is not CamelCase",
-                        file=rules_source(file),
+                        file=rules_source(ctx.project.root, file),
                         hint="name alerts like PostgresReplicationLagHigh",
                     )
                 )
@@ -45,7 +45,7 @@ class RuleNaming(Check):
                     self.finding(
                         ctx,
                         f"recording rule {rule['record']!r} (group {group}) is not level:metric:operations",
-                        file=rules_source(file),
+                        file=rules_source(ctx.project.root, file),
                         hint="e.g. service:http_requests:rate5m",
                     )
                 )
@@ -67,7 +67,7 @@ class RuleGroupSize(Check):
                 ctx,
                 f"group {group.get('name')} has {len(group.get('rules') or [])} rules "
                 f"(at most {MAX_GROUP_RULES})",
-                file=rules_source(file),
+                file=rules_source(ctx.project.root, file),
                 hint="split the group by topic in the mixin",
             )
             for file, group in rendered_groups(ctx.rendered.resources)
@@ -105,7 +105,7 @@ class AggregationLabels(Check):
                         self.finding(
                             ctx,
                             f"{rule_name(rule)}: `{agg.text}` drops {', '.join(lost)}",
-                            file=rules_source(file),
+                            file=rules_source(ctx.project.root, file),
                             hint="group with rules.by([...]) (by cluster, environment, ...)",
                         )
                     )
@@ -138,7 +138,7 @@ class MetricsKnown(Check):
                         ctx,
                         f"{rule_name(rule)} reads {name}, which is not in the metrics contract, "
                         "an exporter list or a recording rule",
-                        file=rules_source(file),
+                        file=rules_source(ctx.project.root, file),
                         hint=f"fix the name, or add it to {CONTRACT} (application metric) or to the "
                         "mixin's exporterMetrics (exporter metric)",
                     )
