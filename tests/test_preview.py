@@ -23,7 +23,7 @@ from test_checks_dashboards import (
 
 from cfmon import docs, preview
 from cfmon.errors import UserError
-from cfmon.preview import COL, GAP, HEADER, MARGIN, ROW, WIDTH
+from cfmon.preview import COL, GAP, HEADER, MARGIN, ROW, picture_width
 from cfmon.project import Project
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -70,8 +70,8 @@ def test_svg_is_well_formed_and_sized_to_the_grid():
     assert root.tag == f"{SVG}svg"
     assert root.findtext(f"{SVG}title") == "Fixture / Overview"
     # 24 columns of 40 px between the margins; as tall as the lowest panel (y 17 + h 1).
-    assert (int(root.get("width")), int(root.get("height"))) == (WIDTH, HEADER + 18 * ROW + MARGIN)
-    assert WIDTH == 2 * MARGIN + 24 * COL
+    assert (int(root.get("width")), int(root.get("height"))) == (picture_width(), HEADER + 18 * ROW + MARGIN)
+    assert picture_width() == 2 * MARGIN + 24 * COL
 
 
 def test_panels_are_boxes_at_their_grid_coordinates():

@@ -55,6 +55,7 @@ local unitless = ['row', 'logs'];
 function(config) {
   // Datasource references ({type, uid: '${datasource}'}) for targets and panels.
   ds:: ds,
+  gridWidth:: gridWidth,  // Grafana's grid: every row is this many columns wide
   schemaVersion:: 41,  // Grafana 12 reads it as is (and migrates it in memory to its own latest)
   grafanaTag:: 'creativeflow',  // every dashboard has it; the dashboards' `links` menu lists them by it
 

@@ -6,6 +6,7 @@ import configparser
 import re
 from collections.abc import Iterable
 
+from cfmon.catalog import conventions
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.manifests import Resource
 from cfmon.rendered.grafana import panels, rendered_dashboards, variables
@@ -13,8 +14,6 @@ from cfmon.rendered.prometheus import rendered_grafana_urls
 from cfmon.rendered.rules import rendered_rules, rules_source
 
 # Runbooks live in this repository; the URL the Jsonnet helper builds (mixin _config.runbookBaseUrl).
-RUNBOOK_BASE = "https://github.com/creativeflow-ai/creativeflow-monitoring/blob/main/docs/runbooks/"
-RUNBOOK_URL = re.compile(re.escape(RUNBOOK_BASE) + r"([A-Za-z0-9]+)\.md$")
 
 
 # <Grafana URL>/d/<uid>[/<slug>][?<query>]; the query may hold Prometheus templates ({{ ... }}).
@@ -117,15 +116,16 @@ class AlertRunbook(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
+        base = conventions().runbook_base_url + "/"
         for file, rule in rendered_alerts(ctx):
             name = rule["alert"]
             url = (rule.get("annotations") or {}).get("runbook_url", "")
-            m = RUNBOOK_URL.search(url)
+            m = re.search(re.escape(base) + r"([A-Za-z0-9]+)\.md$", url)
             if not m or m.group(1) != name:
                 findings.append(
                     self.finding(
                         ctx,
-                        f"alert {name}: runbook_url {url or '(none)'} is not {RUNBOOK_BASE}{name}.md",
+                        f"alert {name}: runbook_url {url or '(none)'} is not {base}{name}.md",
                         file=rules_source(ctx.project.root, file),
                         hint="build alerts with the rules.libsonnet alert() helper",
                     )

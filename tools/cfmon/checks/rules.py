@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 
 from cfmon import promql
-from cfmon.catalog import CONTRACT, catalog
+from cfmon.catalog import CONTRACT, catalog, conventions
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.rendered.rules import rendered_groups, rendered_rules, rule_name, rules_source
 
 MAX_GROUP_RULES = 20
-KEPT_LABELS = ("cluster", "environment")
 # topk/bottomk/limitk select series and keep all their labels; every other operator drops labels.
 LABEL_PRESERVING = {"topk", "bottomk", "limitk", "limit_ratio"}
 ALERT_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
@@ -97,9 +96,9 @@ class AggregationLabels(Check):
                 if agg.op in LABEL_PRESERVING:
                     continue
                 if agg.grouping == "without":
-                    lost = [label for label in KEPT_LABELS if label in agg.labels]
+                    lost = [label for label in conventions().aggregation_labels if label in agg.labels]
                 else:
-                    lost = [label for label in KEPT_LABELS if label not in agg.labels]
+                    lost = [label for label in conventions().aggregation_labels if label not in agg.labels]
                 if lost:
                     findings.append(
                         self.finding(

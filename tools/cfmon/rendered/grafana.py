@@ -20,7 +20,6 @@ from cfmon.manifests import Resource
 from cfmon.serialize import parse_yaml
 
 DASHBOARDS_DIR = "charts/creativeflow-monitoring/charts/grafana/files/dashboards"
-GRID_COLUMNS = 24
 
 # ---- dashboards from the render ---------------------------------------------------------------------
 
