@@ -2,8 +2,9 @@
 jsonnet/generated/ (no check evaluates Jsonnet): the metrics catalog (every series name rules and
 panels may read: the metrics contract and the exporters' lists), the exporter counters without a
 counter suffix, the application metrics contract, and the conventions the Jsonnet owns (aggregation
-labels, runbook base URL, grid width, relabel actions). Findings name the Jsonnet file a user
-edits, not the generated one. (Where each rule and panel is written: cfmon/sourcemap.py.)"""
+labels, runbook base URL and link title, grid width, dashboard tag, relabel actions). Findings name
+the Jsonnet file a user edits, not the generated one. (Where each rule and panel is written:
+cfmon/sourcemap.py.)"""
 
 from __future__ import annotations
 
@@ -61,6 +62,8 @@ class Conventions:
     aggregation_labels: tuple[str, ...]  # every aggregation keeps them (lib/config.libsonnet)
     runbook_base_url: str  # alerts link <base>/<Alert>.md (lib/config.libsonnet)
     grid_columns: int  # Grafana's dashboard grid width (lib/dashboards.libsonnet)
+    dashboard_tag: str  # every dashboard has it; their link menu lists them by it (same)
+    runbook_link_prefix: str  # a panel's runbook link is titled <prefix><Alert> (same)
     relabel_actions: tuple[str, ...]  # Prometheus relabel actions (lib/relabel.libsonnet)
 
 
@@ -81,5 +84,7 @@ def conventions() -> Conventions:
         aggregation_labels=tuple(doc["aggregationLabels"]),
         runbook_base_url=str(doc["runbookBaseUrl"]),
         grid_columns=int(doc["gridColumns"]),
+        dashboard_tag=str(doc["dashboardTag"]),
+        runbook_link_prefix=str(doc["runbookLinkPrefix"]),
         relabel_actions=tuple(doc["relabelActions"]),
     )
