@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cfmon.rendered.grafana import DASHBOARDS_DIR
 from cfmon.rendered.rules import RULES_DIR
+from cfmon.serialize import parse_yaml
 from cfmon.sourcemap import MAP
 
 MAP_PATH = MAP.as_posix()
@@ -33,22 +34,44 @@ LIB_DIR = "jsonnet/lib"  # shared rule builders (SLOs, edge adapters) define rul
 # An area of main.libsonnet's `mixins` table: `name: import 'mixins/<dir>/<file>.libsonnet',`.
 AREA_IMPORT = re.compile(r"""^\s*'?([\w-]+)'?\s*:\s*import\s+'(mixins/[^']+\.libsonnet)'""", re.M)
 
-Texts = dict[str, tuple[str, ...]]  # repository path -> lines
+
+@dataclass
+class Source:
+    """One Jsonnet file: its text (to skip it fast when a name is not in it) and its lines."""
+
+    text: str
+    lines: tuple[str, ...]
+
+    def first(self, pattern: re.Pattern | _Quoted, literal: str) -> int | None:
+        """The first line matching `pattern`, which only matches lines holding `literal`."""
+        if literal not in self.text:
+            return None
+        return next((n for n, line in enumerate(self.lines, 1) if pattern.search(line)), None)
+
+    @cached_property
+    def templates(self) -> list[tuple[int, re.Pattern]]:
+        return _templates(self.lines)
 
 
-def _quoted(text: str) -> re.Pattern:
-    return re.compile(r"""(['"])""" + re.escape(text) + r"\1")
+Texts = dict[str, Source]  # repository path -> file
 
 
-def _first(lines: tuple[str, ...], pattern: re.Pattern) -> int | None:
-    return next((n for n, line in enumerate(lines, 1) if pattern.search(line)), None)
+class _Quoted:
+    """Matches a line naming `text` in single or double quotes (the regex (['"])text\\1, without
+    compiling one per name)."""
+
+    def __init__(self, text: str) -> None:
+        self.forms = (f"'{text}'", f'"{text}"')
+
+    def search(self, line: str) -> bool:
+        return any(form in line for form in self.forms)
 
 
 def _find(texts: Texts, files: list[str], text: str) -> dict[str, Any] | None:
     """The first of `files` (in order) with a line naming `text`, quoted, and that line."""
-    wanted = _quoted(text)
+    wanted = _Quoted(text)
     for rel in files:
-        line = _first(texts[rel], wanted)
+        line = texts[rel].first(wanted, text)
         if line:
             return {"file": rel, "line": line}
     return None
@@ -81,13 +104,13 @@ def _templates(lines: tuple[str, ...]) -> list[tuple[int, re.Pattern]]:
 def _rule_line(texts: Texts, files: list[str], name: str) -> dict[str, Any] | None:
     """Where rule `name` is defined: the first line defining it by name, else naming it, else the
     first format string that builds it."""
-    for wanted in (_defining(name), _quoted(name)):
+    for wanted in (_defining(name), _Quoted(name)):
         for rel in files:
-            line = _first(texts[rel], wanted)
+            line = texts[rel].first(wanted, name)
             if line:
                 return {"file": rel, "line": line}
     for rel in files:
-        line = next((n for n, pattern in _templates(texts[rel]) if pattern.fullmatch(name)), None)
+        line = next((n for n, pattern in texts[rel].templates if pattern.fullmatch(name)), None)
         if line:
             return {"file": rel, "line": line}
     return None
@@ -96,7 +119,11 @@ def _rule_line(texts: Texts, files: list[str], name: str) -> dict[str, Any] | No
 def _texts(root: Path, directory: str) -> Texts:
     base = root / directory
     files = sorted(base.rglob("*sonnet")) if base.is_dir() else []
-    return {p.relative_to(root).as_posix(): tuple(p.read_text(errors="replace").splitlines()) for p in files}
+    out = {}
+    for path in files:
+        text = path.read_text(errors="replace")
+        out[path.relative_to(root).as_posix()] = Source(text, tuple(text.splitlines()))
+    return out
 
 
 def _area_files(root: Path) -> dict[str, str]:
@@ -122,7 +149,7 @@ def _rules(root: Path, texts: Texts, lib: Texts, generated: dict[str, str]) -> t
         directory = entry.rsplit("/", 1)[0] + "/"
         files = [entry, *(rel for rel in texts if rel.startswith(directory) and rel != entry), *lib]
         found: dict[str, Any] = {}
-        for group in (yaml.safe_load(text) or {}).get("groups") or []:
+        for group in (parse_yaml(text) or {}).get("groups") or []:
             for rule in group.get("rules") or []:
                 rule_name = str(rule.get("alert") or rule.get("record"))
                 if rule_name not in found:
@@ -154,12 +181,12 @@ def _needles(model: dict[str, Any]) -> dict[str, list[str]]:
 def _dashboard(texts: Texts, uid: str, model: dict[str, Any]) -> dict[str, Any] | None:
     patterns = (
         re.compile(r"""\buid\s*[:=]+\s*(['"])""" + re.escape(uid) + r"\1"),
-        _quoted(f"{uid}.json"),
-        _quoted(uid),
+        _Quoted(f"{uid}.json"),
+        _Quoted(uid),
     )
     for pattern in patterns:
-        for rel, lines in texts.items():
-            uid_line = _first(lines, pattern)
+        for rel, source in texts.items():
+            uid_line = source.first(pattern, uid)
             if uid_line is None:
                 continue
             parts = rel.removesuffix(".libsonnet") + "/"
