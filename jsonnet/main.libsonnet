@@ -76,10 +76,11 @@ local withDashboardUrl(rule) =
 // like the rule itself, so a values override moves the line with the alert. When two parameters
 // share the value, the first alert of the panel's list, then the first parameter by name, wins.
 local allParams = { [a.rule.alert]: paramsOf(a.rule) for a in allAlerts };
+local prefix = std.length(d.runbookLinkPrefix);
 local panelAlerts(panel) = [
-  std.substr(l.title, 9, std.length(l.title) - 9)
+  std.substr(l.title, prefix, std.length(l.title) - prefix)
   for l in std.get(panel, 'links', [])
-  if std.startsWith(l.title, 'Runbook: ')
+  if std.startsWith(l.title, d.runbookLinkPrefix)
 ];
 local tokenFor(alerts, value) =
   local hits = [

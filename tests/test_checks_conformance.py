@@ -91,6 +91,9 @@ def make_project(root: Path, sample: str = SAMPLE) -> Project:
     # The contract as `cfmon generate` writes it from jsonnet/metrics-contract.jsonnet.
     (root / "jsonnet/generated").mkdir(parents=True)
     shutil.copy2(REPO / "jsonnet/generated/metrics-contract.json", root / "jsonnet/generated")
+    # The source map `cfmon generate` writes: the demo rule file comes from the demo mixin.
+    source_map = {"ruleFiles": {"demo.yaml": "jsonnet/mixins/demo/mixin.libsonnet"}}
+    (root / "jsonnet/generated/source-map.json").write_text(json.dumps(source_map))
     return Project(root)
 
 

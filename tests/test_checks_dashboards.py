@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from cfmon import sourcemap_build
 from cfmon.catalog import GENERATED_DIR
 from cfmon.checks import REGISTRY
 from cfmon.checks.base import Context, Finding
@@ -157,13 +158,22 @@ def rendered_with(*dashboards: dict[str, Any] | str | Resource) -> Rendered:
     return Rendered("prod", Path("/nonexistent"), "", [], resources)
 
 
+def write_source_map(root: Path) -> None:
+    """The source map `cfmon generate` writes for the fixture dashboard, built from root's mixins."""
+    source_map = sourcemap_build.build(root, {GENERATED: json.dumps(good())})
+    (root / sourcemap_build.MAP_PATH).parent.mkdir(parents=True, exist_ok=True)
+    (root / sourcemap_build.MAP_PATH).write_text(json.dumps(source_map))
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The repository's Jsonnet (for the metrics catalog) plus the fixture dashboard's mixin file."""
+    """The repository's Jsonnet (for the metrics catalog) plus the fixture dashboard's mixin file, and
+    the source map `cfmon generate` would write for them (findings read lines from it)."""
     root = tmp_path_factory.mktemp("repo")
     shutil.copytree(REPO / "jsonnet", root / "jsonnet")
     (root / MIXIN).parent.mkdir(parents=True, exist_ok=True)
     (root / MIXIN).write_text(MIXIN_TEXT)
+    write_source_map(root)
     return Project(root)
 
 

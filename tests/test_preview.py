@@ -11,11 +11,19 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from test_checks_dashboards import FIXTURE, MIXIN, MIXIN_TEXT, dashboard_configmap, good, rendered_with
+from test_checks_dashboards import (
+    FIXTURE,
+    MIXIN,
+    MIXIN_TEXT,
+    dashboard_configmap,
+    good,
+    rendered_with,
+    write_source_map,
+)
 
 from cfmon import docs, preview
 from cfmon.errors import UserError
-from cfmon.preview import COL, GAP, HEADER, MARGIN, ROW, WIDTH
+from cfmon.preview import COL, GAP, HEADER, MARGIN, ROW, picture_width
 from cfmon.project import Project
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -62,8 +70,8 @@ def test_svg_is_well_formed_and_sized_to_the_grid():
     assert root.tag == f"{SVG}svg"
     assert root.findtext(f"{SVG}title") == "Fixture / Overview"
     # 24 columns of 40 px between the margins; as tall as the lowest panel (y 17 + h 1).
-    assert (int(root.get("width")), int(root.get("height"))) == (WIDTH, HEADER + 18 * ROW + MARGIN)
-    assert WIDTH == 2 * MARGIN + 24 * COL
+    assert (int(root.get("width")), int(root.get("height"))) == (picture_width(), HEADER + 18 * ROW + MARGIN)
+    assert picture_width() == 2 * MARGIN + 24 * COL
 
 
 def test_panels_are_boxes_at_their_grid_coordinates():
@@ -182,6 +190,7 @@ def test_docs_pages_embed_each_picture():
 def test_docs_name_the_jsonnet_source(tmp_path):
     (tmp_path / MIXIN).parent.mkdir(parents=True)
     (tmp_path / MIXIN).write_text(MIXIN_TEXT)
+    write_source_map(tmp_path)
     [v] = preview.collect({"prod": rendered_with(good())}, tmp_path)
     assert v.jsonnet == MIXIN
     readme = preview.docs_pages({"prod": rendered_with(good())}, tmp_path)["docs/dashboards/README.md"]

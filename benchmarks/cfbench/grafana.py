@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cfmon.catalog import conventions
 from cfmon.durations import format_ms, parse_seconds
 from cfmon.rendered import grafana as rendered_grafana
 
@@ -129,7 +130,8 @@ def load(path: Path, root: Path) -> Dashboard:
                 skipped += 1
                 continue
             width = int((panel.get("gridPos") or {}).get("w") or 12)
-            mdp = int(panel.get("maxDataPoints") or max(100, round(width / 24 * SCREEN_PX)))
+            columns = conventions().grid_columns
+            mdp = int(panel.get("maxDataPoints") or max(100, round(width / columns * SCREEN_PX)))
             interval = target.get("interval") or panel.get("interval")
             queries.append(
                 Query(

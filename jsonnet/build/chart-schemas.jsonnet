@@ -1,6 +1,7 @@
 // values.schema.json of the prometheus subchart. Generated, because it enumerates every alert of
 // the mixins with its threshold parameters: an override of an unknown alert, or a string where a
 // number belongs, is rejected by helm itself with the path of the key.
+local relabel = import '../lib/relabel.libsonnet';
 local main = import '../main.libsonnet';
 
 local str = { type: 'string' };
@@ -45,7 +46,7 @@ local relabelConfig = obj({
   modulus: { type: 'integer', minimum: 1 },
   target_label: str,
   replacement: str,
-  action: { enum: ['replace', 'keep', 'drop', 'keepequal', 'dropequal', 'hashmod', 'labelmap', 'labeldrop', 'labelkeep', 'lowercase', 'uppercase'] },
+  action: { enum: relabel.actions },
 });
 
 // Settings every scrape job takes (prometheus.jobSettings) and its extra cardinality drops.

@@ -55,8 +55,10 @@ local unitless = ['row', 'logs'];
 function(config) {
   // Datasource references ({type, uid: '${datasource}'}) for targets and panels.
   ds:: ds,
+  gridWidth:: gridWidth,  // Grafana's grid: every row is this many columns wide
   schemaVersion:: 41,  // Grafana 12 reads it as is (and migrates it in memory to its own latest)
   grafanaTag:: 'creativeflow',  // every dashboard has it; the dashboards' `links` menu lists them by it
+  runbookLinkPrefix:: 'Runbook: ',  // a panel's link to the runbook of an alert it shows: <prefix><Alert>
 
   // ---- selectors ------------------------------------------------------------------------------
 
@@ -165,7 +167,7 @@ function(config) {
         overrides: [],
       },
       [if alerts != [] then 'links']: [
-        { title: 'Runbook: ' + a, url: '%s/%s.md' % [config.runbookBaseUrl, a], targetBlank: true }
+        { title: $.runbookLinkPrefix + a, url: '%s/%s.md' % [config.runbookBaseUrl, a], targetBlank: true }
         for a in alerts
       ],
     },

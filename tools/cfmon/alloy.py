@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cfmon.alloy_components import COMPONENTS, FUNCTIONS, STDLIB, Spec
+from cfmon.catalog import conventions
 
 # ---- syntax tree ---------------------------------------------------------------------------------
 
@@ -429,6 +430,8 @@ def _type_error(value: Any, kind: Any) -> str | None:
     """Why a literal does not fit the attribute type (None when it fits or is only known at run time)."""
     if isinstance(value, Ref | Call | Op) or kind == "any":
         return None
+    if kind == "relabel_action":
+        kind = conventions().relabel_actions
     if isinstance(kind, tuple):
         if not isinstance(value, str) or value not in kind:
             return f"must be one of {', '.join(kind)}, not {_shown(value)}"

@@ -13,7 +13,8 @@ from typing import Any
 @dataclass(frozen=True)
 class Spec:
     """What a block accepts. Attribute types: string, bool, number, duration, list, map, list(string),
-    map(string), receivers (a list of `.receiver` references), or a tuple of allowed strings."""
+    map(string), receivers (a list of `.receiver` references), relabel_action (a Prometheus relabel
+    action), or a tuple of allowed strings."""
 
     attrs: dict[str, Any] = field(default_factory=dict)
     required: frozenset[str] = frozenset()
@@ -35,21 +36,6 @@ _HTTP_CLIENT = {
     "no_proxy": "string",
     "proxy_from_environment": "bool",
 }
-# Prometheus relabel actions (Promtail's relabel_configs and Alloy's rule blocks take the same).
-RELABEL_ACTIONS = (
-    "replace",
-    "keep",
-    "drop",
-    "hashmod",
-    "labelmap",
-    "labeldrop",
-    "labelkeep",
-    "keepequal",
-    "dropequal",
-    "lowercase",
-    "uppercase",
-)
-
 _RULE = _spec(
     {
         "source_labels": "list(string)",
@@ -58,7 +44,7 @@ _RULE = _spec(
         "modulus": "number",
         "target_label": "string",
         "replacement": "string",
-        "action": RELABEL_ACTIONS,
+        "action": "relabel_action",  # one of the actions in jsonnet/generated/conventions.json
     }
 )
 

@@ -24,6 +24,7 @@ from cfmon.generate import sync_files
 from cfmon.preview import docs_orphans, docs_pages
 from cfmon.project import Project
 from cfmon.render import Rendered
+from cfmon.rendered.rules import RULES_DIR
 from cfmon.sandbox import routes_for
 from cfmon.serialize import parse_yaml
 
@@ -32,7 +33,6 @@ HEADER = (
     f"<!-- {HEADER_MARK} from the rendered environments and the values files. "
     "DO NOT EDIT: run `cfmon docs`. -->\n"
 )
-RULES_DIR = "charts/creativeflow-monitoring/charts/prometheus/files/rules"
 CHART_README = "charts/creativeflow-monitoring/README.md"
 TIMINGS = (("group_wait", "wait"), ("group_interval", "interval"), ("repeat_interval", "repeat"))
 TOKEN = re.compile(r"\$\{(\w+)\}")

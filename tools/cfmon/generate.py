@@ -2,6 +2,8 @@
 
 Each entry point evaluates to {output path relative to the repository root: content}. The format
 follows the extension (.yaml, .json, .md); every file gets a generated header and a final newline.
+Then the source map (cfmon/sourcemap_build.py): where in the mixins each generated rule and
+dashboard is written, so findings name a line of Jsonnet without any check reading the Jsonnet.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfmon import binaries
+from cfmon import binaries, sourcemap_build
 from cfmon.errors import UserError
 from cfmon.project import JSONNET_BUILD_DIR, Project
 from cfmon.serialize import to_json, to_yaml
@@ -75,6 +77,10 @@ def expected_files(project: Project) -> dict[str, str]:
             if norm in out:
                 raise UserError(f"output path {rel!r} is produced twice", file=source)
             out[norm] = serialize(norm, content, source)
+    source_map = sourcemap_build.build(project.root, out)
+    out[sourcemap_build.MAP_PATH] = serialize(
+        sourcemap_build.MAP_PATH, source_map, sourcemap_build.MIXINS_DIR
+    )
     return out
 
 

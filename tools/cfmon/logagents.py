@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import jsonschema
 import yaml
 
-from cfmon import alloy, alloy_components
+from cfmon import alloy
+from cfmon.catalog import conventions
 from cfmon.rendered.logagents import AgentConfig
 from cfmon.serialize import parse_yaml
 
@@ -51,7 +53,7 @@ _RELABEL = _obj(
         "modulus": {"type": "integer", "minimum": 1},
         "target_label": _STR,
         "replacement": _STR,
-        "action": {"enum": list(alloy_components.RELABEL_ACTIONS)},
+        "action": {"$ref": "#/definitions/relabelAction"},  # filled in by _schema()
     }
 )
 _COUNTER = _obj(
@@ -256,6 +258,16 @@ def key_path(path) -> str:
     return out or "(top level)"
 
 
+@lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    """PROMTAIL_SCHEMA with the relabel actions the Jsonnet declares (read when first validating)."""
+    relabel_action = {"enum": list(conventions().relabel_actions)}
+    return {
+        **PROMTAIL_SCHEMA,
+        "definitions": {**PROMTAIL_SCHEMA["definitions"], "relabelAction": relabel_action},
+    }
+
+
 def promtail_problems(text: str) -> list[ConfigProblem]:
     """promtail.yaml against PROMTAIL_SCHEMA: unknown keys and wrong types, with key path and line."""
     try:
@@ -265,7 +277,7 @@ def promtail_problems(text: str) -> list[ConfigProblem]:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(document)"
         return [ConfigProblem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
-    validator = jsonschema.Draft7Validator(PROMTAIL_SCHEMA)
+    validator = jsonschema.Draft7Validator(_schema())
     out = []
     for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
         # A stage matches none of the stage schemas: say which stage key it has, not the whole oneOf.
@@ -295,7 +307,7 @@ def _stage_error(stage: dict[str, Any]) -> str | None:
     if schema is None:
         known = sorted(k for s in _STAGES for k in s["properties"])
         return f"unknown pipeline stage {kind} (known: {', '.join(known)})"
-    resolver_schema = {**schema, "definitions": PROMTAIL_SCHEMA["definitions"]}
+    resolver_schema = {**schema, "definitions": _schema()["definitions"]}
     errors = sorted(jsonschema.Draft7Validator(resolver_schema).iter_errors(stage), key=lambda e: e.path)
     if not errors:
         return None

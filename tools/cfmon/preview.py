@@ -17,6 +17,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from cfmon.catalog import conventions
 from cfmon.errors import UserError
 from cfmon.project import Project
 from cfmon.render import Rendered
@@ -32,7 +33,6 @@ ROW = 30
 GAP = 4
 MARGIN = 16
 HEADER = 56
-WIDTH = 2 * MARGIN + grafana.GRID_COLUMNS * COL
 CHAR = 7.4  # average width of a bold 12 px sans-serif character, to wrap titles that do not fit
 
 # (fill, stroke) per panel type; Grafana's palette, lightened for the fill.
@@ -123,7 +123,7 @@ def _unit(panel: grafana.Panel) -> str:
 def _row_svg(panel: grafana.Panel, x: int, y: int, nested: list[grafana.Panel]) -> list[str]:
     collapsed = bool(panel.obj.get("collapsed"))
     top = HEADER + y * ROW + GAP // 2
-    width = grafana.GRID_COLUMNS * COL - GAP
+    width = conventions().grid_columns * COL - GAP
     label = ("▸ " if collapsed else "▾ ") + (panel.title or "(untitled row)")
     if collapsed:
         titles = ", ".join(p.title for p in nested)
@@ -202,6 +202,11 @@ def _panel_svg(panel: grafana.Panel, box: tuple[int, int, int, int]) -> list[str
     return lines
 
 
+def picture_width() -> int:
+    """Pixels across a picture: Grafana's whole grid and a margin each side."""
+    return 2 * MARGIN + conventions().grid_columns * COL
+
+
 def svg(view: DashboardView) -> str:
     """The dashboard's layout as a self-contained SVG document."""
     model = view.model
@@ -218,17 +223,18 @@ def svg(view: DashboardView) -> str:
     tags = ", ".join(str(t) for t in model.get("tags") or [])
     subtitle = f"uid {view.name}" + (f" · folder {view.dashboard.folder}" if view.dashboard.folder else "")
     subtitle += f" · tags: {tags}" if tags else ""
+    width = picture_width()
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f"<!-- {NOTE} -->",
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-        f'viewBox="0 0 {WIDTH} {height}" font-family="Helvetica, Arial, sans-serif">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif">',
         f"<title>{escape(view.dashboard.title or view.name)}</title>",
-        f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
         f'<text x="{MARGIN}" y="26" font-size="18" font-weight="bold" fill="#111">'
-        f"{escape(_fit(view.dashboard.title or view.name, WIDTH - 2 * MARGIN, 10))}</text>",
+        f"{escape(_fit(view.dashboard.title or view.name, width - 2 * MARGIN, 10))}</text>",
         f'<text x="{MARGIN}" y="44" font-size="11" fill="#666">'
-        f"{escape(_fit(subtitle, WIDTH - 2 * MARGIN, 6.2))}</text>",
+        f"{escape(_fit(subtitle, width - 2 * MARGIN, 6.2))}</text>",
     ]
     for panel, box in boxes:
         if box is None:

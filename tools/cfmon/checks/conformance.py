@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import yaml
@@ -68,7 +68,7 @@ def readers(ctx: Context) -> list[sel.Reader]:
         return ctx.cache["conformance:readers"]
     rules = _rules(ctx)
     extractor = sel.Extractor(sel.records(rules))
-    out: list[sel.Reader] = list(sel.rule_readers(rules, rules_source))
+    out: list[sel.Reader] = list(sel.rule_readers(rules, partial(rules_source, ctx.project.root)))
     label_of = {
         (d.uid, str(v.get("name"))): sel.label_values_label(grafana.variable_query(v))
         for d in valid_dashboards(ctx)

@@ -11,18 +11,16 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from cfmon import sourcemap
 from cfmon.manifests import Resource
 from cfmon.serialize import parse_yaml
 
 DASHBOARDS_DIR = "charts/creativeflow-monitoring/charts/grafana/files/dashboards"
-MIXINS_DIR = "jsonnet/mixins"
-GRID_COLUMNS = 24
 
 # ---- dashboards from the render ---------------------------------------------------------------------
 
@@ -315,42 +313,8 @@ def substitute(expr: str, model_variables: Iterable[dict[str, Any]] = ()) -> str
 # ---- where a dashboard is written ---------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
-def _mixin_texts(root: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    files = sorted((root / MIXINS_DIR).rglob("*sonnet")) if (root / MIXINS_DIR).is_dir() else []
-    return tuple(
-        (path.relative_to(root).as_posix(), tuple(path.read_text(errors="replace").splitlines()))
-        for path in files
-    )
-
-
-def _quoted(text: str) -> re.Pattern:
-    return re.compile(r"""(['"])""" + re.escape(text) + r"\1")
-
-
 def source(root: Path, dashboard: Dashboard, needle: str | None = None) -> tuple[str, int | None]:
-    """The file a user edits for this dashboard: the Jsonnet file under jsonnet/mixins that names its
-    uid (`uid: 'x'` first, then 'x.json', then any quoted 'x'), at the line that holds `needle` (a
-    panel title, a variable name) when found there or in the directory named like that file (a large
-    dashboard, nodes.libsonnet, keeps its queries and panels in nodes/); else the generated JSON file."""
-    uid = dashboard.uid or dashboard.stem
-    texts = _mixin_texts(root.resolve())
-    patterns = (
-        re.compile(r"""\buid\s*[:=]+\s*(['"])""" + re.escape(uid) + r"\1"),
-        _quoted(f"{uid}.json"),
-        _quoted(uid),
-    )
-    for pattern in patterns:
-        for rel, lines in texts:
-            uid_line = next((n for n, line in enumerate(lines, 1) if pattern.search(line)), None)
-            if uid_line is None:
-                continue
-            if needle:
-                wanted = _quoted(needle)
-                parts = rel.removesuffix(".libsonnet") + "/"
-                for part, part_lines in [(rel, lines), *(t for t in texts if t[0].startswith(parts))]:
-                    hit = next((n for n, line in enumerate(part_lines, 1) if wanted.search(line)), None)
-                    if hit:
-                        return part, hit
-            return rel, uid_line
-    return dashboard.generated, None
+    """The file a user edits for this dashboard and the line that holds `needle` (a panel title, a
+    variable name) or else its uid, from the source map `cfmon generate` writes; else the
+    generated JSON file."""
+    return sourcemap.dashboard(root, dashboard.uid or dashboard.stem, needle) or (dashboard.generated, None)

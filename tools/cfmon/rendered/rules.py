@@ -1,6 +1,6 @@
 """Prometheus rule groups and rules as rendered in the rule ConfigMaps, the Grafana their alerts'
-dashboard_url links point at, and the mixin each rule file comes from (a rule file
-`applications.yaml` is the mixin jsonnet/mixins/applications/)."""
+dashboard_url links point at, and the mixin each rule file comes from (from the source map
+`cfmon generate` writes)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from cfmon import sourcemap
 from cfmon.manifests import Resource
 from cfmon.serialize import parse_yaml
 
@@ -17,6 +18,8 @@ from cfmon.serialize import parse_yaml
 DASHBOARD_URL = re.compile(
     r"^(?P<base>https?://[^?#]*?)/d/(?P<uid>[^/?#]+)(?:/[^?#]*)?(?:\?(?P<query>.*))?$", re.S
 )
+
+RULES_DIR = "charts/creativeflow-monitoring/charts/prometheus/files/rules"
 
 
 def rendered_groups(resources: Iterable[Resource]) -> Iterator[tuple[str, dict]]:
@@ -66,6 +69,7 @@ def rule_name(rule: dict) -> str:
     return str(rule.get("alert") or rule.get("record"))
 
 
-def rules_source(name: str) -> str:
-    """Rule file `applications.yaml` comes from the mixin jsonnet/mixins/applications/."""
-    return f"jsonnet/mixins/{Path(name).stem}/mixin.libsonnet"
+def rules_source(root: Path, name: str) -> str:
+    """The file a user edits for rule file `name`: the mixin it is generated from (the generated file
+    itself when the source map does not know it)."""
+    return sourcemap.rule_file(root, name) or f"{RULES_DIR}/{name}"

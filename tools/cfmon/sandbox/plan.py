@@ -275,7 +275,7 @@ def plan(
         try:
             new_doc, left_out = rewrite_rules(doc, speed)
         except UserError as exc:
-            exc.file = rules_source(name)
+            exc.file = rules_source(project.root, name)
             raise
         skipped += left_out
         for group in doc.get("groups") or []:

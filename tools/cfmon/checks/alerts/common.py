@@ -17,7 +17,10 @@ class AlertConvention(Check):
     def run(self, ctx: Context) -> list[Finding]:
         return [
             self.finding(
-                ctx, f"alert {rule['alert']}: {p}", file=rules_source(file), hint=self.hint % rule["alert"]
+                ctx,
+                f"alert {rule['alert']}: {p}",
+                file=rules_source(ctx.project.root, file),
+                hint=self.hint % rule["alert"],
             )
             for file, rule in rendered_alerts(ctx.rendered.resources)
             for p in self.problems(rule)

@@ -47,7 +47,12 @@ class AlertDashboardUrl(Check):
         for file, rule in rendered_alerts(resources):
             for problem, hint in self.problems(rule, root, shipped if root else None):
                 findings.append(
-                    self.finding(ctx, f"alert {rule['alert']}: {problem}", file=rules_source(file), hint=hint)
+                    self.finding(
+                        ctx,
+                        f"alert {rule['alert']}: {problem}",
+                        file=rules_source(ctx.project.root, file),
+                        hint=hint,
+                    )
                 )
         return findings
 

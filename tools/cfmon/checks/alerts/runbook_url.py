@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import re
 
+from cfmon.catalog import conventions
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.rendered.rules import rendered_alerts, rules_source
 
-# Runbooks live in this repository; the URL the Jsonnet helper builds (mixin _config.runbookBaseUrl).
-RUNBOOK_BASE = "https://github.com/creativeflow-ai/creativeflow-monitoring/blob/main/docs/runbooks/"
-RUNBOOK_URL = re.compile(re.escape(RUNBOOK_BASE) + r"([A-Za-z0-9]+)\.md$")
 RUNBOOK_SECTIONS = ("## What it means", "## Diagnose", "## Mitigate")
 
 
@@ -29,16 +27,18 @@ class AlertRunbook(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
+        # Runbooks live in this repository, under the base URL the Jsonnet alert helper writes.
+        base = conventions().runbook_base_url + "/"
         for file, rule in rendered_alerts(ctx.rendered.resources):
             name = rule["alert"]
             url = (rule.get("annotations") or {}).get("runbook_url", "")
-            m = RUNBOOK_URL.search(url)
+            m = re.search(re.escape(base) + r"([A-Za-z0-9]+)\.md$", url)
             if not m or m.group(1) != name:
                 findings.append(
                     self.finding(
                         ctx,
-                        f"alert {name}: runbook_url {url or '(none)'} is not {RUNBOOK_BASE}{name}.md",
-                        file=rules_source(file),
+                        f"alert {name}: runbook_url {url or '(none)'} is not {base}{name}.md",
+                        file=rules_source(ctx.project.root, file),
                         hint="build alerts with the rules.libsonnet alert() helper",
                     )
                 )

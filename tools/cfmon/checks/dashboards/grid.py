@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from cfmon.catalog import conventions
 from cfmon.checks.base import Context, Finding
 from cfmon.checks.dashboards.common import (
     DashboardCheck,
@@ -25,10 +26,11 @@ def _grid(panel: Panel) -> tuple[int, int, int, int] | str:
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return f"has a gridPos that is not four integers x, y, w, h: {json.dumps(pos, sort_keys=True)}"
     x, y, w, h = values
-    if x < 0 or y < 0 or w < 1 or h < 1 or x + w > grafana.GRID_COLUMNS:
+    columns = conventions().grid_columns
+    if x < 0 or y < 0 or w < 1 or h < 1 or x + w > columns:
         return (
-            f"has gridPos x={x} y={y} w={w} h={h}, outside the {grafana.GRID_COLUMNS}-column grid "
-            "(x >= 0, w >= 1, x + w <= 24, h >= 1)"
+            f"has gridPos x={x} y={y} w={w} h={h}, outside the {columns}-column grid "
+            f"(x >= 0, w >= 1, x + w <= {columns}, h >= 1)"
         )
     return x, y, w, h
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 
+from cfmon.catalog import conventions
 from cfmon.checks.base import Context, Finding
 from cfmon.checks.dashboards.common import (
     DashboardCheck,
@@ -20,7 +21,6 @@ from cfmon.rendered import grafana
 
 FIRST_VARIABLES = ("datasource", "environment", "cluster")
 DATASOURCE_PLUGINS = ("prometheus", "loki")
-TAG = "creativeflow"  # the tag the dashboards' link menu lists
 TITLE = re.compile(r"[A-Z0-9][^/]* / [A-Z0-9][^/]*")
 
 
@@ -48,6 +48,7 @@ class DashboardMetadata(DashboardCheck):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
+        tag = conventions().dashboard_tag  # the tag the dashboards' link menu lists
         for d in dashboards(ctx):
             if d.error:
                 findings.append(
@@ -83,30 +84,30 @@ class DashboardMetadata(DashboardCheck):
             if not isinstance(tags, list) or not tags or not all(isinstance(t, str) and t for t in tags):
                 findings.append(
                     self.report(
-                        ctx, d, "has no tags", hint="tag it with its area, e.g. ['creativeflow', 'platform']"
+                        ctx, d, "has no tags", hint=f"tag it with its area, e.g. ['{tag}', 'platform']"
                     )
                 )
-            elif TAG not in tags:
+            elif tag not in tags:
                 findings.append(
                     self.report(
                         ctx,
                         d,
-                        f"tags {tags} lack {TAG!r}",
-                        hint=f"add {TAG!r} to its tags (the dashboards' link menu lists them by that tag)",
+                        f"tags {tags} lack {tag!r}",
+                        hint=f"add {tag!r} to its tags (the dashboards' link menu lists them by that tag)",
                     )
                 )
             if not any(
                 isinstance(link, dict)
                 and link.get("type") == "dashboards"
-                and TAG in (link.get("tags") or [])
+                and tag in (link.get("tags") or [])
                 for link in model.get("links") or []
             ):
                 findings.append(
                     self.report(
                         ctx,
                         d,
-                        f"has no link to the other {TAG} dashboards",
-                        hint=f"add links: [{{type: 'dashboards', tags: ['{TAG}'], asDropdown: true, "
+                        f"has no link to the other {tag} dashboards",
+                        hint=f"add links: [{{type: 'dashboards', tags: ['{tag}'], asDropdown: true, "
                         "includeVars: true, keepTime: true}] (the dashboard helper does)",
                     )
                 )

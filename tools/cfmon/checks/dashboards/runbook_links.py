@@ -5,6 +5,7 @@ One check per module; its class docstring says why, and what is bad and good.
 
 from __future__ import annotations
 
+from cfmon.catalog import conventions
 from cfmon.checks.base import Context, Finding
 from cfmon.checks.dashboards.common import (
     DashboardCheck,
@@ -12,8 +13,6 @@ from cfmon.checks.dashboards.common import (
 )
 from cfmon.rendered import grafana
 from cfmon.rendered.rules import rendered_rules
-
-PREFIX = "Runbook: "
 
 
 class RunbookLinks(DashboardCheck):
@@ -30,12 +29,13 @@ class RunbookLinks(DashboardCheck):
     def run(self, ctx: Context) -> list[Finding]:
         alerts = {str(r["alert"]) for _, _, r in rendered_rules(ctx.rendered.resources) if "alert" in r}
         findings = []
+        prefix = conventions().runbook_link_prefix
         for d in valid_dashboards(ctx):
             for panel in grafana.panels(d.model):
                 for link in panel.obj.get("links") or []:
                     title = str(link.get("title") or "") if isinstance(link, dict) else ""
-                    alert = title.removeprefix(PREFIX).strip()
-                    if not title.startswith(PREFIX) or alert in alerts:
+                    alert = title.removeprefix(prefix).strip()
+                    if not title.startswith(prefix) or alert in alerts:
                         continue
                     findings.append(
                         self.report(

@@ -32,7 +32,7 @@ class PrometheusRules(Check):
                     self.finding(
                         ctx,
                         f"promtool rejects rule file {name}: {output}",
-                        file=rules_source(name),
+                        file=rules_source(ctx.project.root, name),
                         hint="fix the Jsonnet expression (or its values override), then cfmon generate",
                     )
                 )

@@ -6,10 +6,10 @@ One check per module; its class docstring says why, and what is bad and good.
 from __future__ import annotations
 
 from cfmon import promql
+from cfmon.catalog import conventions
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.rendered.rules import rendered_rules, rule_name, rules_source
 
-KEPT_LABELS = ("cluster", "environment")
 # topk/bottomk/limitk select series and keep all their labels; every other operator drops labels.
 LABEL_PRESERVING = {"topk", "bottomk", "limitk", "limit_ratio"}
 
@@ -36,15 +36,15 @@ class AggregationLabels(Check):
                 if agg.op in LABEL_PRESERVING:
                     continue
                 if agg.grouping == "without":
-                    lost = [label for label in KEPT_LABELS if label in agg.labels]
+                    lost = [label for label in conventions().aggregation_labels if label in agg.labels]
                 else:
-                    lost = [label for label in KEPT_LABELS if label not in agg.labels]
+                    lost = [label for label in conventions().aggregation_labels if label not in agg.labels]
                 if lost:
                     findings.append(
                         self.finding(
                             ctx,
                             f"{rule_name(rule)}: `{agg.text}` drops {', '.join(lost)}",
-                            file=rules_source(file),
+                            file=rules_source(ctx.project.root, file),
                             hint="group with rules.by([...]) (by cluster, environment, ...)",
                         )
                     )

@@ -26,7 +26,7 @@ class RuleGroupSize(Check):
                 ctx,
                 f"group {group.get('name')} has {len(group.get('rules') or [])} rules "
                 f"(at most {MAX_GROUP_RULES})",
-                file=rules_source(file),
+                file=rules_source(ctx.project.root, file),
                 hint="split the group by topic in the mixin",
             )
             for file, group in rendered_groups(ctx.rendered.resources)

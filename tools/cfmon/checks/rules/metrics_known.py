@@ -38,7 +38,7 @@ class MetricsKnown(Check):
                         ctx,
                         f"{rule_name(rule)} reads {name}, which is not in the metrics contract, "
                         "an exporter list or a recording rule",
-                        file=rules_source(file),
+                        file=rules_source(ctx.project.root, file),
                         hint=f"fix the name, or add it to {CONTRACT} (application metric) or to the "
                         "mixin's exporterMetrics (exporter metric)",
                     )

@@ -32,7 +32,7 @@ class RuleNaming(Check):
                     self.finding(
                         ctx,
                         f"alert {rule['alert']!r} (group {group}) is not CamelCase",
-                        file=rules_source(file),
+                        file=rules_source(ctx.project.root, file),
                         hint="name alerts like PostgresReplicationLagHigh",
                     )
                 )
@@ -41,7 +41,7 @@ class RuleNaming(Check):
                     self.finding(
                         ctx,
                         f"recording rule {rule['record']!r} (group {group}) is not level:metric:operations",
-                        file=rules_source(file),
+                        file=rules_source(ctx.project.root, file),
                         hint="e.g. service:http_requests:rate5m",
                     )
                 )
