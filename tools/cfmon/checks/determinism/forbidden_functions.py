@@ -1,8 +1,11 @@
-"""Determinism: the same inputs render the same bytes, so Argo CD settles at Synced."""
+"""`chart/forbidden-functions`: no `lookup`, random, certificate-generating or time functions in the
+chart's templates, and no Helm hooks.
+
+One check per module; its class docstring says why, and what is bad and good.
+"""
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from cfmon.checks.base import Check, Context, Finding
@@ -28,34 +31,6 @@ FORBIDDEN = (
 )
 _ACTION = re.compile(r"\{\{(?!-?\s*/\*)(.*?)\}\}", re.S)  # template actions, not {{/* comments */}}
 _CALL = re.compile(r"(?<![\w.\"$])(" + "|".join(FORBIDDEN) + r")\b")
-
-
-class RenderTwice(Check):
-    """Rendering the same inputs twice is byte-identical.
-
-    Why: a diff on every sync hides real changes and restarts pods. Bad: a random password or a
-    timestamp annotation. Good: output that depends only on the chart and the values.
-    """
-
-    id = "render/deterministic"
-
-    def run(self, ctx: Context) -> list[Finding]:
-        if ctx.rerender is None:
-            return []
-        again = ctx.rerender()
-        if again == ctx.rendered.text:
-            return []
-        diff = list(
-            difflib.unified_diff(ctx.rendered.text.splitlines(), again.splitlines(), lineterm="", n=0)
-        )
-        sample = "; ".join(line for line in diff[2:8] if line[:1] in "+-")
-        return [
-            self.finding(
-                ctx,
-                f"two renders differ: {sample}",
-                hint="remove random, time- or cluster-dependent functions from templates",
-            )
-        ]
 
 
 class ForbiddenFunctions(Check):

@@ -1,72 +1,22 @@
-"""Alertmanager: the rendered config and templates, and the routing tables, through the real amtool."""
+"""`alertmanager/routing`: routing tables (tests/routing/*.yaml): each label set reaches exactly the expected
+receivers, through `amtool config routes test`.
+
+One check per module; its class docstring says why, and what is bad and good.
+"""
 
 from __future__ import annotations
 
-import re
-
 from cfmon import binaries, cache
+from cfmon.checks.alertmanager.common import VALUES_HINT, alertmanager_layout, amtool_output
 from cfmon.checks.base import Check, Context, Finding, read_mapping
-from cfmon.mounts import Mounts
 from cfmon.project import ROUTING_TESTS_DIR
-from cfmon.rendered.alertmanager import alertmanager_mounts
 from cfmon.teams import continue_receivers
-
-VALUES_HINT = "fix alertmanager.routes / receivers / inhibitRules in the values files"
-
-
-def alertmanager_layout(ctx: Context) -> Mounts | None:
-    """The rendered Alertmanager's files, laid out once in the run's scratch for both checks."""
-    if "alertmanager" not in ctx.cache:
-        assert ctx.scratch is not None
-        ctx.cache["alertmanager"] = alertmanager_mounts(ctx.rendered.resources, ctx.scratch / "alertmanager")
-    return ctx.cache["alertmanager"]
-
-
-def _clean(text: str, layout: Mounts) -> str:
-    """amtool's verdict without banners, with paths shown as mounted."""
-    text = re.sub(r"Checking '[^']*'\s*", "", text.replace(str(layout.root), ""))
-    noise = ("Warning: --config.file", "SUCCESS", "Found:", "amtool: error: failed to validate")
-    keep = [
-        line.strip()
-        for line in text.splitlines()
-        if line.strip() and not line.startswith(noise) and not line.startswith(" - ")
-    ]
-    return "\n    ".join(keep)
 
 
 def _matcher(key: str, value: object) -> str:
     """A label for amtool, double-quoted so spaces, commas and quotes survive its parser."""
     escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'{key}="{escaped}"'
-
-
-class AlertmanagerConfig(Check):
-    """`amtool check-config` on alertmanager.yml with its notification templates, as mounted.
-
-    Why: Alertmanager refuses an invalid config and keeps the old routes.
-    Bad: a route to a receiver that does not exist. Good: a config amtool accepts.
-    """
-
-    id = "alertmanager/config"
-
-    def run(self, ctx: Context) -> list[Finding]:
-        layout = alertmanager_layout(ctx)
-        if layout is None:
-            return []
-        key = cache.Key("amtool", scrub=ctx.scratch).add_tree(layout.root)
-        proc = binaries.run_cached("amtool", ["check-config", str(layout.config)], key)
-        if proc.returncode == 0:
-            return []
-        cm = layout.files.get(str(layout.config))
-        return [
-            self.finding(
-                ctx,
-                f"amtool rejects alertmanager.yml: {_clean(proc.stdout + proc.stderr, layout)}",
-                file=cm.source if cm else None,
-                hint=VALUES_HINT
-                + ", or the notification templates in charts/.../alertmanager/files/templates",
-            )
-        ]
 
 
 class AlertmanagerRouting(Check):
@@ -164,7 +114,7 @@ class AlertmanagerRouting(Check):
                 findings.append(
                     self.finding(
                         ctx,
-                        f"{name}: {{{shown}}} routes to {got or _clean(proc.stderr, layout)}, "
+                        f"{name}: {{{shown}}} routes to {got or amtool_output(proc.stderr, layout)}, "
                         f"expected {','.join(want)}",
                         file=rel,
                         hint=VALUES_HINT

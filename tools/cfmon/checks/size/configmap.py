@@ -1,8 +1,10 @@
-"""Size budgets: objects the API server (and etcd) will accept, with room to grow."""
+"""`size/configmap`: every ConfigMap and Secret under 900 KiB of data; each dashboard ConfigMap
+under 200 KiB.
+
+One check per module; its class docstring says why, and what is bad and good.
+"""
 
 from __future__ import annotations
-
-import json
 
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.rendered import grafana
@@ -12,7 +14,6 @@ CONFIGMAP_BUDGET = 900 * 1024  # etcd's limit is 1 MiB per object; keep 10% head
 # slow to load and too much to read, and `kubectl apply` without --server-side, which copies the object
 # into its last-applied-configuration annotation (capped at 256 KiB), fails: JSON escaping adds ~12%.
 DASHBOARD_BUDGET = 200 * 1024
-ANNOTATIONS_BUDGET = 256 * 1024  # the API server's limit on all annotations of an object
 
 
 class ConfigMapSize(Check):
@@ -48,30 +49,4 @@ class ConfigMapSize(Check):
                         else "split it into several ConfigMaps",
                     )
                 )
-        return findings
-
-
-class AnnotationSize(Check):
-    """No object with more than 256 KiB of annotations (the API server's hard limit).
-
-    Bad: a rendered config stored in an annotation. Good: checksums only.
-    """
-
-    id = "size/annotations"
-
-    def run(self, ctx: Context) -> list[Finding]:
-        findings = []
-        for res in ctx.objects():
-            template = ((res.obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
-            for where, meta in (("", res.obj.get("metadata") or {}), (" (pod template)", template)):
-                size = len(json.dumps(meta.get("annotations") or {}).encode())
-                if size > ANNOTATIONS_BUDGET:
-                    findings.append(
-                        self.finding(
-                            ctx,
-                            f"{res.key}{where} has {size // 1024} KiB of annotations",
-                            file=res.source,
-                            hint="move the payload into a ConfigMap",
-                        )
-                    )
         return findings
