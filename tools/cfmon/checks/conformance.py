@@ -19,7 +19,7 @@ from cfmon.conformance import selectors as sel
 from cfmon.conformance import series as ser
 from cfmon.errors import UserError
 from cfmon.rendered import grafana
-from cfmon.rendered.rules import rendered_rules, rules_source
+from cfmon.rendered.rules import rules_source
 from cfmon.serialize import parse_yaml
 
 # Series Prometheus makes itself from the rules: never scraped, nothing to conform to.
@@ -56,9 +56,7 @@ class Result:
 
 
 def _rules(ctx: Context) -> list[tuple[str, str, dict]]:
-    if "conformance:rules" not in ctx.cache:
-        ctx.cache["conformance:rules"] = list(rendered_rules(ctx.rendered.resources))
-    return ctx.cache["conformance:rules"]
+    return ctx.rendered.model.rules
 
 
 def readers(ctx: Context) -> list[sel.Reader]:

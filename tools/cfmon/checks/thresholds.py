@@ -8,7 +8,6 @@ from typing import Any
 
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.dashboards import valid_dashboards
-from cfmon.rendered.rules import rendered_rules
 
 # A threshold step of a generated dashboard that stands for an alert parameter (dashboards.libsonnet).
 TOKEN = re.compile(r"^\$\{([A-Z][A-Za-z0-9]*)\.([A-Za-z0-9]+)\}$")
@@ -45,7 +44,7 @@ class PanelThresholds(Check):
 
         findings: list[Finding] = []
         sources = source_alerts(ctx.project)
-        rules = {r["alert"]: r for _, _, r in rendered_rules(ctx.rendered.resources) if "alert" in r}
+        rules = {r["alert"]: r for _, _, r in ctx.rendered.model.rules if "alert" in r}
         for dashboard in valid_dashboards(ctx):
             generated = ctx.project.path(dashboard.generated)
             if not generated.is_file():

@@ -8,17 +8,14 @@ import re
 
 from cfmon.checks.base import Context
 from cfmon.mounts import Mounts
-from cfmon.rendered.alertmanager import alertmanager_mounts
 
 VALUES_HINT = "fix alertmanager.routes / receivers / inhibitRules in the values files"
 
 
 def alertmanager_layout(ctx: Context) -> Mounts | None:
     """The rendered Alertmanager's files, laid out once in the run's scratch for both checks."""
-    if "alertmanager" not in ctx.cache:
-        assert ctx.scratch is not None
-        ctx.cache["alertmanager"] = alertmanager_mounts(ctx.rendered.resources, ctx.scratch / "alertmanager")
-    return ctx.cache["alertmanager"]
+    assert ctx.scratch is not None
+    return ctx.rendered.model.alertmanager(ctx.scratch / "alertmanager")
 
 
 def amtool_output(text: str, layout: Mounts) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.rendered.rules import rendered_alerts, rules_source
+from cfmon.rendered.rules import rules_source
 
 
 class AlertConvention(Check):
@@ -22,6 +22,6 @@ class AlertConvention(Check):
                 file=rules_source(ctx.project.root, file),
                 hint=self.hint % rule["alert"],
             )
-            for file, rule in rendered_alerts(ctx.rendered.resources)
+            for file, rule in ctx.rendered.model.alerts
             for p in self.problems(rule)
         ]

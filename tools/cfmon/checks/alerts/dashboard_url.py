@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.rendered.grafana import panels, rendered_dashboards, rendered_grafana_root_url, variables
-from cfmon.rendered.rules import DASHBOARD_URL, rendered_alerts, rules_source
+from cfmon.rendered.grafana import panels, variables
+from cfmon.rendered.rules import DASHBOARD_URL, rules_source
 
 VIEW_PANEL = re.compile(r"(?:^|&)viewPanel=([^&]*)")
 QUERY_VARIABLE = re.compile(r"(?:^|&)var-([^=&]+)=")
@@ -36,15 +36,15 @@ class AlertDashboardUrl(Check):
     id = "alerts/dashboard-url"
 
     def run(self, ctx: Context) -> list[Finding]:
-        resources = ctx.rendered.resources
-        root = rendered_grafana_root_url(resources)
+        model = ctx.rendered.model
+        root = model.grafana_root_url
         shipped = {
             d.uid: ({str(p.id) for p in panels(d.model)}, {str(v.get("name")) for v in variables(d.model)})
-            for d in rendered_dashboards(resources)
+            for d in model.dashboards
             if d.uid
         }
         findings = []
-        for file, rule in rendered_alerts(resources):
+        for file, rule in model.alerts:
             for problem, hint in self.problems(rule, root, shipped if root else None):
                 findings.append(
                     self.finding(

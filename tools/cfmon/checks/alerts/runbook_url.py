@@ -10,7 +10,7 @@ import re
 
 from cfmon.catalog import conventions
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.rendered.rules import rendered_alerts, rules_source
+from cfmon.rendered.rules import rules_source
 
 RUNBOOK_SECTIONS = ("## What it means", "## Diagnose", "## Mitigate")
 
@@ -29,7 +29,7 @@ class AlertRunbook(Check):
         findings = []
         # Runbooks live in this repository, under the base URL the Jsonnet alert helper writes.
         base = conventions().runbook_base_url + "/"
-        for file, rule in rendered_alerts(ctx.rendered.resources):
+        for file, rule in ctx.rendered.model.alerts:
             name = rule["alert"]
             url = (rule.get("annotations") or {}).get("runbook_url", "")
             m = re.search(re.escape(base) + r"([A-Za-z0-9]+)\.md$", url)

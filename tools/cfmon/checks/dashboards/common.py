@@ -14,14 +14,11 @@ from cfmon import promql
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.rendered import grafana
 from cfmon.rendered.grafana import Dashboard
-from cfmon.rendered.rules import rendered_rules
 
 
 def dashboards(ctx: Context) -> list[Dashboard]:
     """The rendered dashboards (parsed once per environment)."""
-    if "dashboards" not in ctx.cache:
-        ctx.cache["dashboards"] = grafana.rendered_dashboards(ctx.rendered.resources)
-    return ctx.cache["dashboards"]
+    return ctx.rendered.model.dashboards
 
 
 def valid_dashboards(ctx: Context) -> list[Dashboard]:
@@ -30,9 +27,7 @@ def valid_dashboards(ctx: Context) -> list[Dashboard]:
 
 
 def provisioned(ctx: Context) -> dict[str, str]:
-    if "datasources" not in ctx.cache:
-        ctx.cache["datasources"] = grafana.provisioned_datasources(ctx.rendered.resources)
-    return ctx.cache["datasources"]
+    return ctx.rendered.model.datasources
 
 
 class DashboardCheck(Check):
@@ -140,9 +135,7 @@ def recording_rules(ctx: Context) -> dict[str, str]:
     """record name -> expression of every rendered recording rule (the rule files parsed once)."""
     if "dashboards:records" not in ctx.cache:
         ctx.cache["dashboards:records"] = {
-            str(r["record"]): str(r.get("expr", ""))
-            for _, _, r in rendered_rules(ctx.rendered.resources)
-            if "record" in r
+            str(r["record"]): str(r.get("expr", "")) for _, _, r in ctx.rendered.model.rules if "record" in r
         }
     return ctx.cache["dashboards:records"]
 

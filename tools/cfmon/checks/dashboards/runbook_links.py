@@ -12,7 +12,6 @@ from cfmon.checks.dashboards.common import (
     valid_dashboards,
 )
 from cfmon.rendered import grafana
-from cfmon.rendered.rules import rendered_rules
 
 
 class RunbookLinks(DashboardCheck):
@@ -27,7 +26,7 @@ class RunbookLinks(DashboardCheck):
     id = "dashboards/runbook-links"
 
     def run(self, ctx: Context) -> list[Finding]:
-        alerts = {str(r["alert"]) for _, _, r in rendered_rules(ctx.rendered.resources) if "alert" in r}
+        alerts = {str(r["alert"]) for _, _, r in ctx.rendered.model.rules if "alert" in r}
         findings = []
         prefix = conventions().runbook_link_prefix
         for d in valid_dashboards(ctx):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.logagent.common import PIPELINE, parse_error
 from cfmon.logagents import alloy_labels, promtail_labels
-from cfmon.rendered.logagents import AgentConfig, agent_configs
+from cfmon.rendered.logagents import AgentConfig
 
 # Labels whose values have no bound (one per request, user, trace or pod instance): as a label
 # each value is a new stream, and Loki's index grows with every one. Compared without case or `_`.
@@ -54,7 +54,7 @@ class AgentLabels(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
-        for cfg in agent_configs(ctx.rendered.resources):
+        for cfg in ctx.rendered.model.log_agents:
             broken = parse_error(self, ctx, cfg)
             findings += [broken] if broken else self._problems(ctx, cfg)
         return findings

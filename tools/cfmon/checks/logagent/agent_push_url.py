@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.logagent.common import parse_error
 from cfmon.logagents import PUSH_PATH, push_urls
-from cfmon.rendered.logagents import agent_configs
 
 
 class AgentPushUrl(Check):
@@ -45,7 +44,7 @@ class AgentPushUrl(Check):
         targets = writers or loki
         namespaces = {r.namespace for r in ctx.rendered.resources if r.namespace}
         findings = []
-        for cfg in agent_configs(ctx.rendered.resources):
+        for cfg in ctx.rendered.model.log_agents:
             broken = parse_error(self, ctx, cfg)
             if broken:
                 findings.append(broken)

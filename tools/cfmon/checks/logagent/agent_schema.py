@@ -9,7 +9,6 @@ from __future__ import annotations
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.logagent.common import PIPELINE
 from cfmon.logagents import alloy_problems, promtail_problems
-from cfmon.rendered.logagents import agent_configs
 
 
 class AgentSchema(Check):
@@ -28,7 +27,7 @@ class AgentSchema(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
-        for cfg in agent_configs(ctx.rendered.resources):
+        for cfg in ctx.rendered.model.log_agents:
             problems = promtail_problems(cfg.text) if cfg.agent == "promtail" else alloy_problems(cfg.text)
             for p in problems:
                 findings.append(

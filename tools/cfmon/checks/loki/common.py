@@ -13,7 +13,7 @@ import yaml
 from cfmon import valuesfile
 from cfmon.checks.base import Check, Context, locate_text
 from cfmon.durations import DurationError, parse_seconds
-from cfmon.rendered.loki import LokiConfig, loki_configs
+from cfmon.rendered.loki import LokiConfig
 from cfmon.serialize import parse_yaml
 
 SCHEMA_FILE = Path(__file__).parents[1] / "loki_config.schema.json"  # next to the checks
@@ -48,9 +48,7 @@ TEMPLATE_HINT = f"the chart builds loki.yaml in `loki.config` ({HELPERS}) from t
 
 def rendered_configs(ctx: Context) -> list[LokiConfig]:
     """The render's loki.yaml configs, read once for all the loki checks of a run."""
-    if "loki" not in ctx.cache:
-        ctx.cache["loki"] = loki_configs(ctx.rendered.resources)
-    return ctx.cache["loki"]
+    return ctx.rendered.model.loki
 
 
 def prom_seconds(value: Any) -> float | None:

@@ -9,15 +9,12 @@ from pathlib import Path
 from cfmon import binaries, cache
 from cfmon.checks.base import Context
 from cfmon.mounts import Mounts
-from cfmon.rendered.prometheus import prometheus_mounts
 
 
 def prometheus_layout(ctx: Context) -> Mounts:
     """The Prometheus pod's files in a temporary root (built once per environment)."""
-    if "prometheus" not in ctx.cache:
-        assert ctx.scratch is not None
-        ctx.cache["prometheus"] = prometheus_mounts(ctx.rendered.resources, ctx.scratch / "prometheus")
-    return ctx.cache["prometheus"]
+    assert ctx.scratch is not None
+    return ctx.rendered.model.prometheus(ctx.scratch / "prometheus")
 
 
 def tool_output(proc, layout: Mounts) -> str:

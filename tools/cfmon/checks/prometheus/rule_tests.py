@@ -19,13 +19,11 @@ from cfmon.checks.base import Check, Context, Finding, read_mapping
 from cfmon.checks.prometheus.common import prometheus_layout, rules_valid, tool_output
 from cfmon.mounts import has_container
 from cfmon.project import RULE_TESTS_DIR
-from cfmon.rendered.grafana import rendered_grafana_root_url
 from cfmon.rendered.prometheus import (
     CONTAINER,
     GRAFANA_URL_TOKEN,
     rule_files,
 )
-from cfmon.rendered.rules import linked_grafana_urls
 from cfmon.teams import overridden_alerts
 
 
@@ -49,8 +47,8 @@ class PrometheusRuleTests(Check):
         if not has_container(ctx.rendered.resources, CONTAINER):
             return []
         rendered = rule_files(prometheus_layout(ctx))
-        root = rendered_grafana_root_url(ctx.rendered.resources)
-        grafana_urls = {root} if root else linked_grafana_urls(ctx.rendered.resources)
+        root = ctx.rendered.model.grafana_root_url
+        grafana_urls = {root} if root else ctx.rendered.model.linked_grafana_urls
         tested = dict(rendered)  # the files promtool loads (the Grafana URL put back as the token)
         if len(grafana_urls) == 1:
             tested = _with_token(ctx, rendered, next(iter(grafana_urls)))

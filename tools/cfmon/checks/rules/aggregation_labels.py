@@ -8,7 +8,7 @@ from __future__ import annotations
 from cfmon import promql
 from cfmon.catalog import conventions
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.rendered.rules import rendered_rules, rule_name, rules_source
+from cfmon.rendered.rules import rule_name, rules_source
 
 # topk/bottomk/limitk select series and keep all their labels; every other operator drops labels.
 LABEL_PRESERVING = {"topk", "bottomk", "limitk", "limit_ratio"}
@@ -27,7 +27,7 @@ class AggregationLabels(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
-        for file, _, rule in rendered_rules(ctx.rendered.resources):
+        for file, _, rule in ctx.rendered.model.rules:
             try:
                 aggs = promql.aggregations(str(rule.get("expr", "")))
             except promql.PromqlError:

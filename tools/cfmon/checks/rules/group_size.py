@@ -6,7 +6,7 @@ One check per module; its class docstring says why, and what is bad and good.
 from __future__ import annotations
 
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.rendered.rules import rendered_groups, rules_source
+from cfmon.rendered.rules import rules_source
 
 MAX_GROUP_RULES = 20
 
@@ -29,6 +29,6 @@ class RuleGroupSize(Check):
                 file=rules_source(ctx.project.root, file),
                 hint="split the group by topic in the mixin",
             )
-            for file, group in rendered_groups(ctx.rendered.resources)
+            for file, group in ctx.rendered.model.rule_groups
             if len(group.get("rules") or []) > MAX_GROUP_RULES
         ]

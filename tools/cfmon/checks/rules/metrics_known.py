@@ -9,7 +9,7 @@ from __future__ import annotations
 from cfmon import promql
 from cfmon.catalog import CONTRACT, catalog
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.rendered.rules import rendered_rules, rule_name, rules_source
+from cfmon.rendered.rules import rule_name, rules_source
 
 
 class MetricsKnown(Check):
@@ -22,7 +22,7 @@ class MetricsKnown(Check):
     id = "rules/metrics-known"
 
     def run(self, ctx: Context) -> list[Finding]:
-        rules = list(rendered_rules(ctx.rendered.resources))
+        rules = list(ctx.rendered.model.rules)
         if not rules:
             return []
         known = catalog(ctx.project.root.resolve()) | {str(r["record"]) for _, _, r in rules if "record" in r}

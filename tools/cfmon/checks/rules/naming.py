@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.rendered.rules import rendered_rules, rules_source
+from cfmon.rendered.rules import rules_source
 
 ALERT_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
 RECORD_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+:[a-zA-Z0-9_]+")
@@ -26,7 +26,7 @@ class RuleNaming(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
-        for file, group, rule in rendered_rules(ctx.rendered.resources):
+        for file, group, rule in ctx.rendered.model.rules:
             if "alert" in rule and not ALERT_NAME.fullmatch(str(rule["alert"])):
                 findings.append(
                     self.finding(
