@@ -25,9 +25,12 @@ function(c)
     latencyThreshold: d.target(
       'max by (model_name) (custom_model_latency_p99_threshold_seconds%s)' % model, '{{model_name}} own p99 threshold'
     ),
-    // Per version: no recording rule keeps model_version, so the raw histogram over the dashboard's interval.
+    // Per version, from the bucket rates recorded per model version (dashboard-rules.libsonnet):
+    // 5m rates instead of rates over $__rate_interval (about 1m over the default 6 hours), the
+    // window of the per-model quantiles above and of CustomAIModelHighInferenceLatency, so the
+    // versions compare with the model's line and the alert's threshold.
     versionLatency(quantile): d.target(
-      'histogram_quantile(%g, sum by (le, %s) (rate(custom_model_inference_latency_seconds_bucket%s[$__rate_interval])))'
+      'histogram_quantile(%g, sum by (le, %s) (model_version_le:custom_model_inference_latency_seconds_bucket:rate5m%s))'
       % [quantile / 100, byVersion, version],
       '%s p%d' % [legendVersion, quantile]
     ),

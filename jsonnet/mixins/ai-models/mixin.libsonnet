@@ -3,6 +3,7 @@
 //   custom_model_inference_{requests,errors}_total, custom_model_inference_latency_seconds,
 //   custom_model_prediction_score                          model-serving pods (model_name, model_version)
 //   creativeflow_ai_generation_{requests_total,duration_seconds}  ai-orchestration (model_name, generation_type)
+//   creativeflow_ai_generation_errors_total               ai-orchestration (failure_reason)
 //   DCGM_FI_DEV_{GPU_UTIL,FB_USED,FB_FREE}                dcgm-exporter, with its Kubernetes pod mapping:
 //     the `namespace`/`pod` labels name the pod using the GPU, so the dcgm-exporter scrape must keep
 //     them (honor_labels) rather than overwrite them with the exporter's own pod.
@@ -249,4 +250,4 @@ local selectors = import '../../lib/selectors.libsonnet';
       rabbitmq: (import '../rabbitmq/mixin.libsonnet')._config,
     }),
   },
-}
+} + (import 'dashboard-rules.libsonnet')

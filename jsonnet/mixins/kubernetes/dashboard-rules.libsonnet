@@ -8,6 +8,9 @@
 // Pods are tied to their workload by namespace_workload_pod:kube_pod_owner:relabel (mixin.libsonnet);
 // pods without a controller (bare pods) have no workload and are not in the `namespace_workload*`
 // records, as they were not on the dashboard. Rates use 5m windows like the other container records.
+//
+// The kubelet and API server dashboards read a record each where a panel re-read every node's
+// 15 minutes of readiness or every verb, resource and code of the API server's request counter.
 {
   local c = $._config,
   local rules = (import '../../lib/rules.libsonnet')(c),
@@ -32,6 +35,7 @@
       kube('kube_pod_status_phase', ['namespace', 'pod'], 'phase="Running"'),
     ],
   local cfs(metric) = 'sum %s (rate(%s{%s}[5m]))' % [by(['namespace', 'pod']), metric, cadvisor],
+  local api = c.kubeApiServerSelector,
 
   prometheusRules+:: {
     groups+: [
@@ -120,6 +124,31 @@
             'max %s (container_memory_working_set_bytes{%s}) / %s'
             % [by(perContainer), cadvisor, kube('kube_pod_container_resource_limits', perContainer, 'resource="memory"')]
           ),
+        ),
+      ]),
+      // Infrastructure / Kubernetes kubelet: readiness flapping per node.
+      rules.group('kubernetes-recording-kubelet-dashboard', [
+        // How often the node's Ready condition changed in the last 15 minutes, the measure of
+        // KubeNodeReadinessFlapping: one series a node instead of its last 15 minutes re-read at
+        // every step of the panel. Summed over kube-state-metrics replicas, as the alert sums.
+        rules.record(
+          'node:kube_node_status_condition_ready:changes15m',
+          'sum %s (changes(kube_node_status_condition{%s, condition="Ready", status="true"}[15m]))' % [by(['node']), ksm],
+        ),
+      ]),
+      // Infrastructure / Kubernetes API server and DNS. The total request rate the terminated
+      // share divides by is cluster:apiserver_request:rate5m (mixin.libsonnet).
+      rules.group('kubernetes-recording-apiserver-dashboard', [
+        // Requests per second by HTTP code: the verb, resource, scope and instance labels summed
+        // away (a code a series instead of hundreds).
+        rules.record(
+          'code:apiserver_request:rate5m',
+          'sum %s (rate(apiserver_request_total{%s}[5m]))' % [by(['code']), api],
+        ),
+        // Requests the API server terminated (shed by priority and fairness, timed out).
+        rules.record(
+          'cluster:apiserver_request_terminations:rate5m',
+          'sum %s (rate(apiserver_request_terminations_total{%s}[5m]))' % [by(), api],
         ),
       ]),
     ],

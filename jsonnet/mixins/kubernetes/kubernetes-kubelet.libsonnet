@@ -27,9 +27,8 @@ function(c)
     unreachable: d.target(
       'max by (node) (kube_node_spec_taint%s)' % ksm(['key="node.kubernetes.io/unreachable"', 'effect="NoSchedule"']), '{{node}}'
     ),
-    readyChanges: d.target(
-      'sum by (node) (changes(kube_node_status_condition%s[15m]))' % ksm(['condition="Ready"', 'status="true"']), '{{node}}'
-    ),
+    // Recorded over the same fixed 15 minutes (dashboard-rules.libsonnet).
+    readyChanges: d.target('sum by (node) (node:kube_node_status_condition_ready:changes15m%s)' % n, '{{node}}'),
     clientTtl: d.target('min by (node) (kubelet_certificate_manager_client_ttl_seconds%s) / 86400' % kubelet(), '{{node}} client'),
     serverTtl: d.target('min by (node) (kubelet_certificate_manager_server_ttl_seconds%s) / 86400' % kubelet(), '{{node}} server'),
     renewErrors: d.target(

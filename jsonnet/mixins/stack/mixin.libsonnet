@@ -265,4 +265,4 @@ local config = import '../../lib/config.libsonnet';
     'prometheus-alertmanager.json': (import 'prometheus-alertmanager.libsonnet')(c),
     'loki-log-agents.json': (import 'loki-log-agents.libsonnet')(c),
   },
-} + (import 'prometheus-extra.libsonnet') + (import 'alertmanager-extra.libsonnet') + (import 'prometheus-target-sync.libsonnet') + (import 'dashboards-coverage.libsonnet')
+} + (import 'prometheus-extra.libsonnet') + (import 'alertmanager-extra.libsonnet') + (import 'prometheus-target-sync.libsonnet') + (import 'dashboards-coverage.libsonnet') + (import 'dashboard-rules.libsonnet')

@@ -15,8 +15,10 @@ function(c)
     alertmanagers: d.target('min (prometheus_notifications_alertmanagers_discovered%s)' % prom, 'discovered'),
     headSeries: d.target('max (prometheus_tsdb_head_series%s)' % prom, 'series'),
     grafanaUp: d.target('sum (up%s)' % d.selector(['job="%s"' % c.grafanaJob]), 'up'),
+    // Targets down over targets, from the counts recorded per job (dashboard-rules.libsonnet):
+    // no window either way, the same share.
     targetsDown: d.target(
-      '(count by (job) (up%s == 0) or count by (job) (up%s) * 0) / count by (job) (up%s)' % [s, s, s], '{{job}}'
+      '(sum by (job) (job:up:count%s) - sum by (job) (job:up:sum%s)) / sum by (job) (job:up:count%s)' % [s, s, s], '{{job}}'
     ),
     downTargets: d.target('max by (job, instance) (up%s == 0)' % s, '', instant=true, format='table'),
     scrapeDuration: d.target('topk(10, max by (job) (scrape_duration_seconds%s))' % s, '{{job}}'),
