@@ -504,7 +504,10 @@ def test_runbook_url_must_name_the_alert_runbook(run, rendered, url, shown):
         f"alert ApiGatewayErrorRatioHigh: runbook_url {shown} "
         "is not https://github.com/creativeflow-ai/creativeflow-monitoring/blob/main/docs/runbooks/ApiGatewayErrorRatioHigh.md"
     )
-    assert finding.file == APPLICATIONS_MIXIN
+    # At the line of the mixin that defines the alert (from the generated source map).
+    assert finding.file == APPLICATIONS_MIXIN and finding.line
+    source = Path(__file__).resolve().parents[1] / finding.file  # the copy holds no Jsonnet
+    assert "'ApiGatewayErrorRatioHigh'" in source.read_text().splitlines()[finding.line - 1]
 
 
 def test_runbook_must_exist_in_the_repository(run, project, tmp_path):

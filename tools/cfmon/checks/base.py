@@ -12,6 +12,7 @@ import yaml
 
 from cfmon.project import Project
 from cfmon.render import Rendered
+from cfmon.rendered.rules import rule_name, rule_source
 from cfmon.serialize import load_yaml
 
 
@@ -73,6 +74,20 @@ class Check:
         severity: str | None = None,
     ) -> Finding:
         return Finding(self.id, severity or self.severity, message, file, line, hint, ctx.label or ctx.env)
+
+    def rule_finding(
+        self,
+        ctx: Context,
+        message: str,
+        *,
+        rule_file: str,
+        rule: dict,
+        hint: str | None = None,
+        severity: str | None = None,
+    ) -> Finding:
+        """A finding about one rendered rule, at the file and line of the mixin that defines it."""
+        file, line = rule_source(ctx.project.root, rule_file, rule_name(rule))
+        return self.finding(ctx, message, file=file, line=line, hint=hint, severity=severity)
 
 
 def read_mapping(check: Check, ctx: Context, path: Path) -> tuple[dict, Finding | None]:

@@ -73,3 +73,9 @@ def rules_source(root: Path, name: str) -> str:
     """The file a user edits for rule file `name`: the mixin it is generated from (the generated file
     itself when the source map does not know it)."""
     return sourcemap.rule_file(root, name) or f"{RULES_DIR}/{name}"
+
+
+def rule_source(root: Path, file: str, name: str) -> tuple[str, int | None]:
+    """The file and line a user edits for rule `name` of rule file `file` (the mixin line that
+    defines it; the mixin, or the generated file, without a line when the map does not know it)."""
+    return sourcemap.rule(root, file, name) or (rules_source(root, file), None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.rendered.rules import rules_source
 
 
 class AlertConvention(Check):
@@ -16,10 +15,11 @@ class AlertConvention(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         return [
-            self.finding(
+            self.rule_finding(
                 ctx,
                 f"alert {rule['alert']}: {p}",
-                file=rules_source(ctx.project.root, file),
+                rule_file=file,
+                rule=rule,
                 hint=self.hint % rule["alert"],
             )
             for file, rule in ctx.rendered.model.alerts

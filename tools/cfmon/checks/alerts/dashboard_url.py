@@ -10,7 +10,7 @@ import re
 
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.rendered.grafana import panels, variables
-from cfmon.rendered.rules import DASHBOARD_URL, rules_source
+from cfmon.rendered.rules import DASHBOARD_URL
 
 VIEW_PANEL = re.compile(r"(?:^|&)viewPanel=([^&]*)")
 QUERY_VARIABLE = re.compile(r"(?:^|&)var-([^=&]+)=")
@@ -47,10 +47,11 @@ class AlertDashboardUrl(Check):
         for file, rule in model.alerts:
             for problem, hint in self.problems(rule, root, shipped if root else None):
                 findings.append(
-                    self.finding(
+                    self.rule_finding(
                         ctx,
                         f"alert {rule['alert']}: {problem}",
-                        file=rules_source(ctx.project.root, file),
+                        rule_file=file,
+                        rule=rule,
                         hint=hint,
                     )
                 )

@@ -10,7 +10,6 @@ import re
 
 from cfmon.catalog import conventions
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.rendered.rules import rules_source
 
 RUNBOOK_SECTIONS = ("## What it means", "## Diagnose", "## Mitigate")
 
@@ -35,10 +34,11 @@ class AlertRunbook(Check):
             m = re.search(re.escape(base) + r"([A-Za-z0-9]+)\.md$", url)
             if not m or m.group(1) != name:
                 findings.append(
-                    self.finding(
+                    self.rule_finding(
                         ctx,
                         f"alert {name}: runbook_url {url or '(none)'} is not {base}{name}.md",
-                        file=rules_source(ctx.project.root, file),
+                        rule_file=file,
+                        rule=rule,
                         hint="build alerts with the rules.libsonnet alert() helper",
                     )
                 )

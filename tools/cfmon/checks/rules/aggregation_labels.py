@@ -8,7 +8,7 @@ from __future__ import annotations
 from cfmon import promql
 from cfmon.catalog import conventions
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.rendered.rules import rule_name, rules_source
+from cfmon.rendered.rules import rule_name
 
 # topk/bottomk/limitk select series and keep all their labels; every other operator drops labels.
 LABEL_PRESERVING = {"topk", "bottomk", "limitk", "limit_ratio"}
@@ -41,10 +41,11 @@ class AggregationLabels(Check):
                     lost = [label for label in conventions().aggregation_labels if label not in agg.labels]
                 if lost:
                     findings.append(
-                        self.finding(
+                        self.rule_finding(
                             ctx,
                             f"{rule_name(rule)}: `{agg.text}` drops {', '.join(lost)}",
-                            file=rules_source(ctx.project.root, file),
+                            rule_file=file,
+                            rule=rule,
                             hint="group with rules.by([...]) (by cluster, environment, ...)",
                         )
                     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from cfmon import promql
 from cfmon.catalog import CONTRACT, catalog
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.rendered.rules import rule_name, rules_source
+from cfmon.rendered.rules import rule_name
 
 
 class MetricsKnown(Check):
@@ -34,11 +34,12 @@ class MetricsKnown(Check):
                 continue
             for name in sorted(names - known):
                 findings.append(
-                    self.finding(
+                    self.rule_finding(
                         ctx,
                         f"{rule_name(rule)} reads {name}, which is not in the metrics contract, "
                         "an exporter list or a recording rule",
-                        file=rules_source(ctx.project.root, file),
+                        rule_file=file,
+                        rule=rule,
                         hint=f"fix the name, or add it to {CONTRACT} (application metric) or to the "
                         "mixin's exporterMetrics (exporter metric)",
                     )

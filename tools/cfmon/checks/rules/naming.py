@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 from cfmon.checks.base import Check, Context, Finding
-from cfmon.rendered.rules import rules_source
 
 ALERT_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
 RECORD_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+:[a-zA-Z0-9_]+")
@@ -29,19 +28,21 @@ class RuleNaming(Check):
         for file, group, rule in ctx.rendered.model.rules:
             if "alert" in rule and not ALERT_NAME.fullmatch(str(rule["alert"])):
                 findings.append(
-                    self.finding(
+                    self.rule_finding(
                         ctx,
                         f"alert {rule['alert']!r} (group {group}) is not CamelCase",
-                        file=rules_source(ctx.project.root, file),
+                        rule_file=file,
+                        rule=rule,
                         hint="name alerts like PostgresReplicationLagHigh",
                     )
                 )
             if "record" in rule and not RECORD_NAME.fullmatch(str(rule["record"])):
                 findings.append(
-                    self.finding(
+                    self.rule_finding(
                         ctx,
                         f"recording rule {rule['record']!r} (group {group}) is not level:metric:operations",
-                        file=rules_source(ctx.project.root, file),
+                        rule_file=file,
+                        rule=rule,
                         hint="e.g. service:http_requests:rate5m",
                     )
                 )
