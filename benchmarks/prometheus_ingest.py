@@ -32,8 +32,8 @@ import yaml
 from cfbench import openmetrics
 from cfbench.prom import Prometheus
 
-from cfmon.mounts import materialize
 from cfmon.project import find_root
+from cfmon.rendered.model import Render
 from cfmon.rendered.prometheus import rule_files
 from cfmon.sandbox import free_port, render_resources
 
@@ -104,7 +104,7 @@ def main() -> None:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="cfmon-ingest-") as tmp:
         work = Path(tmp)
-        layout = materialize(resources, "prometheus", work / "pod")
+        layout = Render(resources).prometheus(work / "pod")
         rendered = yaml.safe_load(layout.config.read_text()) or {}
         evaluation = (rendered.get("global") or {}).get("evaluation_interval", "1m")
         files = list(rule_files(layout).values())
