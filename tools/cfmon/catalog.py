@@ -26,7 +26,9 @@ CONVENTIONS = Path("jsonnet/build/check-facts.jsonnet")  # names the lib/ files 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _generated(root: Path, name: str, key: str, source: Path):
+def _generated(root: Path, name: str, key: str | None, source: Path):
+    """A generated facts file of the project (its `key`, or all of it), or a clear error saying how
+    to make it."""
     path = root / GENERATED_DIR / name
     try:
         doc = json.loads(path.read_text())
@@ -36,7 +38,7 @@ def _generated(root: Path, name: str, key: str, source: Path):
             file=str(source),
             hint="run `cfmon generate` (it writes the checks' facts from the Jsonnet)",
         ) from None
-    return doc[key]
+    return doc if key is None else doc[key]
 
 
 @lru_cache(maxsize=4)
@@ -71,15 +73,7 @@ class Conventions:
 def conventions() -> Conventions:
     """The conventions the Jsonnet owns and the checks verify, read when first needed (so a missing
     file is a clear error of the command that needs it, and `cfmon generate` still runs)."""
-    path = REPO / GENERATED_DIR / "conventions.json"
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UserError(
-            f"{GENERATED_DIR / 'conventions.json'} is missing",
-            file=str(CONVENTIONS),
-            hint="run `cfmon generate` (it writes the checks' facts from the Jsonnet)",
-        ) from None
+    doc = _generated(REPO, "conventions.json", None, CONVENTIONS)
     return Conventions(
         aggregation_labels=tuple(doc["aggregationLabels"]),
         runbook_base_url=str(doc["runbookBaseUrl"]),
