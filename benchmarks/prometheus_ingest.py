@@ -161,6 +161,15 @@ def main() -> None:
     print(
         f"  head series {head:,.0f}; RSS {rss / 2**20:,.0f} MiB = {rss / max(head, 1):,.0f} bytes per series"
     )
+    # Why rules failed: each failing rule's last error, the same errors counted once.
+    errors: dict[str, list[str]] = {}
+    for g in groups:
+        for r in g.get("rules", []):
+            if r.get("lastError"):
+                errors.setdefault(str(r["lastError"])[:200], []).append(str(r.get("name")))
+    for error, names in sorted(errors.items(), key=lambda e: -len(e[1])):
+        shown = ", ".join(sorted(names)[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        print(f"  failing at the end: {len(names)} rules ({shown}): {error}")
     print("  slowest groups (last evaluation / interval):")
     for share, name in shares[::-1][:10]:
         print(f"    {share * 100:6.2f} %  {name}")
