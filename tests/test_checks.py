@@ -178,6 +178,7 @@ COVERED = {
     "rules/naming",
     "rules/group-size",
     "rules/aggregation-labels",
+    "rules/join-labels",
     "rules/metrics-known",
     # Failing cases in test_checks_dashboards.py.
     "dashboards/metadata",

@@ -10,7 +10,7 @@ import yaml
 
 from cfmon.checks.alerts import AlertAnnotations, AlertLabels, AlertRunbook
 from cfmon.checks.base import Context
-from cfmon.checks.rules import AggregationLabels, MetricsKnown, RuleGroupSize, RuleNaming
+from cfmon.checks.rules import AggregationLabels, JoinLabels, MetricsKnown, RuleGroupSize, RuleNaming
 from cfmon.manifests import Resource
 from cfmon.project import Project
 from cfmon.render import Rendered
@@ -76,7 +76,8 @@ def with_(base: dict, **changes) -> dict:
 
 
 @pytest.mark.parametrize(
-    "check", [RuleNaming, RuleGroupSize, AggregationLabels, MetricsKnown, AlertLabels, AlertAnnotations]
+    "check",
+    [RuleNaming, RuleGroupSize, AggregationLabels, JoinLabels, MetricsKnown, AlertLabels, AlertAnnotations],
 )
 def test_conforming_rules_pass(check):
     assert run(check, rendered_with(GOOD_RECORD, GOOD_ALERT)) == []
@@ -117,6 +118,42 @@ def test_group_size_limit(count, reported):
     rules = [with_(GOOD_RECORD, record=f"service:x{i}:rate5m") for i in range(count)]
     findings = run(RuleGroupSize, rendered_with(*rules, group="big"))
     assert messages(findings) == (["group big has 21 rules (at most 20)"] if reported else [])
+
+
+# ---- rules/join-labels ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        (
+            "up * on (instance, job) group_left (node) node_info",
+            "`on (instance, job)` matches across cluster, environment",
+        ),
+        (
+            "up * on (cluster, instance) group_left (node) node_info",
+            "`on (cluster, instance)` matches across environment",
+        ),
+        ("a_total / ignoring (cluster) b_total", "`ignoring (cluster)` matches across cluster"),
+        ("(a_total > 0) unless on (job) b_total", "`on (job)` matches across cluster, environment"),
+    ],
+)
+def test_join_labels_rejects(expr, expected):
+    findings = run(JoinLabels, rendered_with(with_(GOOD_RECORD, expr=expr)))
+    assert messages(findings) == [f"service:http_requests:rate5m: {expected}"]
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "up * on (cluster, environment, instance, job) group_left (node) node_info",
+        "a_total / ignoring (code) b_total",
+        "a_total / b_total",  # every label matched
+        "rate(http_requests_total[5m]) > 0",
+    ],
+)
+def test_join_labels_accepts(expr):
+    assert run(JoinLabels, rendered_with(with_(GOOD_RECORD, expr=expr))) == []
 
 
 # ---- rules/aggregation-labels ---------------------------------------------------------------------

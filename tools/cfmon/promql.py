@@ -72,6 +72,25 @@ def aggregations(expr: str) -> list[Aggregation]:
     return found
 
 
+@dataclass(frozen=True)
+class Join:
+    matching: str  # "on" | "ignoring"
+    labels: tuple[str, ...]
+    text: str  # the modifier as PromQL, for messages
+
+
+def joins(expr: str) -> list[Join]:
+    """Every binary operation between two vectors that names its matching labels (on / ignoring)."""
+    found = []
+    for node in walk(parse(expr)):
+        if isinstance(node, promql_parser.BinaryExpr) and node.modifier and node.modifier.matching:
+            matching = node.modifier.matching
+            kind = "on" if str(matching.type).endswith("Include") else "ignoring"
+            labels = tuple(matching.labels)
+            found.append(Join(kind, labels, f"{kind} ({', '.join(labels)})"))
+    return found
+
+
 def metric_names(expr) -> set[str]:
     """Metric names the expression (text, or a parsed tree) selects (by name or by an exact
     `__name__` matcher)."""

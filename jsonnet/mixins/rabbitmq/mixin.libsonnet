@@ -42,7 +42,7 @@ local selectors = import '../../lib/selectors.libsonnet';
   local queueSelector(extra=[]) = sel(c.rabbitmqQueueSelector, extra),
   // A series of one target, labelled with its node and cluster names.
   local identified(expr, s) =
-    '%s * on (instance, job) group_left (rabbitmq_node, rabbitmq_cluster) rabbitmq_identity_info%s' % [expr, s],
+    '%s * %s group_left (rabbitmq_node, rabbitmq_cluster) rabbitmq_identity_info%s' % [expr, rules.on(['instance', 'job']), s],
   local byQueue = rules.by(['rabbitmq_cluster', 'vhost', 'queue']),
   local byNode = rules.by(['rabbitmq_cluster', 'rabbitmq_node']),
   local byCluster = rules.by(['rabbitmq_cluster']),
@@ -102,9 +102,9 @@ local selectors = import '../../lib/selectors.libsonnet';
           name: 'RabbitmqNodeDown',
           // One node silent while another answers (all silent is RabbitmqDown). The node's name is
           // the last one its target reported.
-          expr: '((up%s == 0) * on (instance, job) group_left (rabbitmq_node, rabbitmq_cluster) max %s (last_over_time(rabbitmq_identity_info%s[1h]))'
-                % [selector(), rules.by(['instance', 'job', 'rabbitmq_node', 'rabbitmq_cluster']), selector()]
-                + ' or on (instance, job) up%s == 0)' % selector()
+          expr: '((up%s == 0) * %s group_left (rabbitmq_node, rabbitmq_cluster) max %s (last_over_time(rabbitmq_identity_info%s[1h]))'
+                % [selector(), rules.on(['instance', 'job']), rules.by(['instance', 'job', 'rabbitmq_node', 'rabbitmq_cluster']), selector()]
+                + ' or %s up%s == 0)' % [rules.on(['instance', 'job']), selector()]
                 + ' unless %s sum %s (up%s) == 0' % [rules.on(['job']), rules.by(['job']), selector()],
           'for': '2m',
           severity: 'critical',

@@ -34,7 +34,7 @@ from cfmon.checks.loki import (
 )
 from cfmon.checks.longterm import LongTermStore
 from cfmon.checks.prometheus import PrometheusConfig, PrometheusRules, PrometheusRuleTests
-from cfmon.checks.rules import AggregationLabels, MetricsKnown, RuleGroupSize, RuleNaming
+from cfmon.checks.rules import AggregationLabels, JoinLabels, MetricsKnown, RuleGroupSize, RuleNaming
 from cfmon.checks.secrets import SecretLiterals
 from cfmon.checks.size import AnnotationSize, ConfigMapSize
 from cfmon.checks.thresholds import PanelThresholds
@@ -51,6 +51,7 @@ REGISTRY: tuple[type[Check], ...] = (
     RuleNaming,
     RuleGroupSize,
     AggregationLabels,
+    JoinLabels,
     MetricsKnown,
     AlertmanagerConfig,
     AlertmanagerRouting,

@@ -246,8 +246,14 @@ class Servers:
 
     def start_node_exporter(self, chart_args: list[str] = ()) -> Proc:
         """node-exporter with the chart's arguments, minus what only makes sense in its pod (the
-        host's /proc, /sys and / mounted under /host, the listen address)."""
+        host's /proc, /sys and / mounted under /host, the listen address); its textfile directory
+        (a host folder the pod mounts) is an empty folder of its own here, as on a host where no
+        job has written a metrics file yet (a missing folder is a collector error)."""
         kept = [a for a in chart_args if not a.startswith(("--path.", "--web.listen-address"))]
+        textfile = "--collector.textfile.directory="
+        if any(a.startswith(textfile) for a in kept):
+            folder = self._dir("node-exporter-textfile", UNPRIVILEGED)
+            kept = [f"{textfile}{folder}" if a.startswith(textfile) else a for a in kept]
         return self._exporter("node-exporter", "prometheus-node-exporter", kept)
 
     # -- PostgreSQL

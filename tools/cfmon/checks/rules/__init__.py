@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from cfmon.checks.rules.aggregation_labels import AggregationLabels
 from cfmon.checks.rules.group_size import RuleGroupSize
+from cfmon.checks.rules.join_labels import JoinLabels
 from cfmon.checks.rules.metrics_known import MetricsKnown
 from cfmon.checks.rules.naming import RuleNaming
 
-__all__ = ["AggregationLabels", "MetricsKnown", "RuleGroupSize", "RuleNaming"]
+__all__ = ["AggregationLabels", "JoinLabels", "MetricsKnown", "RuleGroupSize", "RuleNaming"]
