@@ -327,7 +327,11 @@ def promtool(tmp_path, series: list[tuple[str, str]], cases: list[tuple[str, lis
 
 # The records the Kubernetes dashboards read (dashboard-rules.libsonnet), as generated; the tests
 # feed the series those records read (raw, or the records they build on) and evaluate the panels.
-DASHBOARD_RECORDS = ("kubernetes-recording-workloads-dashboard", "kubernetes-recording-namespace-dashboard")
+DASHBOARD_RECORDS = (
+    "kubernetes-recording-workloads-dashboard",
+    "kubernetes-recording-namespace-dashboard",
+    "kubernetes-recording-pod-dashboard",
+)
 
 
 def promtool_with_records(tmp_path, series, cases):
@@ -405,6 +409,51 @@ def test_workload_panels_sum_the_pods_of_each_workload(built, tmp_path):
         ),
     ]
     proc = promtool_with_records(tmp_path, workload_series(), cases)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_pod_cpu_panels_show_each_container_against_its_request(built, tmp_path):
+    d = built[0]["Infrastructure/kubernetes-pod.json"]
+    # db-0: container db at a core (request 0.5, reported by two kube-state-metrics replicas) and
+    # sidecar at a tenth of one (no request: no ratio); the pod cgroup is not a container. web-0 of
+    # another namespace uses half a core of its 0.25.
+    series = []
+    for ns, pod, container, per_minute in (
+        ("data", "db-0", "db", 60),
+        ("data", "db-0", "sidecar", 6),
+        ("shop", "web-0", "web", 30),
+    ):
+        sel = f'{HERE}, job="cadvisor", namespace="{ns}", pod="{pod}", container="{container}", image="img"'
+        series.append((f"container_cpu_usage_seconds_total{{{sel}}}", f"0+{per_minute}x10"))
+    cgroup = f'{HERE}, job="cadvisor", namespace="data", pod="db-0", container="", image=""'
+    series.append((f"container_cpu_usage_seconds_total{{{cgroup}}}", "0+66x10"))
+    for replica, ns, pod, container, cores in (
+        ("ksm-0", "data", "db-0", "db", 0.5),
+        ("ksm-1", "data", "db-0", "db", 0.5),
+        ("ksm-0", "shop", "web-0", "web", 0.25),
+    ):
+        sel = f'{HERE}, {KSM}, instance="{replica}", namespace="{ns}", pod="{pod}", container="{container}"'
+        series.append((f'{REQUESTS}{{{sel}, resource="cpu", unit="core"}}', f"{cores}x10"))
+    every = {"$namespace": ".*", "$pod": ".*"}
+    cases = [
+        (
+            expr_of(d, "CPU: usage, requests, limits per container", "A", every),
+            [
+                ('{pod="db-0", container="db"}', 1),
+                ('{pod="db-0", container="sidecar"}', 0.1),
+                ('{pod="web-0", container="web"}', 0.5),
+            ],
+        ),
+        (
+            expr_of(d, "CPU usage / request", "A", every),
+            [('{pod="db-0", container="db"}', 2), ('{pod="web-0", container="web"}', 2)],
+        ),
+        (
+            expr_of(d, "CPU usage / request", "A", {"$namespace": "shop", "$pod": ".*"}),
+            [('{pod="web-0", container="web"}', 2)],
+        ),
+    ]
+    proc = promtool_with_records(tmp_path, series, cases)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

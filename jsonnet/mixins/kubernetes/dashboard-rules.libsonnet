@@ -9,6 +9,8 @@
 // pods without a controller (bare pods) have no workload and are not in the `namespace_workload*`
 // records, as they were not on the dashboard. Rates use 5m windows like the other container records.
 //
+// The pod dashboard reads each container's CPU rate and its share of the request from records.
+//
 // The kubelet and API server dashboards read a record each where a panel re-read every node's
 // 15 minutes of readiness or every verb, resource and code of the API server's request counter.
 {
@@ -124,6 +126,22 @@
             'max %s (container_memory_working_set_bytes{%s}) / %s'
             % [by(perContainer), cadvisor, kube('kube_pod_container_resource_limits', perContainer, 'resource="memory"')]
           ),
+        ),
+      ]),
+      // Infrastructure / Kubernetes pod: CPU per container. The panels show a line per container,
+      // so these records have as many series as their input; what they save is the raw range of
+      // every container's counter re-read at every step of the panel (one sample a step instead).
+      rules.group('kubernetes-recording-pod-dashboard', [
+        rules.record(
+          'namespace_pod_container:container_cpu_usage_seconds:sum_rate5m',
+          'sum %s (rate(container_cpu_usage_seconds_total{%s}[5m]))' % [by(perContainer), cadvisor],
+        ),
+        // Usage against the CPU request (containers with one only). Recorded whole: dividing the
+        // record above by the raw requests on every load would read the requests at every step too.
+        rules.record(
+          'namespace_pod_container:container_cpu_usage_seconds:request_ratio_rate5m',
+          'namespace_pod_container:container_cpu_usage_seconds:sum_rate5m / %s'
+          % kube('kube_pod_container_resource_requests', perContainer, 'resource="cpu"'),
         ),
       ]),
       // Infrastructure / Kubernetes kubelet: readiness flapping per node.

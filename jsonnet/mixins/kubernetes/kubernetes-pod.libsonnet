@@ -1,7 +1,8 @@
 // Infrastructure / Kubernetes pod: compute resources and networking of the pods picked with
 // `namespace` and `pod`, per container: CPU and memory against requests and limits, CPU
 // throttling, restarts, bytes and drops on the pod's network interface. The view one level below
-// Infrastructure / Kubernetes namespace and workloads.
+// Infrastructure / Kubernetes namespace and workloads. The CPU panels read the per-container records
+// of dashboard-rules.libsonnet.
 
 function(c)
   local d = (import '../../lib/dashboards.libsonnet')(c);
@@ -15,9 +16,10 @@ function(c)
 
   local q = {
     // Usage against what each container asked for and may use (containers without one have no line).
+    // CPU usage reads the records of dashboard-rules.libsonnet: their rate window is a fixed 5m,
+    // not Grafana's $__rate_interval.
     cpuOfRequest: d.target(
-      'sum by (pod, container) (rate(container_cpu_usage_seconds_total%s[$__rate_interval])) / on (pod, container) %s'
-      % [containers, resource('kube_pod_container_resource_requests', 'cpu')],
+      'sum by (pod, container) (namespace_pod_container:container_cpu_usage_seconds:request_ratio_rate5m%s)' % s,
       '{{pod}}/{{container}}'
     ),
     memoryOfLimit: d.target(
@@ -25,13 +27,18 @@ function(c)
       % [containers, resource('kube_pod_container_resource_limits', 'memory')],
       '{{pod}}/{{container}}'
     ),
-    cpu: d.target('sum by (pod, container) (rate(container_cpu_usage_seconds_total%s[$__rate_interval]))' % containers, '{{pod}}/{{container}} usage'),
+    cpu: d.target(
+      'sum by (pod, container) (namespace_pod_container:container_cpu_usage_seconds:sum_rate5m%s)' % s, '{{pod}}/{{container}} usage'
+    ),
     cpuRequests: d.target(resource('kube_pod_container_resource_requests', 'cpu'), '{{pod}}/{{container}} requests'),
     cpuLimits: d.target(resource('kube_pod_container_resource_limits', 'cpu'), '{{pod}}/{{container}} limits'),
     memory: d.target('sum by (pod, container) (container_memory_working_set_bytes%s)' % containers, '{{pod}}/{{container}} usage'),
     memoryRequests: d.target(resource('kube_pod_container_resource_requests', 'memory'), '{{pod}}/{{container}} requests'),
     memoryLimits: d.target(resource('kube_pod_container_resource_limits', 'memory'), '{{pod}}/{{container}} limits'),
     throttled: d.target('namespace_pod_container:container_cpu_cfs_throttled_periods:ratio_rate5m%s' % s, '{{pod}}/{{container}}'),
+    // Raw on purpose: a record of the counter per container would have as many series and samples
+    // as the counter itself, and recording increase(...[5m]) would hide restarts between steps
+    // longer than 5m.
     restarts: d.target(
       'max by (pod, container) (increase(kube_pod_container_status_restarts_total%s[$__rate_interval]))' % ksm(), '{{pod}}/{{container}}'
     ),
