@@ -80,6 +80,29 @@ changed in place: nothing else holds them.
 {{- end -}}
 
 {{/*
+The rule ConfigMaps, one per shipped rule file (what rules-configmap.yaml renders). Argument: the
+chart's root context.
+*/}}
+{{- define "prometheus.rulesConfigMaps" -}}
+{{- $defaults := .Files.Get "files/alert-params.yaml" | fromYaml }}
+{{- $rules := dict "root" . "defaults" $defaults "grafanaUrl" (include "prometheus.grafanaUrl" .) }}
+{{- include "prometheus.checkAlertOverrides" $rules }}
+{{- range $file := include "prometheus.shippedRuleFiles" . | fromJsonArray }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "prometheus.rulesConfigMap" (dict "root" $ "file" $file) }}
+  namespace: {{ $.Release.Namespace }}
+  labels:
+    {{- include "prometheus.labels" $ | nindent 4 }}
+data:
+  {{ $file }}: |
+    {{- include "prometheus.ruleFile" (set $rules "file" $file) | nindent 4 }}
+{{- end }}
+{{- end -}}
+
+{{/*
 The generated rule files this release ships (base names, sorted, as JSON): every file under
 files/rules, but a file for components only some clusters expose ships with the switch of their
 scrape jobs. The StatefulSet mounts exactly these; prometheus.ruleFiles fills them.
