@@ -1,8 +1,9 @@
 """CPU and wall time of `helm template` for each environment, run exactly as cfmon renders it.
 
-Usage: .venv/bin/python benchmarks/helm_cpu.py [-e ENV] [-n N] [--json]
+Usage: .venv/bin/python benchmarks/helm_cpu.py [-e ENV] [-n N] [--chart DIR] [--json]
   -e/--env  an environment or `all` (default all)
   -n        timed runs per environment after one warm-up (default 7); medians are reported
+  --chart   another copy of the chart (say `git archive` of an older commit) with the same values
 
 Each run is the same argv cfmon.render.helm_output passes to the pinned helm (release, namespace,
 oldest supported Kubernetes, --include-crds, the environment's values file), started directly
@@ -35,11 +36,12 @@ def log(message: str) -> None:
     print(f"helm_cpu: {message}", file=sys.stderr, flush=True)
 
 
-def helm_argv(env: str) -> list[str]:
-    """cfmon's render command line for one environment (as cfmon.render.helm_output builds it)."""
+def helm_argv(env: str, chart: Path | None = None) -> list[str]:
+    """cfmon's render command line for one environment (as cfmon.render.helm_output builds it),
+    for the repository's chart or another copy of it."""
     project = find_root(ROOT)
     args = binaries.helm_template_args(
-        project.chart,
+        chart or project.chart,
         release=RELEASE,
         namespace=NAMESPACE,
         kube_version=kube_versions(project)[0],
@@ -69,6 +71,11 @@ def main() -> int:
     )
     parser.add_argument("-e", "--env", default="all", help="an environment or `all` (default all)")
     parser.add_argument("-n", type=int, default=7, help="timed runs per environment (default 7)")
+    parser.add_argument(
+        "--chart",
+        type=Path,
+        help="render this copy of the chart instead (e.g. a checkout of an older commit, to compare)",
+    )
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     opts = parser.parse_args()
     if opts.n < 1:
@@ -77,7 +84,7 @@ def main() -> int:
     envs = project.select_envs(opts.env)
     res: dict = {"runs": opts.n, "load_average_before": [round(x, 2) for x in os.getloadavg()], "envs": {}}
     for env in envs:
-        argv = helm_argv(env)
+        argv = helm_argv(env, opts.chart.resolve() if opts.chart else None)
         log(f"{env}: warm-up, then {opts.n} runs")
         timed(argv)
         cpus, walls, sizes = [], [], set()
