@@ -595,6 +595,33 @@ def test_file_sd_target_change_does_not_restart_but_a_scrape_change_does(tmp_pat
     assert ann(slower)["checksum/rules"] == ann(base)["checksum/rules"]
 
 
+def test_a_rule_override_rolls_the_pods_and_changes_only_its_file(tmp_path):
+    """The rules are built once per render and the StatefulSet's checksum reuses that text: an
+    override still reaches the rule ConfigMap, the checksum and the dashboards drawing the
+    threshold, and nothing else."""
+    base = rendered("prod")
+    threshold = {"ApiGatewayErrorRatioHigh": {"params": {"threshold": 0.07}, "for": "17m"}}
+    changed = render("prod", {"prometheus": {"alerts": threshold}}, tmp_path)
+    ann = lambda objs: objs[STS]["spec"]["template"]["metadata"]["annotations"]  # noqa: E731
+    assert ann(changed)["checksum/rules"] != ann(base)["checksum/rules"]
+    assert ann(changed)["checksum/config"] == ann(base)["checksum/config"]
+    differ = sorted(key for key in base if changed.get(key) != base[key])
+    dashboards = [key for key in differ if key.startswith("ConfigMap/creativeflow-grafana-dashboard-")]
+    assert dashboards and all("0.07" in json.dumps(changed[key]["data"]) for key in dashboards)
+    assert sorted(set(differ) - set(dashboards)) == [
+        "ConfigMap/creativeflow-prometheus-rules-applications",
+        STS,
+    ]
+    rules = changed["ConfigMap/creativeflow-prometheus-rules-applications"]["data"]["applications.yaml"]
+    alert = next(
+        r
+        for g in yaml.safe_load(rules)["groups"]
+        for r in g["rules"]
+        if r.get("alert") == "ApiGatewayErrorRatioHigh"
+    )
+    assert alert["for"] == "17m" and "0.07" in alert["expr"]
+
+
 def test_minio_reads_its_bearer_token_from_a_secret_file():
     objs = rendered("prod")
     job = jobs(objs)["minio"]

@@ -250,6 +250,18 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 15, sig: int = signal.S
 def helm_template(
     chart: Path, *, release: str, namespace: str, kube_version: str, values: list[Path], helm: str = "helm"
 ) -> subprocess.CompletedProcess[str]:
+    return run(
+        helm,
+        helm_template_args(
+            chart, release=release, namespace=namespace, kube_version=kube_version, values=values
+        ),
+    )
+
+
+def helm_template_args(
+    chart: Path, *, release: str, namespace: str, kube_version: str, values: list[Path]
+) -> list[str]:
+    """`helm template`'s arguments for one render (benchmarks/helm_cpu.py times exactly these)."""
     args = [
         "template",
         release,
@@ -262,7 +274,7 @@ def helm_template(
     ]
     for v in values:
         args += ["-f", str(v)]
-    return run(helm, args)
+    return args
 
 
 def jsonnet_evaluate(path: Path) -> str:

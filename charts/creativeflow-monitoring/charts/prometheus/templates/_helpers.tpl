@@ -23,59 +23,83 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s-alertmanager-headless.%s.svc" .Release.Name .Release.Namespace -}}
 {{- end -}}
 
-{{/*
-The rules as shipped: every generated rule file with the per-alert overrides of .Values.alerts
-applied to the parsed objects (never by text substitution over YAML, never tpl). Threshold
-tokens ${name} declared by Jsonnet are filled from the alert's params (values over defaults);
-the reserved token ${grafanaUrl} (the start of every dashboard_url) from global.grafanaUrl.
-Returns a YAML dict: file name -> rule file content.
-*/}}
-{{- define "prometheus.ruleFiles" -}}
-{{- $defaults := .Files.Get "files/alert-params.yaml" | fromYaml -}}
-{{- $grafanaUrl := include "prometheus.grafanaUrl" . -}}
-{{- range $name, $_ := .Values.alerts -}}
-{{- if not (hasKey $defaults $name) -}}
+{{/* An override in .Values.alerts names an alert that exists. Argument: dict "root" "defaults". */}}
+{{- define "prometheus.checkAlertOverrides" -}}
+{{- range $name, $_ := .root.Values.alerts -}}
+{{- if not (hasKey $.defaults $name) -}}
 {{- fail (printf "prometheus.alerts.%s: no such alert (the alerts are listed in files/alert-params.yaml)" $name) -}}
 {{- end -}}
 {{- end -}}
-{{- $files := dict -}}
-{{- range $name := include "prometheus.shippedRuleFiles" . | fromJsonArray -}}
-{{- $path := printf "files/rules/%s" $name -}}
-{{- $doc := $.Files.Get $path | fromYaml -}}
+{{- end -}}
+
+{{/*
+One rule file as shipped (YAML): the generated file with the per-alert overrides of .Values.alerts
+applied to the parsed objects (never by text substitution over YAML, never tpl). Threshold
+tokens ${name} declared by Jsonnet are filled from the alert's params (values over defaults);
+the reserved token ${grafanaUrl} (the start of every dashboard_url) from global.grafanaUrl.
+Argument: dict "root" (the chart's context), "defaults" (files/alert-params.yaml parsed),
+"grafanaUrl" (prometheus.grafanaUrl) and "file" (a base name from prometheus.shippedRuleFiles). The file is parsed afresh on each call, so its objects are
+changed in place: nothing else holds them.
+*/}}
+{{- define "prometheus.ruleFile" -}}
+{{- $root := .root -}}
+{{- $defaults := .defaults -}}
+{{- $grafanaUrl := .grafanaUrl -}}
+{{- $doc := $root.Files.Get (printf "files/rules/%s" .file) | fromYaml -}}
 {{- $groups := list -}}
 {{- range $group := $doc.groups -}}
 {{- $rules := list -}}
 {{- range $rule := $group.rules -}}
 {{- if $rule.alert -}}
-{{- $o := get $.Values.alerts $rule.alert | default dict -}}
+{{- $o := get $root.Values.alerts $rule.alert | default dict -}}
 {{- if ne (toString (dig "enabled" true $o)) "false" -}}
-{{- $r := deepCopy $rule -}}
 {{- $params := merge (deepCopy ($o.params | default dict)) (get $defaults $rule.alert | default dict) -}}
-{{- $_ := set $r "expr" (include "prometheus.fillParams" (dict "alert" $rule.alert "text" $r.expr "params" $params)) -}}
-{{- with $o.for }}{{ $_ := set $r "for" . }}{{ end -}}
-{{- $labels := merge (deepCopy ($o.labels | default dict)) ($r.labels | default dict) -}}
+{{- $_ := set $rule "expr" (include "prometheus.fillParams" (dict "alert" $rule.alert "text" $rule.expr "params" $params)) -}}
+{{- with $o.for }}{{ $_ := set $rule "for" . }}{{ end -}}
+{{- $labels := merge (deepCopy ($o.labels | default dict)) ($rule.labels | default dict) -}}
 {{- with $o.severity }}{{ $_ := set $labels "severity" . }}{{ end -}}
 {{- with $o.priority }}{{ $_ := set $labels "priority" . }}{{ end -}}
-{{- $_ := set $r "labels" $labels -}}
-{{- $annotations := merge (deepCopy ($o.annotations | default dict)) ($r.annotations | default dict) -}}
+{{- $_ := set $rule "labels" $labels -}}
+{{- $annotations := merge (deepCopy ($o.annotations | default dict)) ($rule.annotations | default dict) -}}
 {{- range $k, $v := $annotations -}}
 {{- $v = replace "${grafanaUrl}" $grafanaUrl (toString $v) -}}
 {{- $_ := set $annotations $k (include "prometheus.fillParams" (dict "alert" $rule.alert "text" $v "params" $params)) -}}
 {{- end -}}
-{{- $_ := set $r "annotations" $annotations -}}
-{{- $rules = append $rules $r -}}
+{{- $_ := set $rule "annotations" $annotations -}}
+{{- $rules = append $rules $rule -}}
 {{- end -}}
 {{- else -}}
 {{- $rules = append $rules $rule -}}
 {{- end -}}
 {{- end -}}
 {{- if $rules -}}
-{{- $groups = append $groups (set (deepCopy $group) "rules" $rules) -}}
+{{- $groups = append $groups (set $group "rules" $rules) -}}
 {{- end -}}
 {{- end -}}
-{{- $_ := set $files $name (dict "groups" $groups) -}}
+{{- toYaml (dict "groups" $groups) -}}
 {{- end -}}
-{{- toYaml $files -}}
+
+{{/*
+The rule ConfigMaps, one per shipped rule file (what rules-configmap.yaml renders). Argument: the
+chart's root context.
+*/}}
+{{- define "prometheus.rulesConfigMaps" -}}
+{{- $defaults := .Files.Get "files/alert-params.yaml" | fromYaml }}
+{{- $rules := dict "root" . "defaults" $defaults "grafanaUrl" (include "prometheus.grafanaUrl" .) }}
+{{- include "prometheus.checkAlertOverrides" $rules }}
+{{- range $file := include "prometheus.shippedRuleFiles" . | fromJsonArray }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "prometheus.rulesConfigMap" (dict "root" $ "file" $file) }}
+  namespace: {{ $.Release.Namespace }}
+  labels:
+    {{- include "prometheus.labels" $ | nindent 4 }}
+data:
+  {{ $file }}: |
+    {{- include "prometheus.ruleFile" (set $rules "file" $file) | nindent 4 }}
+{{- end }}
 {{- end -}}
 
 {{/*
