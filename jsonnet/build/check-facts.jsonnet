@@ -2,8 +2,8 @@
 // evaluates Jsonnet: the metrics catalog (series names rules and panels may read), the exporter
 // counters without a counter suffix, and the application metrics contract (the platform's
 // services' exporter sample for conformance/selectors), and the conventions the Jsonnet owns and
-// the checks verify (aggregation labels, runbook base URL and link title, dashboard grid width and
-// tag, relabel actions).
+// the checks verify (aggregation labels, runbook base URL and link title, dashboard grid width,
+// tag, first variables and datasource types, relabel actions).
 // Written under jsonnet/generated/, which the chart does not ship.
 local config = import '../lib/config.libsonnet';
 local dashboards = (import '../lib/dashboards.libsonnet')(config);
@@ -19,6 +19,8 @@ local relabel = import '../lib/relabel.libsonnet';
     gridColumns: dashboards.gridWidth,
     dashboardTag: dashboards.grafanaTag,
     runbookLinkPrefix: dashboards.runbookLinkPrefix,
+    dashboardVariables: dashboards.standardVariableNames,
+    datasourceTypes: dashboards.datasourceTypes,
     relabelActions: relabel.actions,
   },
 }

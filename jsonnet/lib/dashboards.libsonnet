@@ -46,6 +46,8 @@ local ds = {
   loki: { type: 'loki', uid: '${datasource}' },
 };
 local gridWidth = 24;
+// Every dashboard's first variables, in this order; then the area's own.
+local standardVariableNames = ['datasource', 'environment', 'cluster'];
 
 // Panel types that show no numbers: no unit required.
 local unitless = ['row', 'logs'];
@@ -55,6 +57,8 @@ local unitless = ['row', 'logs'];
 function(config) {
   // Datasource references ({type, uid: '${datasource}'}) for targets and panels.
   ds:: ds,
+  datasourceTypes:: ['prometheus', 'loki'],  // what the `datasource` variable may select
+  standardVariableNames:: standardVariableNames,
   gridWidth:: gridWidth,  // Grafana's grid: every row is this many columns wide
   schemaVersion:: 41,  // Grafana 12 reads it as is (and migrates it in memory to its own latest)
   grafanaTag:: 'creativeflow',  // every dashboard has it; the dashboards' `links` menu lists them by it
@@ -396,7 +400,12 @@ function(config) {
 
   // The three standard variables: datasource, environment, cluster (cluster chained on
   // environment). `metric`: a series every environment of the dashboard has (label_values source).
-  standardVariables(dsType='prometheus', metric='up'):: [
+  standardVariables(dsType='prometheus', metric='up')::
+    assert std.member($.datasourceTypes, dsType) : 'datasource %s: one of %s' % [dsType, $.datasourceTypes];
+    local variables = self.standardVariableList(dsType, metric);
+    assert [v.name for v in variables] == standardVariableNames;
+    variables,
+  standardVariableList(dsType, metric):: [
     {
       type: 'datasource',
       name: 'datasource',

@@ -66,6 +66,8 @@ class Conventions:
     grid_columns: int  # Grafana's dashboard grid width (lib/dashboards.libsonnet)
     dashboard_tag: str  # every dashboard has it; their link menu lists them by it (same)
     runbook_link_prefix: str  # a panel's runbook link is titled <prefix><Alert> (same)
+    dashboard_variables: tuple[str, ...]  # every dashboard's first variables, in order (same)
+    datasource_types: tuple[str, ...]  # what a dashboard's `datasource` variable may select (same)
     relabel_actions: tuple[str, ...]  # Prometheus relabel actions (lib/relabel.libsonnet)
 
 
@@ -80,5 +82,7 @@ def conventions() -> Conventions:
         grid_columns=int(doc["gridColumns"]),
         dashboard_tag=str(doc["dashboardTag"]),
         runbook_link_prefix=str(doc["runbookLinkPrefix"]),
+        dashboard_variables=tuple(doc["dashboardVariables"]),
+        datasource_types=tuple(doc["datasourceTypes"]),
         relabel_actions=tuple(doc["relabelActions"]),
     )

@@ -1,4 +1,5 @@
-"""`dashboards/grid`: Every panel sits on the 24-column grid and no two panels overlap.
+"""`dashboards/grid`: Every panel sits on the dashboard grid (its width from the conventions) and
+no two panels overlap.
 
 One check per module; its class docstring says why, and what is bad and good.
 """
@@ -36,7 +37,7 @@ def _grid(panel: Panel) -> tuple[int, int, int, int] | str:
 
 
 class PanelGrid(DashboardCheck):
-    """Every panel sits on the 24-column grid and no two panels overlap.
+    """Every panel sits on the dashboard grid (its width from the conventions) and no two panels overlap.
 
     Why: Grafana silently moves overlapping panels, so the layout people see is not the one
     reviewed (and changes as panels are added). The panels of a collapsed row are checked against

@@ -19,8 +19,6 @@ from cfmon.checks.dashboards.common import (
 )
 from cfmon.rendered import grafana
 
-FIRST_VARIABLES = ("datasource", "environment", "cluster")
-DATASOURCE_PLUGINS = ("prometheus", "loki")
 TITLE = re.compile(r"[A-Z0-9][^/]* / [A-Z0-9][^/]*")
 
 
@@ -49,6 +47,8 @@ class DashboardMetadata(DashboardCheck):
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
         tag = conventions().dashboard_tag  # the tag the dashboards' link menu lists
+        first = conventions().dashboard_variables  # every dashboard starts with these variables
+        types = conventions().datasource_types  # what its datasource variable may select
         for d in dashboards(ctx):
             if d.error:
                 findings.append(
@@ -134,13 +134,12 @@ class DashboardMetadata(DashboardCheck):
                     )
                 )
             names = [str(v.get("name")) for v in grafana.variables(model)]
-            if tuple(names[: len(FIRST_VARIABLES)]) != FIRST_VARIABLES:
+            if tuple(names[: len(first)]) != first:
                 findings.append(
                     self.report(
                         ctx,
                         d,
-                        f"variables start with {', '.join(names[:3]) or 'nothing'}, not "
-                        f"{', '.join(FIRST_VARIABLES)}",
+                        f"variables start with {', '.join(names[:3]) or 'nothing'}, not {', '.join(first)}",
                         hint="put the datasource, environment and cluster variables first, then the area's",
                     )
                 )
@@ -155,19 +154,19 @@ class DashboardMetadata(DashboardCheck):
                         hint="make it {type: 'datasource', query: 'prometheus'}",
                     )
                 )
-            elif ds_var is not None and ds_var.get("query") not in DATASOURCE_PLUGINS:
+            elif ds_var is not None and ds_var.get("query") not in types:
                 findings.append(
                     self.report(
                         ctx,
                         d,
                         f"variable datasource selects {ds_var.get('query')!r} datasources, not "
-                        f"{' or '.join(DATASOURCE_PLUGINS)}",
+                        f"{' or '.join(types)}",
                         needle="datasource",
                         hint="set its query to 'prometheus' (or 'loki' for a logs dashboard)",
                     )
                 )
             by_name = {str(v.get("name")): v for v in grafana.variables(model)}
-            if tuple(names[: len(FIRST_VARIABLES)]) == FIRST_VARIABLES and "$environment" not in json.dumps(
+            if tuple(names[: len(first)]) == first and "$environment" not in json.dumps(
                 by_name["cluster"].get("query")
             ):
                 findings.append(
