@@ -55,7 +55,7 @@ class Render:
     @cached_property
     def linked_grafana_urls(self) -> set[str]:
         """The Grafana URLs the alerts' dashboard_url links start with (one, when all is well)."""
-        return linked_grafana_urls(self.resources)
+        return linked_grafana_urls(rule for _, rule in self.alerts)
 
     # ---- Grafana -----------------------------------------------------------------------------------
 

@@ -40,25 +40,10 @@ def rendered_groups(resources: Iterable[Resource]) -> Iterator[tuple[str, dict]]
                     yield name, group
 
 
-def rendered_rules(resources: Iterable[Resource]) -> Iterator[tuple[str, str, dict]]:
-    """(rule file name, group name, rule) for every rendered rule."""
-    for file, group in rendered_groups(resources):
-        for rule in group.get("rules") or []:
-            if isinstance(rule, dict):
-                yield file, str(group.get("name")), rule
-
-
-def rendered_alerts(resources: Iterable[Resource]) -> Iterator[tuple[str, dict]]:
-    """(rule file name, alert rule) for every alert in the rendered rule ConfigMaps."""
-    for file, _, rule in rendered_rules(resources):
-        if "alert" in rule:
-            yield file, rule
-
-
-def linked_grafana_urls(resources: Iterable[Resource]) -> set[str]:
-    """The Grafana URLs the rendered alerts' dashboard_url links start with (one, when all is well)."""
+def linked_grafana_urls(alerts: Iterable[dict]) -> set[str]:
+    """The Grafana URLs the alerts' dashboard_url links start with (one, when all is well)."""
     urls = set()
-    for _, rule in rendered_alerts(resources):
+    for rule in alerts:
         m = DASHBOARD_URL.match(str((rule.get("annotations") or {}).get("dashboard_url") or ""))
         if m:
             urls.add(m.group("base").rstrip("/"))

@@ -6,8 +6,8 @@ One check per module; its class docstring says why, and what is bad and good.
 from __future__ import annotations
 
 from cfmon import promql
-from cfmon.catalog import conventions
 from cfmon.checks.base import Check, Context, Finding
+from cfmon.checks.rules.common import lost_labels, parsed
 from cfmon.rendered.rules import rule_name
 
 # topk/bottomk/limitk select series and keep all their labels; every other operator drops labels.
@@ -27,26 +27,18 @@ class AggregationLabels(Check):
 
     def run(self, ctx: Context) -> list[Finding]:
         findings = []
-        for file, _, rule in ctx.rendered.model.rules:
-            try:
-                aggs = promql.aggregations(str(rule.get("expr", "")))
-            except promql.PromqlError:
-                continue  # prometheus/rules reports expressions that do not parse
-            for agg in aggs:
-                if agg.op in LABEL_PRESERVING:
-                    continue
-                if agg.grouping == "without":
-                    lost = [label for label in conventions().aggregation_labels if label in agg.labels]
-                else:
-                    lost = [label for label in conventions().aggregation_labels if label not in agg.labels]
-                if lost:
-                    findings.append(
-                        self.rule_finding(
-                            ctx,
-                            f"{rule_name(rule)}: `{agg.text}` drops {', '.join(lost)}",
-                            rule_file=file,
-                            rule=rule,
-                            hint="group with rules.by([...]) (by cluster, environment, ...)",
-                        )
+        for file, rule, agg in parsed(ctx, promql.aggregations):
+            if agg.op in LABEL_PRESERVING:
+                continue
+            lost = lost_labels(agg.labels, listed_are_kept=agg.grouping != "without")
+            if lost:
+                findings.append(
+                    self.rule_finding(
+                        ctx,
+                        f"{rule_name(rule)}: `{agg.text}` drops {', '.join(lost)}",
+                        rule_file=file,
+                        rule=rule,
+                        hint="group with rules.by([...]) (by cluster, environment, ...)",
                     )
+                )
         return findings

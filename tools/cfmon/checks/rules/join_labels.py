@@ -6,8 +6,8 @@ One check per module; its class docstring says why, and what is bad and good.
 from __future__ import annotations
 
 from cfmon import promql
-from cfmon.catalog import conventions
 from cfmon.checks.base import Check, Context, Finding
+from cfmon.checks.rules.common import lost_labels, parsed
 from cfmon.rendered.rules import rule_name
 
 
@@ -24,26 +24,17 @@ class JoinLabels(Check):
     id = "rules/join-labels"
 
     def run(self, ctx: Context) -> list[Finding]:
-        kept = conventions().aggregation_labels
         findings = []
-        for file, _, rule in ctx.rendered.model.rules:
-            try:
-                matches = promql.joins(str(rule.get("expr", "")))
-            except promql.PromqlError:
-                continue  # prometheus/rules reports expressions that do not parse
-            for join in matches:
-                if join.matching == "on":
-                    lost = [label for label in kept if label not in join.labels]
-                else:
-                    lost = [label for label in kept if label in join.labels]
-                if lost:
-                    findings.append(
-                        self.rule_finding(
-                            ctx,
-                            f"{rule_name(rule)}: `{join.text}` matches across {', '.join(lost)}",
-                            rule_file=file,
-                            rule=rule,
-                            hint="match with rules.on([...]) (on cluster, environment, ...)",
-                        )
+        for file, rule, join in parsed(ctx, promql.joins):
+            lost = lost_labels(join.labels, listed_are_kept=join.matching == "on")
+            if lost:
+                findings.append(
+                    self.rule_finding(
+                        ctx,
+                        f"{rule_name(rule)}: `{join.text}` matches across {', '.join(lost)}",
+                        rule_file=file,
+                        rule=rule,
+                        hint="match with rules.on([...]) (on cluster, environment, ...)",
                     )
+                )
         return findings
