@@ -26,7 +26,7 @@ from conftest import ROOT
 from cfmon import binaries, sandbox, scenario, timescale
 from cfmon.errors import UserError
 from cfmon.project import find_root
-from cfmon.rendered.rules import rendered_rules
+from cfmon.rendered.model import Render
 
 SCENARIOS = ROOT / "scenarios"
 AREAS = (
@@ -124,7 +124,7 @@ def test_every_rendered_rule_prints_back_and_scales(resources, env):
     """Our printer reproduces every rendered expression (same AST), and scaling each one is
     verified; only the wall-clock rules are refused (the sandbox leaves those out)."""
     count = refused = 0
-    for _, _, rule in rendered_rules(resources[env]):
+    for _, _, rule in Render(resources[env]).rules:
         expr = str(rule["expr"])
         tree = pp.parse(expr)
         assert timescale._compare(tree, pp.parse(timescale.to_promql(tree)), 1) is None, expr
