@@ -6,17 +6,15 @@ One check per module; its class docstring says why, and what is bad and good.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
 
-from cfmon import binaries, cache
+from cfmon import ruledeps, ruletests
 from cfmon.checks.base import Check, Context, Finding, read_mapping
-from cfmon.checks.prometheus.common import prometheus_layout, rules_valid, tool_output
+from cfmon.checks.prometheus.common import prometheus_layout, rules_valid
+from cfmon.durations import DurationError, parse_seconds
 from cfmon.mounts import has_container
 from cfmon.project import RULE_TESTS_DIR
 from cfmon.rendered.prometheus import (
@@ -24,6 +22,7 @@ from cfmon.rendered.prometheus import (
     GRAFANA_URL_TOKEN,
     rule_files,
 )
+from cfmon.serialize import parse_yaml
 from cfmon.teams import overridden_alerts
 
 
@@ -49,11 +48,10 @@ class PrometheusRuleTests(Check):
         rendered = rule_files(prometheus_layout(ctx))
         root = ctx.rendered.model.grafana_root_url
         grafana_urls = {root} if root else ctx.rendered.model.linked_grafana_urls
-        tested = dict(rendered)  # the files promtool loads (the Grafana URL put back as the token)
-        if len(grafana_urls) == 1:
-            tested = _with_token(ctx, rendered, next(iter(grafana_urls)))
+        url = next(iter(grafana_urls)) if len(grafana_urls) == 1 else None
+        tested = {name: _tokenized(path.read_text(), url) for name, path in rendered.items()}
         findings: list[Finding] = []
-        jobs: list[tuple[str, str, dict]] = []  # (test file, cache key, promtool input)
+        jobs: list[tuple[str, dict]] = []  # (test file, its test document)
         known_envs = ctx.project.environments()
         overridden = _overridden(ctx)
         team_tested: set[str] = set()
@@ -146,16 +144,7 @@ class PrometheusRuleTests(Check):
                     )
                 )
                 continue
-            # Environments that render the same rules share one promtool run (dev usually differs
-            # in one file only), so the key is the test plus the content of the rules it loads.
-            # Only the Grafana host differs between staging and prod rules: it is the token in
-            # what promtool loads (alerts/dashboard-url checks the host), so they share the run.
-            key = hashlib.sha256(
-                json.dumps(doc, sort_keys=True, default=str).encode()
-                + b"".join(tested[f].read_bytes() for f in doc.get("rule_files") or [])
-            ).hexdigest()
-            doc["rule_files"] = [str(tested[f]) for f in doc.get("rule_files") or []]
-            jobs.append((rel, key, doc))
+            jobs.append((rel, doc))
         for alert, (where, line) in sorted(overridden.items()):
             if alert not in team_tested:
                 findings.append(
@@ -169,22 +158,43 @@ class PrometheusRuleTests(Check):
                         "(firing at the new threshold and `for`, silent below)",
                     )
                 )
-        todo = {key: doc for _, key, doc in jobs if key not in _TEST_RESULTS}
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            results = pool.map(lambda item: _promtool_test(ctx, *item), todo.items())
-            _TEST_RESULTS.update(zip(todo, results, strict=True))
-        for rel, key, _ in jobs:
-            ok, output = _TEST_RESULTS[key]
-            if not ok:
-                findings.append(
-                    self.finding(
-                        ctx,
-                        f"rule unit tests fail: {output}",
-                        file=rel,
-                        hint=f"the rule or the test is wrong: run `cfmon check --env {ctx.env}` after fixing",
-                    )
-                )
+        findings += self._run(ctx, jobs, tested)
         return findings
+
+    def _run(self, ctx: Context, jobs: list[tuple[str, dict]], tested: dict[str, str]) -> list[Finding]:
+        """Every test group of every file on its own, against the rules it needs (cfmon.ruletests);
+        a file's failing groups make one finding."""
+        parsed = {name: parse_yaml(text) for name, text in tested.items()}
+        groups: list[ruletests.Group] = []
+        where: list[tuple[str, int, str | None]] = []  # (test file, group position, group name)
+        for rel, doc in jobs:
+            for index, group in _split(doc):
+                names = doc.get("rule_files") or []
+                files = {n: parsed[n] for n in names}
+                alerts, exprs = _asserted(group)
+                cut = ruledeps.needed(files, alerts, exprs)
+                rules = {n: _dump(cut[n]) if cut is not None else tested[n].encode() for n in names}
+                settings = {k: v for k, v in doc.items() if k not in ("rule_files", "tests")}
+                test = {**settings, "rule_files": names, "tests": group}
+                groups.append(ruletests.Group(test, rules, _cost(doc, group, cut or files)))
+                name = group[0].get("name") if len(group) == 1 and isinstance(group[0], dict) else None
+                where.append((rel, index, name))
+        results = ruletests.run(groups, ctx.scratch)
+        failed: dict[str, list[str]] = {}
+        for (rel, index, name), result in zip(where, results, strict=True):
+            if not result.ok:
+                label = f"test group {index + 1}" + (f" ({name})" if name else "")
+                failed.setdefault(rel, []).append(f"{label}: {result.output}")
+        return [
+            self.finding(
+                ctx,
+                "rule unit tests fail: " + "\n    ".join(failed[rel]),
+                file=rel,
+                hint=f"the rule or the test is wrong: run `cfmon check --env {ctx.env}` after fixing",
+            )
+            for rel, _ in jobs
+            if rel in failed
+        ]
 
     def _no_grafana_url(self, ctx: Context, rel: str, urls: set[str]) -> Finding:
         return self.finding(
@@ -245,28 +255,60 @@ def _line_of(path: Path, key: str) -> int | None:
     return None
 
 
-def _with_token(ctx: Context, rendered: dict[str, Path], url: str) -> dict[str, Path]:
-    """Copies of the rendered rule files with the environment's Grafana URL written back as
-    GRAFANA_URL_TOKEN (in a scratch directory), by basename."""
-    # A fixed name (not mkdtemp): the path is part of what promtool reads, so of the cache key.
-    out = ctx.scratch / "rules-token"
-    out.mkdir(exist_ok=True)
-    copies = {}
-    for name, path in rendered.items():
-        copies[name] = out / name
-        copies[name].write_text(path.read_text().replace(url, GRAFANA_URL_TOKEN))
-    return copies
+def _tokenized(text: str, url: str | None) -> str:
+    """A rendered rule file as the tests read it: the environment's Grafana URL written back as
+    GRAFANA_URL_TOKEN (so staging and prod, which differ only there, share their runs)."""
+    return text.replace(url, GRAFANA_URL_TOKEN) if url else text
 
 
-# (test + rendered rules) digest -> (passed, promtool's output), for the life of the process.
-_TEST_RESULTS: dict[str, tuple[bool, str]] = {}
+def _split(doc: dict) -> list[tuple[int, list]]:
+    """(position, [group]) for each test group; a `tests` that is not a list of mappings stays
+    whole, for promtool to say what is wrong with it."""
+    tests = doc.get("tests")
+    if isinstance(tests, list) and all(isinstance(g, dict) for g in tests):
+        return [(i, [g]) for i, g in enumerate(tests)]
+    return [(0, tests)]
 
 
-def _promtool_test(ctx: Context, digest: str, doc: dict) -> tuple[bool, str]:
-    # Named by the job's digest, not a random temporary name: the path is part of the cache key.
-    test = ctx.scratch / f"rule-test-{digest[:16]}.yaml"
-    test.write_text(yaml.dump(doc, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False))
-    rules = [Path(f) for f in doc.get("rule_files") or []]
-    key = cache.Key("promtool", scrub=ctx.scratch).add_files([test, *rules])
-    proc = binaries.run_cached("promtool", ["test", "rules", str(test)], key)
-    return proc.returncode == 0, tool_output(proc, prometheus_layout(ctx))
+def _asserted(groups: list) -> tuple[set[str], list[str]]:
+    """The alert names and expressions a test group's assertions look at."""
+    alerts: set[str] = set()
+    exprs: list[str] = []
+    for group in groups if isinstance(groups, list) else []:
+        if not isinstance(group, dict):
+            continue
+        for case in group.get("alert_rule_test") or []:
+            if isinstance(case, dict):
+                alerts.add(str(case.get("alertname")))
+        for case in group.get("promql_expr_test") or []:
+            if isinstance(case, dict):
+                exprs.append(str(case.get("expr")))
+    return alerts, exprs
+
+
+def _dump(doc: dict) -> bytes:
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(doc, Dumper=dumper, sort_keys=False).encode()
+
+
+def _cost(doc: dict, groups: list, files: dict[str, dict]) -> float:
+    """About how much promtool evaluates: steps to the last eval_time, times the rules loaded."""
+    cases = [
+        case
+        for group in (groups if isinstance(groups, list) else [])
+        if isinstance(group, dict)
+        for kind in ("alert_rule_test", "promql_expr_test")
+        for case in group.get(kind) or []
+        if isinstance(case, dict)
+    ]
+    last = max((_seconds(case.get("eval_time"), 0.0) for case in cases), default=0.0)
+    step = _seconds(doc.get("evaluation_interval"), 60.0) or 60.0
+    rules = sum(len(g.get("rules") or []) for f in files.values() for g in (f or {}).get("groups") or [])
+    return (last / step + 1) * (rules + 1)
+
+
+def _seconds(text: object, default: float) -> float:
+    try:
+        return parse_seconds(text) if text is not None else default
+    except DurationError:
+        return default
