@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -31,6 +32,32 @@ def _check_rules(scratch: Path, text: str):
     rules.write_text(text)
     key = cache.Key("promtool", scrub=scratch).add_files([rules])
     return binaries.run_cached("promtool", ["check", "rules", str(rules)], key)
+
+
+def test_a_claimed_key_is_waited_for_and_a_dead_claim_taken_over(store):
+    """Renders checked side by side claim what they compute: a second process waits for the
+    value instead of computing it again, and a claim whose process died does not block."""
+    import subprocess
+    import sys
+
+    key = cache.Key("test").add("input", "x")
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        key._claim_path().parent.mkdir(parents=True)
+        key._claim_path().write_text(str(other.pid))
+        assert not key.claim()  # a live process computes it
+        key.put({"v": 1})
+        assert key.wait(timeout=5) == {"v": 1}
+    finally:
+        other.kill()
+        other.wait()
+    fresh = cache.Key("test").add("input", "y")
+    fresh._claim_path().parent.mkdir(parents=True, exist_ok=True)
+    fresh._claim_path().write_text(str(other.pid))  # its owner is gone
+    assert fresh.wait(timeout=5) is None  # nothing stored: the waiter computes it itself
+    assert fresh.claim() and fresh._claim_path().read_text() == str(os.getpid())
+    fresh.release()
+    assert not fresh._claim_path().exists()
 
 
 def test_same_inputs_hit_and_any_changed_byte_misses(store, tmp_path):

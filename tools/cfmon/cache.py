@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -82,20 +83,63 @@ class Key:
         """The stored value (scratch placeholder restored), or None when absent or off."""
         if _directory is None:
             return None
+        value = self._read()
+        STATS["hits" if value is not None else "misses"] += 1
+        return value
+
+    def _read(self) -> Any | None:
         try:
             text = self._path().read_text()
         except (OSError, UnicodeDecodeError):
-            STATS["misses"] += 1
             return None
         if self.scrub:
             text = text.replace(json.dumps(PLACEHOLDER)[1:-1], json.dumps(self.scrub)[1:-1])
         try:
-            value = json.loads(text)
+            return json.loads(text)
         except ValueError:
-            STATS["misses"] += 1
             return None
-        STATS["hits"] += 1
-        return value
+
+    # Claims: processes checking renders side by side need many of the same results at the same
+    # time; the first to claim a key computes it, the others wait for what it stores.
+
+    def _claim_path(self) -> Path:
+        return self._path().with_suffix(".claim")
+
+    def claim(self) -> bool:
+        """Whether this process should compute the value: True when the cache is off, or when no
+        live process has claimed the key (a claim left by a process that died is taken over)."""
+        if _directory is None:
+            return True
+        path = self._claim_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+            except FileExistsError:
+                if _held(path):
+                    return False
+                path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(str(os.getpid()))
+            return True
+        return False
+
+    def release(self) -> None:
+        if _directory is not None:
+            self._claim_path().unlink(missing_ok=True)
+
+    def wait(self, timeout: float = 600.0) -> Any | None:
+        """The value another process claimed, once it is stored; None when that process gave up
+        (its claim is gone or its owner died without storing) or after `timeout` seconds. Not
+        counted in STATS: the get() before the claim counted the miss."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self._read()
+            if value is not None or not _held(self._claim_path()):
+                return value if value is not None else self._read()  # stored as the claim went
+            time.sleep(0.05)
+        return None
 
     def put(self, value: Any) -> None:
         """Store `value` (JSON-serialisable) atomically; a concurrent writer of the same key is harmless."""
@@ -110,3 +154,22 @@ class Key:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
         os.replace(tmp, path)
+
+
+def _held(claim: Path) -> bool:
+    """Whether a claim stands: its file exists and the process it names is alive (an empty
+    file is one being written, for a few seconds at most)."""
+    try:
+        text = claim.read_text()
+        age = time.time() - claim.stat().st_mtime
+    except OSError:
+        return False
+    if not text.strip().isdigit():
+        return age < 5
+    try:
+        os.kill(int(text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True

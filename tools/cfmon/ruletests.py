@@ -89,11 +89,32 @@ def run(groups: list[Group], scratch: Path) -> list[Result]:
             _RESULTS[digest] = Result(stored["ok"], stored["output"])
         else:
             todo[digest] = (w, g.cost)
-    batches = _balanced(list(todo.values()), os.cpu_count() or 2)
+    # Renders checked side by side in other processes need many of the same groups now: run the
+    # ones no other process has claimed, then take theirs from the cache (or run what they gave up).
+    mine = {d: item for d, item in todo.items() if item[0].key.claim()}
+    try:
+        _run_all(list(mine.values()), scratch)
+    finally:
+        for w, _ in mine.values():
+            w.key.release()
+    left = []
+    for digest, item in todo.items():
+        if digest in mine:
+            continue
+        stored = item[0].key.wait()
+        if stored is not None:
+            _RESULTS[digest] = Result(stored["ok"], stored["output"])
+        else:
+            left.append(item)
+    _run_all(left, scratch)
+    return [_RESULTS[w.key.digest] for w in written]
+
+
+def _run_all(items: list[tuple[_Written, float]], scratch: Path) -> None:
+    batches = _balanced(items, os.cpu_count() or 2)
     with ThreadPoolExecutor(max_workers=max(1, len(batches))) as pool:
         for found in pool.map(lambda b: _run_batch(b, scratch), batches):
             _RESULTS.update(found)
-    return [_RESULTS[w.key.digest] for w in written]
 
 
 def _balanced(items: list[tuple[_Written, float]], n: int) -> list[list[_Written]]:
