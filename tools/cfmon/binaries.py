@@ -7,14 +7,17 @@ at a supported version; otherwise the error names the command that installs it.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cfmon import cache
 from cfmon.errors import ToolMissing, UserError
@@ -279,6 +282,26 @@ def helm_template_args(
 
 def jsonnet_evaluate(path: Path) -> str:
     """Evaluate a Jsonnet file with go-jsonnet (the C++ binding is ~40x slower here)."""
+    return _jsonnet(f"entry {path}", lambda vm: vm.evaluate_file(str(path)), path)
+
+
+def jsonnet_evaluate_all(paths: list[Path]) -> dict[Path, Any]:
+    """Several entry points evaluated in one go-jsonnet run, {entry: its value}. A run caches
+    what each imported file evaluates to, so the mixins every entry point imports are evaluated
+    once instead of once per entry point (about half the time of separate runs)."""
+    fields = ", ".join(f"{json.dumps(str(i))}: import {json.dumps(str(p))}" for i, p in enumerate(paths))
+    snippet = "{" + fields + "}\n"
+    where = paths[0].parent / "(entry points)"
+    text = _jsonnet(
+        "entries " + "\n".join(map(str, paths)),
+        lambda vm: vm.evaluate_snippet(str(where), snippet),
+        paths[0],
+    )
+    data = json.loads(text)
+    return {path: data[str(i)] for i, path in enumerate(paths)}
+
+
+def _jsonnet(what: str, evaluate: Callable[[Any], str], path: Path) -> str:
     try:
         import _gojsonnet  # the gojsonnet wheel's module
     except ImportError as exc:
@@ -286,7 +309,7 @@ def jsonnet_evaluate(path: Path) -> str:
             "go-jsonnet (Python package gojsonnet) is not installed", hint=INSTALL_HINT
         ) from exc
     # Every import stays inside jsonnet/, so the tree's bytes and go-jsonnet's version decide the result.
-    key = cache.Key("jsonnet").add("gojsonnet", _gojsonnet_version()).add("entry", str(path))
+    key = cache.Key("jsonnet").add("gojsonnet", _gojsonnet_version()).add("what", what)
     if cache.enabled():
         key.add_tree(JSONNET_ROOT)
         hit = key.get()
@@ -294,14 +317,14 @@ def jsonnet_evaluate(path: Path) -> str:
             return hit
     began = time.perf_counter()
     try:
-        out = _gojsonnet.evaluate_file(str(path))
+        out = evaluate(_gojsonnet)
         key.put(out)
         return out
     except RuntimeError as exc:
         raise _jsonnet_error(path, str(exc)) from None
     finally:
         # In-process (the Go library), recorded like a tool run; replayed with the same call.
-        CALLS.append(ToolCall("go-jsonnet", ("go-jsonnet", str(path)), None, (), time.perf_counter() - began))
+        CALLS.append(ToolCall("go-jsonnet", ("go-jsonnet", what), None, (), time.perf_counter() - began))
 
 
 JSONNET_ROOT = Path(__file__).resolve().parents[2] / "jsonnet"

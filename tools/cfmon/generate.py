@@ -8,7 +8,6 @@ dashboard is written, so findings name a line of Jsonnet without any check readi
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,9 +60,8 @@ def expected_files(project: Project) -> dict[str, str]:
         raise UserError(
             "no Jsonnet entry points", file=str(JSONNET_BUILD_DIR), hint="add jsonnet/build/<name>.jsonnet"
         )
-    for entry in entries:
+    for entry, data in binaries.jsonnet_evaluate_all(entries).items():
         source = project.rel(entry)
-        data = json.loads(binaries.jsonnet_evaluate(entry))
         if not isinstance(data, dict):
             raise UserError("an entry point must evaluate to {output path: content}", file=source)
         for rel, content in data.items():
