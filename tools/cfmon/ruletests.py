@@ -14,6 +14,7 @@ batch, and the batches use every core), and promtool's JUnit report says which f
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -25,6 +26,8 @@ from pathlib import Path
 import yaml
 
 from cfmon import binaries, cache
+
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,14 @@ class Result:
 
 # digest -> result, for the life of the process (renders with the same rules share a run).
 _RESULTS: dict[str, Result] = {}
+
+
+def rules_text(doc: dict) -> bytes:
+    """A rule file for promtool, written as JSON (which is YAML): several times faster to write than
+    YAML, and the same document to promtool (every value a rule file holds keeps its type).
+    Test files are written as YAML: a value like `2.5e9`, a string to PyYAML, must reach promtool
+    unquoted to be the number it means."""
+    return json.dumps(doc, separators=(",", ":")).encode()
 
 
 def _digest(data: bytes) -> str:
@@ -66,8 +77,7 @@ class _Written:
         # rule_files relative to the test file (promtool resolves them so): the test's bytes are
         # the same in every scratch directory.
         test = {**group.test, "rule_files": [str(p.relative_to(folder)) for p in paths]}
-        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-        body = yaml.dump(test, Dumper=dumper, sort_keys=False).encode()
+        body = yaml.dump(test, Dumper=_DUMPER, sort_keys=False).encode()
         self.test = folder / f"group-{_digest(body)[:16]}.yaml"
         if not self.test.exists():
             self.test.write_bytes(body)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
-
 from cfmon import ruledeps, ruletests
 from cfmon.checks.base import Check, Context, Finding, read_mapping
 from cfmon.checks.prometheus.common import prometheus_layout, rules_valid
@@ -167,16 +165,22 @@ class PrometheusRuleTests(Check):
         parsed = {name: parse_yaml(text) for name, text in tested.items()}
         groups: list[ruletests.Group] = []
         where: list[tuple[str, int, str | None]] = []  # (test file, group position, group name)
+        # Many groups assert the same alerts (firing, then silent): they need the same rules.
+        cuts: dict[tuple, tuple[dict[str, bytes], float]] = {}
         for rel, doc in jobs:
             for index, group in _split(doc):
-                names = doc.get("rule_files") or []
-                files = {n: parsed[n] for n in names}
+                names = tuple(doc.get("rule_files") or [])
                 alerts, exprs = _asserted(group)
-                cut = ruledeps.needed(files, alerts, exprs)
-                rules = {n: _dump(cut[n]) if cut is not None else tested[n].encode() for n in names}
+                needs = (names, frozenset(alerts), tuple(exprs))
+                if needs not in cuts:
+                    files = {n: parsed[n] for n in names}
+                    cut = ruledeps.needed(files, alerts, exprs)
+                    rules = {n: ruletests.rules_text(cut[n]) if cut else tested[n].encode() for n in names}
+                    cuts[needs] = (rules, _rule_count(cut or files))
+                rules, count = cuts[needs]
                 settings = {k: v for k, v in doc.items() if k not in ("rule_files", "tests")}
-                test = {**settings, "rule_files": names, "tests": group}
-                groups.append(ruletests.Group(test, rules, _cost(doc, group, cut or files)))
+                test = {**settings, "rule_files": list(names), "tests": group}
+                groups.append(ruletests.Group(test, rules, _cost(doc, group, count)))
                 name = group[0].get("name") if len(group) == 1 and isinstance(group[0], dict) else None
                 where.append((rel, index, name))
         results = ruletests.run(groups, ctx.scratch)
@@ -286,12 +290,11 @@ def _asserted(groups: list) -> tuple[set[str], list[str]]:
     return alerts, exprs
 
 
-def _dump(doc: dict) -> bytes:
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(doc, Dumper=dumper, sort_keys=False).encode()
+def _rule_count(files: dict[str, dict]) -> int:
+    return sum(len(g.get("rules") or []) for f in files.values() for g in (f or {}).get("groups") or [])
 
 
-def _cost(doc: dict, groups: list, files: dict[str, dict]) -> float:
+def _cost(doc: dict, groups: list, rules: int) -> float:
     """About how much promtool evaluates: steps to the last eval_time, times the rules loaded."""
     cases = [
         case
@@ -303,7 +306,6 @@ def _cost(doc: dict, groups: list, files: dict[str, dict]) -> float:
     ]
     last = max((_seconds(case.get("eval_time"), 0.0) for case in cases), default=0.0)
     step = _seconds(doc.get("evaluation_interval"), 60.0) or 60.0
-    rules = sum(len(g.get("rules") or []) for f in files.values() for g in (f or {}).get("groups") or [])
     return (last / step + 1) * (rules + 1)
 
 
