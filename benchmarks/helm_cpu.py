@@ -184,8 +184,8 @@ def main() -> int:
             r["wall_median_s"],
             r["output_bytes"][-1],
             r["objects"],
-            r.get("cpu_ratio_to_reference", "-"),
         ]
+        + ([r.get("cpu_ratio_to_reference", "-")] if opts.reference else [])
         for name, r in shown.items()
     ]
     print(f"helm template, median of {opts.n} runs each (user+sys CPU of helm alone)")
@@ -197,8 +197,7 @@ def main() -> int:
         "wall median s",
         "output bytes",
         "objects",
-        "cpu / reference",
-    ]
+    ] + (["cpu / reference"] if opts.reference else [])
     print(stats.table(headers, rows))
     if opts.reference:
         values = opts.reference_values or "its default values"
