@@ -1,9 +1,22 @@
 """CPU and wall time of `helm template` for each environment, run exactly as cfmon renders it.
 
 Usage: .venv/bin/python benchmarks/helm_cpu.py [-e ENV] [-n N] [--chart DIR] [--json]
+                                                [--reference DIR [--reference-values FILE]]
   -e/--env  an environment or `all` (default all)
-  -n        timed runs per environment after one warm-up (default 7); medians are reported
+  -n        timed runs of each command after one warm-up (default 7), taken in turn; medians
   --chart   another copy of the chart (say `git archive` of an older commit) with the same values
+  --reference  another chart to time beside ours, with its own default values (or
+            --reference-values), and the ratio of each environment's CPU median to its median
+
+The reference is for comparing with a chart of another project, such as kube-prometheus-stack:
+an unpacked chart directory with every dependency unpacked under its charts/ (helm uses those
+and needs no network and no Chart.lock). To obtain kube-prometheus-stack without a registry, take
+`charts/kube-prometheus-stack` of a clone of prometheus-community/helm-charts, then put under its
+charts/ the dependency charts its Chart.yaml names, at the versions it asks for:
+kube-state-metrics, prometheus-node-exporter and prometheus-windows-exporter from the same
+repository, grafana from grafana-community/helm-charts (crds is already inside). The reference
+is rendered with the same helm, namespace, Kubernetes version and --include-crds as ours, under
+the release name `reference`; it is never committed here, only measured.
 
 Each run is the same argv cfmon.render.helm_output passes to the pinned helm (release, namespace,
 oldest supported Kubernetes, --include-crds, the environment's values file), started directly
@@ -22,6 +35,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -50,6 +65,52 @@ def helm_argv(env: str, chart: Path | None = None) -> list[str]:
     return [binaries.require("helm"), *args]
 
 
+def reference_argv(chart: Path, values: Path | None) -> list[str]:
+    """`helm template` of another chart with our render's flags and its own defaults (or `values`)."""
+    project = find_root(ROOT)
+    args = binaries.helm_template_args(
+        chart,
+        release="reference",
+        namespace=NAMESPACE,
+        kube_version=kube_versions(project)[0],
+        values=[values] if values else [],
+    )
+    return [binaries.require("helm"), *args]
+
+
+def object_count(argv: list[str]) -> int:
+    """The Kubernetes objects one run of argv prints (untimed). Documents are composed, not
+    constructed: another chart's CRDs hold YAML 1.1 oddities (an enum value `=`) that no loader
+    constructs."""
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return sum(
+        1 for doc in yaml.compose_all(out, Loader=loader) if isinstance(doc, yaml.MappingNode) and doc.value
+    )
+
+
+def measure(argvs: list[list[str]], runs: int) -> list[dict]:
+    """One untimed warm-up of each argv, then `runs` rounds that time each argv once: taken in
+    turn, the commands share whatever else the machine is doing. Medians and every figure."""
+    for argv in argvs:
+        timed(argv)
+    samples: list[list[tuple[float, float, int]]] = [[] for _ in argvs]
+    for _ in range(runs):
+        for argv, got in zip(argvs, samples, strict=True):
+            got.append(timed(argv))
+    return [
+        {
+            "cpu_median_s": round(stats.median([cpu for cpu, _, _ in got]), 3),
+            "wall_median_s": round(stats.median([wall for _, wall, _ in got]), 3),
+            "cpu_s": [round(cpu, 3) for cpu, _, _ in got],
+            "wall_s": [round(wall, 3) for _, wall, _ in got],
+            "output_bytes": sorted({size for _, _, size in got}),
+            "objects": object_count(argv),
+        }
+        for argv, got in zip(argvs, samples, strict=True)
+    ]
+
+
 def timed(argv: list[str]) -> tuple[float, float, int]:
     """(user + sys CPU seconds, wall seconds, output bytes) of one helm run. Output goes to
     temporary files and the process is reaped with wait4, so the rusage is helm's own."""
@@ -76,41 +137,71 @@ def main() -> int:
         type=Path,
         help="render this copy of the chart instead (e.g. a checkout of an older commit, to compare)",
     )
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        help="another chart directory (dependencies unpacked under its charts/) to time beside ours",
+    )
+    parser.add_argument(
+        "--reference-values", type=Path, help="a values file for --reference (default: its defaults)"
+    )
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     opts = parser.parse_args()
     if opts.n < 1:
         parser.error("-n must be at least 1")
+    if opts.reference_values and not opts.reference:
+        parser.error("--reference-values needs --reference")
+    if opts.reference and not (opts.reference / "Chart.yaml").is_file():
+        parser.error(f"--reference {opts.reference}: no Chart.yaml there (give an unpacked chart directory)")
     project = find_root(ROOT)
     envs = project.select_envs(opts.env)
     res: dict = {"runs": opts.n, "load_average_before": [round(x, 2) for x in os.getloadavg()], "envs": {}}
-    for env in envs:
-        argv = helm_argv(env, opts.chart.resolve() if opts.chart else None)
-        log(f"{env}: warm-up, then {opts.n} runs")
-        timed(argv)
-        cpus, walls, sizes = [], [], set()
-        for _ in range(opts.n):
-            cpu, wall, size = timed(argv)
-            cpus.append(cpu)
-            walls.append(wall)
-            sizes.add(size)
-        res["envs"][env] = {
-            "cpu_median_s": round(stats.median(cpus), 3),
-            "wall_median_s": round(stats.median(walls), 3),
-            "cpu_s": [round(x, 3) for x in cpus],
-            "wall_s": [round(x, 3) for x in walls],
-            "output_bytes": sorted(sizes),
-        }
+    argvs = [helm_argv(env, opts.chart.resolve() if opts.chart else None) for env in envs]
+    if opts.reference:
+        values = opts.reference_values.resolve() if opts.reference_values else None
+        argvs.append(reference_argv(opts.reference.resolve(), values))
+    log(f"{', '.join(envs)}{' and the reference' if opts.reference else ''}: warm-up, then {opts.n} rounds")
+    figures = measure(argvs, opts.n)
+    res["envs"] = dict(zip(envs, figures[: len(envs)], strict=True))
+    if opts.reference:
+        res["reference"] = {"chart": str(opts.reference), **figures[-1]}
+        for r in res["envs"].values():
+            cpu_ratio = stats.ratio(r["cpu_median_s"], res["reference"]["cpu_median_s"])
+            r["cpu_ratio_to_reference"] = round(cpu_ratio, 2) if cpu_ratio is not None else None
     res["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     if opts.json:
         print(json.dumps(res, indent=2, sort_keys=True))
         return 0
+    shown = dict(res["envs"])
+    if opts.reference:
+        shown["reference"] = res["reference"]
     rows = [
-        [env, r["cpu_median_s"], min(r["cpu_s"]), max(r["cpu_s"]), r["wall_median_s"], r["output_bytes"][-1]]
-        for env, r in res["envs"].items()
+        [
+            name,
+            r["cpu_median_s"],
+            min(r["cpu_s"]),
+            max(r["cpu_s"]),
+            r["wall_median_s"],
+            r["output_bytes"][-1],
+            r["objects"],
+        ]
+        + ([r.get("cpu_ratio_to_reference", "-")] if opts.reference else [])
+        for name, r in shown.items()
     ]
-    print(f"helm template, median of {opts.n} runs per environment (user+sys CPU of helm alone)")
-    headers = ["env", "cpu median s", "cpu min s", "cpu max s", "wall median s", "output bytes"]
+    print(f"helm template, median of {opts.n} runs each (user+sys CPU of helm alone)")
+    headers = [
+        "env",
+        "cpu median s",
+        "cpu min s",
+        "cpu max s",
+        "wall median s",
+        "output bytes",
+        "objects",
+    ] + (["cpu / reference"] if opts.reference else [])
     print(stats.table(headers, rows))
+    if opts.reference:
+        values = opts.reference_values or "its default values"
+        print(f"reference: {opts.reference} (release `reference`, {values})")
     print(f"load average before {res['load_average_before']}, after {res['load_average_after']}")
     return 0
 
