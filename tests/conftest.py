@@ -77,9 +77,26 @@ def repo(tmp_path: Path) -> Path:
     return copy_repo(tmp_path / "repo")
 
 
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    """One cfmon cache for every CLI run on a copy of the repository in this session (all xdist
+    workers: they share the parent of their base temporary directories). Its keys cover every
+    input byte, relative to the copy, so a copy left as it is reuses what another copy already
+    ran, and a changed byte misses as it would in a cache of its own."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    return base / "cfmon-cache"
+
+
 @pytest.fixture
-def cfmon():
-    return run_cfmon
+def cfmon(shared_cache: Path):
+    """run_cfmon with the session's shared cache (tests of the cache itself use run_cfmon)."""
+
+    def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+        return run_cfmon(cwd, *args, env={"CFMON_CACHE_DIR": str(shared_cache), **(env or {})})
+
+    return run
 
 
 def promtool_expr_test(
