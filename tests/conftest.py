@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
@@ -48,20 +49,36 @@ def run_cfmon(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Resul
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+# (env, overlay text, helm) -> the render's objects: `render` is a pure function of these and of
+# the repository's files, which no test changes (tests break copies), so each is run once.
+_RENDERS: dict[tuple[str, str | None, str], dict] = {}
+
+
 def render(env: str, overlay: dict | None = None, tmp_path: Path | None = None, helm: str = "helm") -> dict:
     """`helm template` of the umbrella chart for one environment (plus an optional values overlay),
-    as {"Kind/name": object}. For chart unit tests: what a values switch does to the objects."""
+    as {"Kind/name": object}. For chart unit tests: what a values switch does to the objects.
+    Rendered once per session for the same arguments; every caller gets a copy of its own to change.
+    A render that fails is not kept: it fails again, with its own message, for every caller."""
     import yaml
 
+    assert overlay is None or tmp_path is not None, "an overlay needs tmp_path"
+    text = None if overlay is None else yaml.safe_dump(overlay)
+    key = (env, text, helm)
+    if key not in _RENDERS:
+        _RENDERS[key] = _render(env, text, tmp_path, helm)
+    return copy.deepcopy(_RENDERS[key])
+
+
+def _render(env: str, overlay: str | None, tmp_path: Path | None, helm: str) -> dict:
     from cfmon.manifests import parse_documents, split_by_source
     from cfmon.project import CHART, find_root
     from cfmon.render import helm_output
 
     overlays = []
     if overlay is not None:
-        assert tmp_path is not None, "an overlay needs tmp_path"
+        assert tmp_path is not None
         path = tmp_path / f"overlay-{len(list(tmp_path.glob('overlay-*.yaml')))}.yaml"
-        path.write_text(yaml.safe_dump(overlay))
+        path.write_text(overlay)
         overlays.append(path)
     text, _ = helm_output(find_root(ROOT), env, overlays, helm=helm)
     objs = {}
