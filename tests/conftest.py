@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
@@ -48,20 +49,36 @@ def run_cfmon(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Resul
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+# (env, overlay text, helm) -> the render's objects: `render` is a pure function of these and of
+# the repository's files, which no test changes (tests break copies), so each is run once.
+_RENDERS: dict[tuple[str, str | None, str], dict] = {}
+
+
 def render(env: str, overlay: dict | None = None, tmp_path: Path | None = None, helm: str = "helm") -> dict:
     """`helm template` of the umbrella chart for one environment (plus an optional values overlay),
-    as {"Kind/name": object}. For chart unit tests: what a values switch does to the objects."""
+    as {"Kind/name": object}. For chart unit tests: what a values switch does to the objects.
+    Rendered once per session for the same arguments; every caller gets a copy of its own to change.
+    A render that fails is not kept: it fails again, with its own message, for every caller."""
     import yaml
 
+    assert overlay is None or tmp_path is not None, "an overlay needs tmp_path"
+    text = None if overlay is None else yaml.safe_dump(overlay)
+    key = (env, text, helm)
+    if key not in _RENDERS:
+        _RENDERS[key] = _render(env, text, tmp_path, helm)
+    return copy.deepcopy(_RENDERS[key])
+
+
+def _render(env: str, overlay: str | None, tmp_path: Path | None, helm: str) -> dict:
     from cfmon.manifests import parse_documents, split_by_source
     from cfmon.project import CHART, find_root
     from cfmon.render import helm_output
 
     overlays = []
     if overlay is not None:
-        assert tmp_path is not None, "an overlay needs tmp_path"
+        assert tmp_path is not None
         path = tmp_path / f"overlay-{len(list(tmp_path.glob('overlay-*.yaml')))}.yaml"
-        path.write_text(yaml.safe_dump(overlay))
+        path.write_text(overlay)
         overlays.append(path)
     text, _ = helm_output(find_root(ROOT), env, overlays, helm=helm)
     objs = {}
@@ -77,9 +94,26 @@ def repo(tmp_path: Path) -> Path:
     return copy_repo(tmp_path / "repo")
 
 
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    """One cfmon cache for every CLI run on a copy of the repository in this session (all xdist
+    workers: they share the parent of their base temporary directories). Its keys cover every
+    input byte, relative to the copy, so a copy left as it is reuses what another copy already
+    ran, and a changed byte misses as it would in a cache of its own."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    return base / "cfmon-cache"
+
+
 @pytest.fixture
-def cfmon():
-    return run_cfmon
+def cfmon(shared_cache: Path):
+    """run_cfmon with the session's shared cache (tests of the cache itself use run_cfmon)."""
+
+    def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+        return run_cfmon(cwd, *args, env={"CFMON_CACHE_DIR": str(shared_cache), **(env or {})})
+
+    return run
 
 
 def promtool_expr_test(

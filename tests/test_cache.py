@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import run_cfmon
 
 from cfmon import binaries, cache
 
@@ -17,6 +18,13 @@ RULES = """groups:
       - alert: Up
         expr: up == 0
 """
+
+
+@pytest.fixture
+def cfmon():
+    """The CLI with the copy's own cache (build/cache/): cold and warm here mean this test's runs,
+    not whatever the session's shared cache already holds."""
+    return run_cfmon
 
 
 @pytest.fixture
@@ -96,17 +104,36 @@ def test_off_by_default_and_with_no_cache(tmp_path, monkeypatch):
     assert not cache.enabled()
 
 
-def test_jsonnet_evaluation_is_keyed_on_the_whole_tree(store, tmp_path, monkeypatch):
-    root = tmp_path / "jsonnet"
+def test_jsonnet_evaluation_is_keyed_on_the_whole_tree(store, tmp_path):
+    """The key is the entry's own jsonnet/ tree (not this package's: cfmon also runs on copies of
+    the repository), named relative to it: a copy elsewhere hits, a changed import misses."""
+    root = tmp_path / "a" / "jsonnet"
     (root / "lib").mkdir(parents=True)
     (root / "lib" / "x.libsonnet").write_text("{ a: 1 }")
     entry = root / "main.jsonnet"
     entry.write_text("(import 'lib/x.libsonnet') { b: 2 }")
-    monkeypatch.setattr(binaries, "JSONNET_ROOT", root)
     assert '"a": 1' in binaries.jsonnet_evaluate(entry)
     assert '"a": 1' in binaries.jsonnet_evaluate(entry) and cache.STATS["hits"] == 1
     (root / "lib" / "x.libsonnet").write_text("{ a: 3 }")  # an imported file, not the entry
     assert '"a": 3' in binaries.jsonnet_evaluate(entry)
+    copy = tmp_path / "b" / "jsonnet"
+    (copy / "lib").mkdir(parents=True)
+    (copy / "lib" / "x.libsonnet").write_text("{ a: 3 }")
+    (copy / "main.jsonnet").write_text(entry.read_text())
+    assert '"a": 3' in binaries.jsonnet_evaluate(copy / "main.jsonnet") and cache.STATS["hits"] == 2
+    (copy / "lib" / "x.libsonnet").write_text("{ a: 4 }")
+    assert '"a": 4' in binaries.jsonnet_evaluate(copy / "main.jsonnet")
+
+
+def test_the_cache_directory_can_be_chosen(tmp_path, monkeypatch):
+    monkeypatch.setenv("CFMON_CACHE_DIR", str(tmp_path / "shared"))
+    cache.configure(tmp_path / "default")
+    try:
+        assert _check_rules(tmp_path, RULES).returncode == 0
+    finally:
+        cache.configure(None)
+    assert list((tmp_path / "shared" / "promtool").rglob("*.json"))
+    assert not (tmp_path / "default").exists()
 
 
 def _misses(err: str) -> int:

@@ -308,10 +308,13 @@ def _jsonnet(what: str, evaluate: Callable[[Any], str], path: Path) -> str:
         raise ToolMissing(
             "go-jsonnet (Python package gojsonnet) is not installed", hint=INSTALL_HINT
         ) from exc
-    # Every import stays inside jsonnet/, so the tree's bytes and go-jsonnet's version decide the result.
-    key = cache.Key("jsonnet").add("gojsonnet", _gojsonnet_version()).add("what", what)
+    # Every import stays inside the entry's jsonnet/ folder, so that tree's bytes and go-jsonnet's
+    # version decide the result. Its own path is scrubbed: a copy of the tree elsewhere (another
+    # checkout) is the same work.
+    tree = _jsonnet_tree(path)
+    key = cache.Key("jsonnet", scrub=tree).add("gojsonnet", _gojsonnet_version()).add("what", what)
     if cache.enabled():
-        key.add_tree(JSONNET_ROOT)
+        key.add_tree(tree)
         hit = key.get()
         if hit is not None:
             return hit
@@ -328,6 +331,15 @@ def _jsonnet(what: str, evaluate: Callable[[Any], str], path: Path) -> str:
 
 
 JSONNET_ROOT = Path(__file__).resolve().parents[2] / "jsonnet"
+
+
+def _jsonnet_tree(entry: Path) -> Path:
+    """The jsonnet/ folder an entry point is in: the project's own, which is not this package's
+    when cfmon runs on another checkout (a copy of the repository, say)."""
+    for parent in entry.absolute().parents:
+        if parent.name == "jsonnet":
+            return parent
+    return JSONNET_ROOT
 
 
 def _gojsonnet_version() -> str:

@@ -8,6 +8,11 @@ the tool again. Commands turn it on with `configure()`; `--no-cache` (or CFMON_N
 it off, and so does any library use that does not ask for it (the tests run cold unless they opt
 in).
 
+CFMON_CACHE_DIR puts the cache in another directory than build/cache/. Several checkouts may share
+one (the test suite shares one between its throwaway copies of the repository): a key names files
+relative to the tree they are in and covers every byte of them, so sharing only turns the same
+work into a hit.
+
 Scratch paths: the inputs live in a temporary directory that differs at every run. Callers name it
 as `scrub`; it is replaced by a placeholder in the key material and in the stored output, and put
 back (the current run's directory) when a result is read.
@@ -32,9 +37,13 @@ STATS = {"hits": 0, "misses": 0}
 
 
 def configure(directory: Path | None) -> None:
-    """Use `directory` for the cache from now on (None, or CFMON_NO_CACHE=1 in the environment: off)."""
+    """Use `directory` for the cache from now on, or CFMON_CACHE_DIR when that is set (None, or
+    CFMON_NO_CACHE=1 in the environment: off)."""
     global _directory
-    _directory = None if directory is None or os.environ.get("CFMON_NO_CACHE") == "1" else directory
+    if directory is None or os.environ.get("CFMON_NO_CACHE") == "1":
+        _directory = None
+    else:
+        _directory = Path(os.environ.get("CFMON_CACHE_DIR") or directory)
 
 
 def enabled() -> bool:
