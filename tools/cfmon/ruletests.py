@@ -174,11 +174,15 @@ def _suites(report: Path) -> dict[str, tuple[bool, str]]:
 
 
 def _clean(text: str, scratch: Path) -> str:
-    """promtool's words without the scratch paths, blank lines or repeats."""
-    text = re.sub(re.escape(str(scratch)) + r"/rule-tests/(?:rules|group)-[0-9a-f]+/?", "", text)
+    """promtool's words without the scratch paths."""
+    return verdict(re.sub(re.escape(str(scratch)) + r"/rule-tests/(?:rules|group)-[0-9a-f]+/?", "", text))
+
+
+def verdict(text: str) -> str:
+    """promtool's output without banners, blank lines or repeats, one indented line a line."""
     lines: list[str] = []
     for line in text.splitlines():
         line = line.strip()
-        if line and not line.startswith("Unit Testing:") and line not in lines:
+        if line and not line.startswith(("Unit Testing:", "Checking ")) and line not in lines:
             lines.append(line)
     return "\n    ".join(lines)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cfmon import binaries, cache
+from cfmon import binaries, cache, ruletests
 from cfmon.checks.base import Context
 from cfmon.mounts import Mounts
 
@@ -19,14 +19,7 @@ def prometheus_layout(ctx: Context) -> Mounts:
 
 def tool_output(proc, layout: Mounts) -> str:
     """promtool's verdict without the noise: paths as mounted, no banners, no repeats."""
-    text = (proc.stdout + proc.stderr).replace(str(layout.root), "")
-    lines: list[str] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith(("Unit Testing:", "Checking ")) or line in lines:
-            continue
-        lines.append(line)
-    return "\n    ".join(lines)
+    return ruletests.verdict((proc.stdout + proc.stderr).replace(str(layout.root), ""))
 
 
 def rules_valid(ctx: Context, path: Path) -> tuple[bool, str]:
