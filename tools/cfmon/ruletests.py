@@ -21,6 +21,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -63,26 +64,59 @@ def _digest(data: bytes) -> str:
 
 class _Written:
     """A group's files in the scratch directory, named by content (the paths are part of what
-    promtool reads, so of the cache key: the same content gets the same path in every run)."""
+    promtool reads, so of the cache key: the same content gets the same path in every run).
+
+    The key is taken from the group's data, not from the files: most groups are answered from the
+    cache, and those never need their YAML written. `repr` of the test document is exact for what
+    a YAML file holds (it tells 1 from 1.0 and "1"), and the YAML written from it is a function of
+    it, so equal keys mean equal files."""
 
     def __init__(self, group: Group, scratch: Path) -> None:
-        folder = scratch / "rule-tests"
-        paths = []
+        self.folder = scratch / "rule-tests"
+        self.key = cache.Key("promtool-test-group")
+        self.rules: dict[str, bytes] = {}  # path relative to the test file -> bytes
         for name, body in sorted(group.rules.items()):
-            path = folder / f"rules-{_digest(body)[:16]}" / name
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(body)
-            paths.append(path)
+            digest = _body_digest(body)
+            rel = f"rules-{digest[:16]}/{name}"
+            self.rules[rel] = body
+            self.key.add("rule file", f"{rel} {digest}")
         # rule_files relative to the test file (promtool resolves them so): the test's bytes are
         # the same in every scratch directory.
-        test = {**group.test, "rule_files": [str(p.relative_to(folder)) for p in paths]}
-        body = yaml.dump(test, Dumper=_DUMPER, sort_keys=False).encode()
-        self.test = folder / f"group-{_digest(body)[:16]}.yaml"
-        if not self.test.exists():
-            self.test.write_bytes(body)
-        self.key = cache.Key("promtool-test-group", scrub=scratch).add_files([self.test, *paths])
-        self.key.add("tool", f"promtool {binaries.probe('promtool').version}")
+        self.doc = {**group.test, "rule_files": list(self.rules)}
+        self.key.add("test", repr(self.doc))
+        self.key.add("writer", f"pyyaml {yaml.__version__}").add("tool", f"promtool {_promtool_version()}")
+        self.test: Path | None = None
+
+    def write(self) -> Path:
+        """The files promtool reads, written once; the test file's path."""
+        if self.test is None:
+            for rel, body in self.rules.items():
+                path = self.folder / rel
+                if not path.exists():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(body)
+            body = yaml.dump(self.doc, Dumper=_DUMPER, sort_keys=False).encode()
+            self.test = self.folder / f"group-{_digest(body)[:16]}.yaml"
+            if not self.test.exists():
+                self.test.write_bytes(body)
+        return self.test
+
+
+_BODIES: dict[bytes, str] = {}
+
+
+def _body_digest(body: bytes) -> str:
+    """A rule file's digest, computed once per distinct file (many groups load the same one)."""
+    if body not in _BODIES:
+        if len(_BODIES) > 4096:  # a long-lived process (the test suite) meets many
+            _BODIES.clear()
+        _BODIES[body] = _digest(body)
+    return _BODIES[body]
+
+
+@lru_cache(maxsize=1)
+def _promtool_version() -> str:
+    return binaries.probe("promtool").version
 
 
 def run(groups: list[Group], scratch: Path) -> list[Result]:
@@ -141,12 +175,13 @@ def _run_batch(batch: list[_Written], scratch: Path) -> dict[str, Result]:
     fd, report_name = tempfile.mkstemp(dir=scratch, prefix="junit-", suffix=".xml")
     os.close(fd)
     report = Path(report_name)
-    proc = binaries.run("promtool", ["test", "rules", f"--junit={report}", *(str(w.test) for w in batch)])
+    tests = [str(w.write()) for w in batch]
+    proc = binaries.run("promtool", ["test", "rules", f"--junit={report}", *tests])
     suites = _suites(report)
     report.unlink(missing_ok=True)
     out: dict[str, Result] = {}
-    for w in batch:
-        verdict = suites.get(str(w.test))
+    for w, test in zip(batch, tests, strict=True):
+        verdict = suites.get(test)
         if verdict is None:
             # No report for this file (promtool stopped early): say what it printed; keep nothing.
             text = _clean(proc.stdout + proc.stderr, scratch) or f"promtool exited {proc.returncode}"

@@ -13,7 +13,7 @@ import yaml
 from cfmon.project import Project
 from cfmon.render import Rendered
 from cfmon.rendered.rules import rule_name, rule_source
-from cfmon.serialize import load_yaml
+from cfmon.serialize import load_yaml, parse_yaml
 
 
 @dataclass(frozen=True)
@@ -90,11 +90,14 @@ class Check:
         return self.finding(ctx, message, file=file, line=line, hint=hint, severity=severity)
 
 
-def read_mapping(check: Check, ctx: Context, path: Path) -> tuple[dict, Finding | None]:
-    """A YAML file that must be a mapping (test tables): its content, or the finding that says why not."""
+def read_mapping(
+    check: Check, ctx: Context, path: Path, *, shared: bool = False
+) -> tuple[dict, Finding | None]:
+    """A YAML file that must be a mapping (test tables): its content, or the finding that says why not.
+    `shared`: the one parse of that text every render reads (never change it; copy what you change)."""
     rel = ctx.project.rel(path)
     try:
-        doc = load_yaml(path.read_text())
+        doc = (parse_yaml if shared else load_yaml)(path.read_text())
     except yaml.YAMLError as exc:
         return {}, check.finding(ctx, f"not valid YAML: {exc}", file=rel, hint="fix the YAML syntax")
     if doc is None:

@@ -300,12 +300,18 @@ def results(ctx: Context, source) -> list[Result]:
     out: list[Result] = []
     own: set[tuple[str, str, str]] = set()
     ordered = sorted(readers(ctx), key=lambda r: r.kind != "record")
+    # Most selectors are read by several rules and panels: judged once each.
+    judged: dict[sel.Selector, tuple[str, str, sel.Problem | None]] = {}
     for reader in ordered:
         for s in reader.selectors:
-            exporter, origin, series = source.lookup(s)
-            if series is None:
-                continue  # its exporter is not scraped in this environment (a disabled job)
-            problem = series if isinstance(series, sel.Problem) else sel.check(s, series)
+            if s not in judged:
+                exporter, origin, series = source.lookup(s)
+                if series is None:  # its exporter is not scraped in this environment (a disabled job)
+                    judged[s] = (exporter, origin, None)
+                else:
+                    problem = series if isinstance(series, sel.Problem) else sel.check(s, series)
+                    judged[s] = (exporter, origin, problem)
+            exporter, origin, problem = judged[s]
             if problem is None:
                 continue
             key = (s.text, problem.kind, problem.detail)

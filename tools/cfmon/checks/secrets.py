@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,51 @@ def walk(node: Any, path: str = "", key: str = "") -> Iterator[tuple[str, str, A
         yield path, key, node
 
 
+def _leaked(key: str, value: Any) -> str | None:
+    """The value's text when `key: value` in a rendered object is a literal credential."""
+    # A number is a credential too when YAML reads `password: 123456`; booleans are not.
+    if isinstance(value, bool) or value is None or not isinstance(value, str | int | float):
+        return None
+    text = str(value).strip()
+    if not text or SAFE_KEY.search(key):
+        return None
+    if SECRET_VALUE.search(text) or (SECRET_KEY.search(key) and not text.startswith(("$__file{", "${", "/"))):
+        return text
+    return None
+
+
+def leaks(node: Any, path: str = "", key: str = "") -> Iterator[tuple[str, str, str]]:
+    """(path, key, text) for every literal credential below `node`, walked as `walk` does."""
+    if isinstance(node, str) and "\n" in node:
+        inner = _payload_leaks(node, key)
+        if inner is not None:
+            for sub, k, text in inner:
+                joined = f"{path}{sub}" if sub.startswith("[") else f"{path}.{sub}"
+                yield (joined if path else sub), k, text
+            return
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from leaks(v, f"{path}.{k}" if path else str(k), str(k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from leaks(v, f"{path}[{i}]", key)
+    elif (text := _leaked(key, node)) is not None:
+        yield path, key, text
+
+
+@lru_cache(maxsize=4096)
+def _payload_leaks(payload: str, key: str) -> tuple[tuple[str, str, str], ...] | None:
+    """The leaks inside a ConfigMap payload that is YAML (None when it is not): every render of
+    every environment carries most of the same payloads (dashboards, rule files), walked once."""
+    try:
+        inner = parse_yaml(payload)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(inner, dict | list):
+        return None
+    return tuple(leaks(inner, "", key))
+
+
 class SecretLiterals(Check):
     """No password, token, webhook URL or key as a literal in any rendered object of any environment.
 
@@ -103,18 +149,7 @@ class SecretLiterals(Check):
                     )
                 )
                 continue
-            for path, key, value in walk(res.obj):
-                # A number is a credential too when YAML reads `password: 123456`; booleans are not.
-                if isinstance(value, bool) or value is None or not isinstance(value, str | int | float):
-                    continue
-                text = str(value).strip()
-                if not text or SAFE_KEY.search(key):
-                    continue
-                leaked = SECRET_VALUE.search(text) or (
-                    SECRET_KEY.search(key) and not text.startswith(("$__file{", "${", "/"))
-                )
-                if not leaked:
-                    continue
+            for path, key, text in leaks(res.obj):
                 file, line = locate_text(ctx.project, ctx.rendered.values_files, text[:60], key=key)
                 findings.append(
                     self.finding(
@@ -164,19 +199,15 @@ class SecretLiterals(Check):
                 if not path.is_file():
                     continue
                 try:
-                    lines = path.read_text().splitlines()
+                    text = path.read_text()
                 except (OSError, UnicodeDecodeError):
                     continue
-                for number, text in enumerate(lines, 1):
-                    match = YAML_LINE.match(text) if path.suffix in (".yaml", ".yml") else None
-                    keyed = match and is_literal(match[1], _scalar(match[2]))
-                    if not (SECRET_VALUE.search(text) or keyed):
-                        continue
+                for number, keyed in _committed_hits(text, path.suffix in (".yaml", ".yml")):
                     rel = ctx.project.rel(path)
                     findings.append(
                         self.finding(
                             ctx,
-                            f"a literal credential in a committed file{f' ({match[1]})' if keyed else ''}",
+                            f"a literal credential in a committed file{f' ({keyed})' if keyed else ''}",
                             file=rel,
                             line=number,
                             hint="remove it; regenerate the file (cfmon generate / docs / golden --update) "
@@ -184,3 +215,16 @@ class SecretLiterals(Check):
                         )
                     )
         return findings
+
+
+@lru_cache(maxsize=4096)
+def _committed_hits(text: str, is_yaml: bool) -> tuple[tuple[int, str | None], ...]:
+    """(line number, the credential's key when a `key: value` line holds it) for each line of a
+    committed file that holds a credential; once per distinct text (every render reads the docs)."""
+    hits = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = YAML_LINE.match(line) if is_yaml else None
+        keyed = match[1] if match and is_literal(match[1], _scalar(match[2])) else None
+        if SECRET_VALUE.search(line) or keyed:
+            hits.append((number, keyed))
+    return tuple(hits)

@@ -23,6 +23,7 @@ import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from cfmon.errors import UserError
@@ -347,7 +348,14 @@ def read_sample(path: Path, rel: str) -> list[Series]:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise SampleError(f"cannot read: {exc}", file=rel) from None
-    return parse_exposition(text, rel)
+    return list(_parsed_sample(text, rel))
+
+
+@lru_cache(maxsize=64)
+def _parsed_sample(text: str, rel: str) -> tuple[Series, ...]:
+    """A sample parsed once per distinct text: every render reads the same samples. The series
+    are shared: read them, never change them (a job's `store` copies what it changes)."""
+    return tuple(parse_exposition(text, rel))
 
 
 # ---- which sample a job's series come from --------------------------------------------------------

@@ -94,8 +94,15 @@ def _variable_expr(var: dict[str, Any]) -> str | None:
     return text
 
 
-def queries(ctx: Context) -> Iterator[Query]:
-    """Every PromQL/LogQL query of every dashboard: panel targets, then query variables."""
+def queries(ctx: Context) -> list[Query]:
+    """Every PromQL/LogQL query of every dashboard: panel targets, then query variables (found
+    once per render: most dashboard checks read them)."""
+    if "dashboards:queries" not in ctx.cache:
+        ctx.cache["dashboards:queries"] = list(_queries(ctx))
+    return ctx.cache["dashboards:queries"]
+
+
+def _queries(ctx: Context) -> Iterator[Query]:
     for d in valid_dashboards(ctx):
         variables = grafana.variables(d.model)
         for panel in grafana.panels(d.model):

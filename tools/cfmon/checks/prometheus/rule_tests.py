@@ -23,6 +23,9 @@ from cfmon.rendered.prometheus import (
 from cfmon.serialize import parse_yaml
 from cfmon.teams import overridden_alerts
 
+# (rule file names, their texts, alerts, expressions) -> (the rules a group needs, how many).
+_CUTS: dict[tuple, tuple[dict[str, bytes], int]] = {}
+
 
 class PrometheusRuleTests(Check):
     """`promtool test rules` for every tests/rules/*.yaml against the rules as rendered for the env.
@@ -57,10 +60,12 @@ class PrometheusRuleTests(Check):
         tests += [(p, True) for team in ctx.teams for p in team.rule_tests]
         for test, is_team in tests:
             rel = ctx.project.rel(test)
-            doc, problem = read_mapping(self, ctx, test)
+            shared, problem = read_mapping(self, ctx, test, shared=True)
             if problem:
                 findings.append(problem)
                 continue
+            # Only the top level is changed below (`cfmon` taken out, `tests` replaced).
+            doc = dict(shared)
             meta = doc.pop("cfmon", None) or {}
             envs = meta.get("environments")
             if envs is not None:
@@ -165,19 +170,21 @@ class PrometheusRuleTests(Check):
         parsed = {name: parse_yaml(text) for name, text in tested.items()}
         groups: list[ruletests.Group] = []
         where: list[tuple[str, int, str | None]] = []  # (test file, group position, group name)
-        # Many groups assert the same alerts (firing, then silent): they need the same rules.
-        cuts: dict[tuple, tuple[dict[str, bytes], float]] = {}
         for rel, doc in jobs:
             for index, group in _split(doc):
                 names = tuple(doc.get("rule_files") or [])
                 alerts, exprs = _asserted(group)
-                needs = (names, frozenset(alerts), tuple(exprs))
-                if needs not in cuts:
+                # Many groups assert the same alerts (firing, then silent), and most renders
+                # render the same rules: they need the same cut.
+                needs = (names, tuple(tested[n] for n in names), frozenset(alerts), tuple(exprs))
+                if needs not in _CUTS:
+                    if len(_CUTS) > 8192:  # a long-lived process (the test suite) meets many
+                        _CUTS.clear()
                     files = {n: parsed[n] for n in names}
                     cut = ruledeps.needed(files, alerts, exprs)
                     rules = {n: ruletests.rules_text(cut[n]) if cut else tested[n].encode() for n in names}
-                    cuts[needs] = (rules, _rule_count(cut or files))
-                rules, count = cuts[needs]
+                    _CUTS[needs] = (rules, _rule_count(cut or files))
+                rules, count = _CUTS[needs]
                 settings = {k: v for k, v in doc.items() if k not in ("rule_files", "tests")}
                 test = {**settings, "rule_files": list(names), "tests": group}
                 groups.append(ruletests.Group(test, rules, _cost(doc, group, count)))
