@@ -11,10 +11,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from cfmon import binaries, cache, docs, generate, golden, teams
 from cfmon.checks import REGISTRY, Context, Finding
@@ -194,12 +196,18 @@ def verify(project: Project, envs: list[str]) -> VerifyResult:
         return VerifyResult(findings=[Finding(**f) for f in stored["findings"]], timings={"replayed": 0.0})
     result = VerifyResult()
     t = result.timings
-    with step("generate --check", t):
-        result.stale = generate.generate(project, check=True).stale
-    renders = {}
-    for env in envs:
-        with step(f"render {env}", t):
-            renders[env] = render(project, env)
+
+    def timed(name: str, work: Callable[[], Any]) -> Any:
+        with step(name, t):
+            return work()
+
+    # generate --check (go-jsonnet, which lets go of the GIL) and the renders (helm) read different
+    # files and write nothing the other reads: they run side by side, one a core.
+    with ThreadPoolExecutor(max_workers=_workers(1 + len(envs))) as pool:
+        generated = pool.submit(timed, "generate --check", lambda: generate.generate(project, check=True))
+        rendering = {env: pool.submit(timed, f"render {env}", partial(render, project, env)) for env in envs}
+        result.stale = generated.result().stale
+        renders = {env: future.result() for env, future in rendering.items()}
     with step("docs --check", t):
         result.docs = docs.write_docs(project, renders, check=True)
     result.findings = check(project, envs, timings=t)
