@@ -84,12 +84,18 @@ def readers(ctx: Context) -> list[sel.Reader]:
             extra = frozenset({label}) if label else frozenset()
         name = f"dashboard {q.dashboard.uid} {q.where}"
         out.append(sel.Reader(kind, name, None, q.text, extra, dashboard=q.dashboard, needle=q.needle))
+    memo = _extracted(extractor.records)
     for reader in out:
-        try:
-            found = extractor.selectors(reader.expr, reader.extra_labels)
-        except promql.PromqlError:
+        asked = (reader.expr, reader.extra_labels)
+        if asked not in memo:
+            try:
+                memo[asked] = (extractor.selectors(*asked), list(dict.fromkeys(extractor.drops)))
+            except promql.PromqlError:
+                memo[asked] = None
+        if memo[asked] is None:
             continue
-        reader.drops.extend(dict.fromkeys(extractor.drops))
+        found, drops = memo[asked]
+        reader.drops.extend(drops)
         seen = set()
         for s in found:
             if s.metric in SYNTHETIC or (s.metric, s.matchers, s.labels, s.via) in seen:
@@ -98,6 +104,22 @@ def readers(ctx: Context) -> list[sel.Reader]:
             reader.selectors.append(s)
     ctx.cache["conformance:readers"] = out
     return out
+
+
+# records (their expressions and label names) -> {(expr, extra labels): (selectors, drops) or None}
+_EXTRACTED: dict[tuple, dict] = {}
+
+
+def _extracted(records: dict[str, list[dict]]) -> dict:
+    """The selectors already found under these records: every render of an environment, and most
+    of every environment, records the same rules and has the same panels and alerts."""
+    key = tuple(
+        (name, tuple((str(r.get("expr", "")), tuple(sorted(r.get("labels") or {}))) for r in rules))
+        for name, rules in sorted(records.items())
+    )
+    if key not in _EXTRACTED and len(_EXTRACTED) >= 16:  # a long-lived process (the test suite)
+        _EXTRACTED.clear()
+    return _EXTRACTED.setdefault(key, {})
 
 
 # ---- where a selector's series come from ---------------------------------------------------------
