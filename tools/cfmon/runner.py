@@ -104,6 +104,12 @@ def _run_job(project: Project, job: _Job, checks: list[type]) -> tuple[list[Find
     return findings, time.perf_counter() - start, delta, binaries.CALLS[calls:]
 
 
+def prepare(project: Project, checks: list[type] | None = None) -> None:
+    """What every render shares, read once here (Check.prepare); done again, it costs little."""
+    for check in checks or REGISTRY:
+        check.prepare(project)
+
+
 def _workers(jobs: int) -> int:
     """Renders are checked in parallel, one process a core (CFMON_JOBS caps it; 1 runs them here)."""
     cap = int(os.environ.get("CFMON_JOBS") or os.cpu_count() or 1)
@@ -142,6 +148,7 @@ def check(
             for team in teams.discover(project)
             for env in envs
         ]
+    prepare(project, checks)
     workers = _workers(len(jobs))
     findings: list[Finding] = []
     if workers == 1:
@@ -206,8 +213,10 @@ def verify(project: Project, envs: list[str]) -> VerifyResult:
     with ThreadPoolExecutor(max_workers=_workers(1 + len(envs))) as pool:
         generated = pool.submit(timed, "generate --check", lambda: generate.generate(project, check=True))
         rendering = {env: pool.submit(timed, f"render {env}", partial(render, project, env)) for env in envs}
+        prepared = pool.submit(prepare, project)  # for check() below, while helm renders
         result.stale = generated.result().stale
         renders = {env: future.result() for env, future in rendering.items()}
+        prepared.result()
     with step("docs --check", t):
         result.docs = docs.write_docs(project, renders, check=True)
     result.findings = check(project, envs, timings=t)

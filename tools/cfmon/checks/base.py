@@ -63,6 +63,13 @@ class Check:
     def run(self, ctx: Context) -> list[Finding]:
         raise NotImplementedError
 
+    @classmethod
+    def prepare(cls, project: Project) -> None:
+        """Read and parse, once, what every render of the project shares (committed files, samples,
+        test tables), into this process's caches: renders are checked side by side in processes
+        forked from this one, which start with it done instead of each doing it again. Optional;
+        `run` must give the same findings without it."""
+
     def finding(
         self,
         ctx: Context,

@@ -417,6 +417,15 @@ class SelectorConformance(Check):
 
     id = "conformance/selectors"
 
+    @classmethod
+    def prepare(cls, project) -> None:
+        try:
+            source = SampleSource(project.root, {})
+            for exporter in source.table:
+                source.raw(exporter)
+        except UserError:
+            pass  # run() reports it
+
     def run(self, ctx: Context) -> list[Finding]:
         if not _rules(ctx) and not valid_dashboards(ctx):
             return []

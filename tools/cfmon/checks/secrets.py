@@ -190,31 +190,44 @@ class SecretLiterals(Check):
                 )
         return findings
 
+    @classmethod
+    def prepare(cls, project) -> None:
+        for env in project.environments():
+            for path in _committed(project.root, env):
+                try:
+                    _committed_hits(path.read_text(), path.suffix in (".yaml", ".yml"))
+                except (OSError, UnicodeDecodeError):
+                    continue
+
     def committed_findings(self, ctx: Context) -> list[Finding]:
         """A credential in a golden, a doc or a generated file (they are copied and published too)."""
         root = ctx.project.root
         findings = []
-        for pattern in COMMITTED:
-            for path in sorted(root.glob(pattern.format(env=ctx.env))):
-                if not path.is_file():
-                    continue
-                try:
-                    text = path.read_text()
-                except (OSError, UnicodeDecodeError):
-                    continue
-                for number, keyed in _committed_hits(text, path.suffix in (".yaml", ".yml")):
-                    rel = ctx.project.rel(path)
-                    findings.append(
-                        self.finding(
-                            ctx,
-                            f"a literal credential in a committed file{f' ({keyed})' if keyed else ''}",
-                            file=rel,
-                            line=number,
-                            hint="remove it; regenerate the file (cfmon generate / docs / golden --update) "
-                            "from sources that reference an existing Secret",
-                        )
+        for path in _committed(root, ctx.env):
+            try:
+                text = path.read_text()
+            except (OSError, UnicodeDecodeError):
+                continue
+            for number, keyed in _committed_hits(text, path.suffix in (".yaml", ".yml")):
+                rel = ctx.project.rel(path)
+                findings.append(
+                    self.finding(
+                        ctx,
+                        f"a literal credential in a committed file{f' ({keyed})' if keyed else ''}",
+                        file=rel,
+                        line=number,
+                        hint="remove it; regenerate the file (cfmon generate / docs / golden --update) "
+                        "from sources that reference an existing Secret",
                     )
+                )
         return findings
+
+
+def _committed(root: Path, env: str) -> list[Path]:
+    """The committed files an environment's render is checked with (COMMITTED), in order."""
+    return [
+        path for pattern in COMMITTED for path in sorted(root.glob(pattern.format(env=env))) if path.is_file()
+    ]
 
 
 @lru_cache(maxsize=4096)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+
 from cfmon import ruledeps, ruletests
 from cfmon.checks.base import Check, Context, Finding, read_mapping
 from cfmon.checks.prometheus.common import prometheus_layout, rules_valid
@@ -42,6 +44,14 @@ class PrometheusRuleTests(Check):
     """
 
     id = "prometheus/rule-tests"
+
+    @classmethod
+    def prepare(cls, project) -> None:
+        for test in project.path(RULE_TESTS_DIR).glob("*.yaml"):
+            try:
+                parse_yaml(test.read_text())
+            except (OSError, yaml.YAMLError):
+                continue  # run() reports it
 
     def run(self, ctx: Context) -> list[Finding]:
         if not has_container(ctx.rendered.resources, CONTAINER):
