@@ -1,8 +1,13 @@
 """Wall time of `tools/verify` and of each of its steps, and how much of it the external tools are.
 
-Usage: .venv/bin/python benchmarks/verify_timing.py [N] [--replays R] [--json]
+Usage: .venv/bin/python benchmarks/verify_timing.py [N] [--replays R] [--cold | --edit] [--json]
   N          timed runs of tools/verify after a warm-up (default 5); the median is reported
   --replays  bare runs of every captured tool invocation (default 3; 0 skips the capture)
+  --cold     every run with an empty tool-result cache of its own, as on a fresh clone with the
+             tools installed
+  --edit     before every run, one alert's summary in EDITED changes (a different text each run)
+             and `cfmon generate` runs (not timed): verify after editing one mixin's alert. The
+             file is restored at the end.
 
 1. `tools/verify` N times (a subprocess, as CI runs it): wall time, each step's time and the
    external tools' own time, all from the `timings:` line verify prints on stderr.
@@ -26,6 +31,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -55,32 +61,47 @@ def parse_timings(stderr: str) -> tuple[dict[str, float], float | None, int | No
     return steps, (float(m.group(1)) if m else None), (int(m.group(2)) if m else None)
 
 
-def timed_runs(runs: int, cold: bool) -> dict:
-    """Warm: the tool-result cache filled by the warm-up run (nothing changed since); cold: every
-    run with the cache off (CFMON_NO_CACHE=1), as on a fresh clone."""
+# The alert summary --edit changes: the first one in this mixin.
+EDITED = ROOT / "jsonnet/mixins/redis/mixin.libsonnet"
+SUMMARY = re.compile(r"(summary: '[^'\n]*?)\.'")
+
+
+def edit(original: str, run: int) -> None:
+    """One alert's summary changed (differently each run), and the generated files made from it."""
+    text, n = SUMMARY.subn(rf"\1 (edited for run {run}).'", original, count=1)
+    if n != 1:
+        sys.exit(f"verify_timing: no `summary: '...'` in {EDITED.relative_to(ROOT)} to edit")
+    EDITED.write_text(text)
+    subprocess.run([str(ROOT / ".venv/bin/cfmon"), "generate"], cwd=ROOT, capture_output=True, check=True)
+
+
+def timed_runs(runs: int, cold: bool, edited: bool) -> dict:
+    """Warm: the tool-result cache filled by the warm-up run; with nothing changed since, verify
+    replays its last result. Cold: every run with an empty cache directory of its own, as on a
+    fresh clone. Edited: one alert edited before every run (see `edit`)."""
     verify = [str(ROOT / "tools/verify")]
-    env = {**os.environ, "CFMON_NO_CACHE": "1"} if cold else None
     log("warm-up run")
-    subprocess.run(verify, cwd=ROOT, capture_output=True, env=env)
+    subprocess.run(verify, cwd=ROOT, capture_output=True)
+    original = EDITED.read_text()
     walls: list[float] = []
     steps: dict[str, list[float]] = defaultdict(list)
     ext: list[float] = []
     calls: list[int] = []
     codes = []
-    for i in range(runs):
-        began = time.perf_counter()
-        proc = subprocess.run(verify, cwd=ROOT, capture_output=True, text=True, env=env)
-        walls.append(time.perf_counter() - began)
-        codes.append(proc.returncode)
-        if proc.returncode not in (0, 1):
-            sys.exit(f"verify_timing: tools/verify failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
-        step_times, ext_s, n_calls = parse_timings(proc.stderr)
-        for name, secs in step_times.items():
-            steps[name].append(secs)
-        if ext_s is not None:
-            ext.append(ext_s)
-            calls.append(n_calls or 0)
-        log(f"run {i + 1}/{runs}: {walls[-1]:.2f}s (exit {proc.returncode})")
+    try:
+        for i in range(runs):
+            if edited:
+                edit(original, i + 1)
+            with tempfile.TemporaryDirectory(prefix="verify-timing-cache-") as empty:
+                env = {**os.environ, "CFMON_CACHE_DIR": empty} if cold else None
+                began = time.perf_counter()
+                proc = subprocess.run(verify, cwd=ROOT, capture_output=True, text=True, env=env)
+                walls.append(time.perf_counter() - began)
+            record(proc, i, runs, walls, steps, ext, calls, codes)
+    finally:
+        if EDITED.read_text() != original:
+            EDITED.write_text(original)
+            subprocess.run([str(ROOT / ".venv/bin/cfmon"), "generate"], cwd=ROOT, capture_output=True)
     return {
         "runs": runs,
         "exit_codes": codes,
@@ -91,6 +112,20 @@ def timed_runs(runs: int, cold: bool) -> dict:
         "external_median": stats.median(ext) if ext else None,
         "external_calls": calls,
     }
+
+
+def record(proc, i: int, runs: int, walls, steps, ext, calls, codes) -> None:
+    """One timed run's exit code, steps and tool time into the lists."""
+    codes.append(proc.returncode)
+    if proc.returncode not in (0, 1):
+        sys.exit(f"verify_timing: tools/verify failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    step_times, ext_s, n_calls = parse_timings(proc.stderr)
+    for name, secs in step_times.items():
+        steps[name].append(secs)
+    if ext_s is not None:
+        ext.append(ext_s)
+        calls.append(n_calls or 0)
+    log(f"run {i + 1}/{runs}: {walls[-1]:.2f}s (exit {proc.returncode})")
 
 
 def _kind(call) -> str:
@@ -226,13 +261,15 @@ def main() -> int:
     ap.add_argument("runs", nargs="?", type=int, default=5, help="timed runs (default 5)")
     ap.add_argument("--replays", type=int, default=3, help="bare replays per tool call (default 3; 0: none)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
-    ap.add_argument("--cold", action="store_true", help="every run without the tool-result cache")
+    how = ap.add_mutually_exclusive_group()
+    how.add_argument("--cold", action="store_true", help="every run with an empty cache (a fresh clone)")
+    how.add_argument("--edit", action="store_true", help="one alert summary edited before every run")
     args = ap.parse_args()
     if args.runs < 0 or args.replays < 0 or args.runs + args.replays == 0:
         ap.error("N and --replays must be at least 0, and not both 0")
     res: dict = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     if args.runs:
-        res["timed"] = timed_runs(args.runs, args.cold)
+        res["timed"] = timed_runs(args.runs, args.cold, args.edit)
     if args.replays:
         log("capture run: every tool call replayed bare")
         res["capture"] = capture_and_replay(args.replays)

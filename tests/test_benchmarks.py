@@ -396,3 +396,13 @@ def test_every_benchmark_imports_what_it_uses(script: str) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "usage:" in proc.stdout
+
+
+def test_verify_timing_edits_one_alert_summary() -> None:
+    import verify_timing
+
+    original = verify_timing.EDITED.read_text()
+    text, n = verify_timing.SUMMARY.subn(r"\1 (edited for run 1).'", original, count=1)
+    changed = [(a, b) for a, b in zip(original.splitlines(), text.splitlines(), strict=True) if a != b]
+    assert n == 1 and len(changed) == 1
+    assert "summary:" in changed[0][1] and changed[0][1].endswith("(edited for run 1).',")
