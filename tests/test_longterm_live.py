@@ -5,8 +5,8 @@ remote-write through the rendered `longterm` remote write to a real single-node 
 
 One timeline, about two and a half minutes, then the assertions:
   - the aggregate tiers arrive, no raw series and no other recording rule does;
-  - a sum over the store equals the same sum on one replica (the replica label is dropped, the
-    store deduplicates: one sample per tier interval, not two);
+  - the store holds one copy of each aggregate: the replica label is dropped, each stored sample is
+    a replica's sample at the same timestamp (not a sum of both), one per tier interval, not two;
   - the store down for 20 s (over 3 evaluations of the 5m tier), then back: no gap in any 5m-tier
     series (Prometheus re-sends from its WAL);
   - both replicas restarted: the 5m-tier gap is no longer than the restart itself plus one
