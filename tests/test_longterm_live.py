@@ -18,6 +18,7 @@ Time runs SPEED times faster: the 5m tier is evaluated every 6 s, the 1d tier ev
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import json
 import re
@@ -43,6 +44,8 @@ PROJECT = find_root(ROOT)
 ENV = "dev"
 SPEED = 50
 TIER_5M_S = 300 / SPEED  # the 5m tier's evaluation interval, scaled
+STEP_S = 60 / SPEED  # the scenario's step (its default interval, 1m), scaled
+STEP_LEAD_S = 1.0  # a step's lead on the 5m tier's next evaluation (< STEP_S: 5 steps per window)
 OUTAGE_S = 20.0
 RESTART_S = 8.0
 DASHBOARD = (
@@ -152,6 +155,32 @@ def rendered_remote_write(resources) -> dict:
     raise AssertionError("no rendered prometheus.yml")
 
 
+def evaluation_phase(base: str, record: str) -> float:
+    """When (epoch s) the rule group recording `record` last evaluated on this Prometheus; it
+    evaluates again every interval from then (groups evaluate on a fixed wall-clock phase)."""
+
+    def last() -> float | None:
+        for group in get(f"{base}/api/v1/rules?type=record")["data"]["groups"]:
+            if any(r.get("name") == record for r in group["rules"]):
+                stamp = group.get("lastEvaluation") or ""
+                if stamp.startswith("0001-"):
+                    return None  # not evaluated yet
+                whole, _, frac = stamp.rstrip("Z").partition(".")  # RFC 3339, UTC, nanoseconds
+                return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float(f"0.{frac or 0}")
+        raise AssertionError(f"no rule group records {record}")
+
+    found: list[float] = []
+
+    def evaluated() -> bool:
+        t = last()
+        if t is not None:
+            found.append(t)
+        return t is not None
+
+    wait_for(f"the group of {record} evaluated", evaluated, 30)
+    return found[-1]
+
+
 def series_samples(vm: str, selector: str, start: float, end: float) -> dict[str, list[float]]:
     """Timestamps (s) of every series matching selector in [start, end], as the store returns them."""
     args = urllib.parse.urlencode({"match[]": selector, "start": f"{start:.3f}", "end": f"{end:.3f}"})
@@ -252,9 +281,19 @@ def live(tmp_path_factory):
         stack.start("victoria-metrics", "victoria-metrics", vm_args)
         wait_for("victoria-metrics", vm_ready, 30)
         result["phases"]["store ready"] = time.time()
-        exporter.t0 = time.time()
         start_replicas()
         result["phases"]["replicas ready"] = time.time()
+        # The scenario's timeline starts in phase with the 5m tier's evaluations. Its samples carry
+        # the timestamp of their step (every STEP_S) but reach a replica at its next scrape: a rate
+        # evaluated between the two misses its newest sample and extrapolates less than the full
+        # window (9.59 for 11.0). Steps STEP_LEAD_S before each 5m-tier evaluation leave the rate
+        # it reads (evaluated at most one 15 s evaluation interval, 0.3 s, earlier) over 5 whole
+        # steps, each scraped at least two scrape intervals before: 11.0 on both replicas, not a
+        # value that depends on where this run's start happened to fall.
+        tier_at = evaluation_phase(result["prom"][0], "service:http_requests:rate_tier5m")
+        now = time.time()
+        exporter.t0 = now - (now - (tier_at - STEP_LEAD_S)) % STEP_S
+        result["phases"]["the scenario started in phase"] = time.time()
         tier = 'service:http_requests:rate_tier5m{service="api-gateway"}'
         wait_for("the 5m tier in the store", lambda: query(vm, tier) != [], 60)
         result["first"] = time.time()
