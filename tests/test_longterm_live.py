@@ -382,10 +382,10 @@ def test_the_aggregates_arrive_and_raw_series_do_not(live):
 
 def test_the_store_holds_one_copy_of_each_aggregate(live):
     # The replica label is dropped and the store deduplicates: one series, each of its samples one
-    # replica's sample at the same timestamp (not a sum of both). The replicas evaluate on their own
-    # clocks: in the first evaluations after their start, one may still read a rate over a window
-    # not yet full while the other does, so the store is compared sample by sample, timestamp with
-    # timestamp, not with one chosen replica at one instant.
+    # replica's sample at the same timestamp (not a sum of both). The replicas evaluate at the same
+    # instants but scrape at their own offsets, so their rates may differ (a rate evaluated before
+    # the replica's scrape brought the newest step reads 9.6, not 11.0) and the store keeps either:
+    # it is compared sample by sample, timestamp with timestamp, not with one chosen replica.
     (vm,) = live["sum_vm"]
     assert float(vm["value"][1]) == pytest.approx(11.0, rel=1e-3)
     (stored,) = live["raw_vm"]
