@@ -5,8 +5,8 @@ remote-write through the rendered `longterm` remote write to a real single-node 
 
 One timeline, about two and a half minutes, then the assertions:
   - the aggregate tiers arrive, no raw series and no other recording rule does;
-  - a sum over the store equals the same sum on one replica (the replica label is dropped, the
-    store deduplicates: one sample per tier interval, not two);
+  - the store holds one copy of each aggregate: the replica label is dropped, each stored sample is
+    a replica's sample at the same timestamp (not a sum of both), one per tier interval, not two;
   - the store down for 20 s (over 3 evaluations of the 5m tier), then back: no gap in any 5m-tier
     series (Prometheus re-sends from its WAL);
   - both replicas restarted: the 5m-tier gap is no longer than the restart itself plus one
@@ -18,6 +18,7 @@ Time runs SPEED times faster: the 5m tier is evaluated every 6 s, the 1d tier ev
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import json
 import re
@@ -43,6 +44,8 @@ PROJECT = find_root(ROOT)
 ENV = "dev"
 SPEED = 50
 TIER_5M_S = 300 / SPEED  # the 5m tier's evaluation interval, scaled
+STEP_S = 60 / SPEED  # the scenario's step (its default interval, 1m), scaled
+STEP_LEAD_S = 1.0  # a step's lead on the 5m tier's next evaluation (< STEP_S: 5 steps per window)
 OUTAGE_S = 20.0
 RESTART_S = 8.0
 DASHBOARD = (
@@ -91,7 +94,7 @@ def wait_for(what: str, ready, timeout: float) -> None:
                 return
         except OSError as exc:
             last = exc
-        time.sleep(0.5)
+        time.sleep(0.1)
     raise AssertionError(f"{what} not ready after {timeout:.0f}s ({last})")
 
 
@@ -152,6 +155,32 @@ def rendered_remote_write(resources) -> dict:
     raise AssertionError("no rendered prometheus.yml")
 
 
+def evaluation_phase(base: str, record: str) -> float:
+    """When (epoch s) the rule group recording `record` last evaluated on this Prometheus; it
+    evaluates again every interval from then (groups evaluate on a fixed wall-clock phase)."""
+
+    def last() -> float | None:
+        for group in get(f"{base}/api/v1/rules?type=record")["data"]["groups"]:
+            if any(r.get("name") == record for r in group["rules"]):
+                stamp = group.get("lastEvaluation") or ""
+                if stamp.startswith("0001-"):
+                    return None  # not evaluated yet
+                whole, _, frac = stamp.rstrip("Z").partition(".")  # RFC 3339, UTC, nanoseconds
+                return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float(f"0.{frac or 0}")
+        raise AssertionError(f"no rule group records {record}")
+
+    found: list[float] = []
+
+    def evaluated() -> bool:
+        t = last()
+        if t is not None:
+            found.append(t)
+        return t is not None
+
+    wait_for(f"the group of {record} evaluated", evaluated, 30)
+    return found[-1]
+
+
 def series_samples(vm: str, selector: str, start: float, end: float) -> dict[str, list[float]]:
     """Timestamps (s) of every series matching selector in [start, end], as the store returns them."""
     args = urllib.parse.urlencode({"match[]": selector, "start": f"{start:.3f}", "end": f"{end:.3f}"})
@@ -186,6 +215,7 @@ def substitute(expr: str) -> str:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
+    fixture_began = time.time()
     workdir = tmp_path_factory.mktemp("longterm-live")
     scenario_file = workdir / "longterm-live.yaml"
     scenario_file.write_text(SCENARIO)
@@ -230,7 +260,7 @@ def live(tmp_path_factory):
     stack = Stack(workdir)
     exporter = sandbox.Exporter(plan)
     threading.Thread(target=exporter.server.serve_forever, daemon=True, kwargs={"poll_interval": 0.1}).start()
-    result: dict = {"vm": vm, "prom": [f"http://127.0.0.1:{p}" for p in ports], "events": {}}
+    result: dict = {"vm": vm, "prom": [f"http://127.0.0.1:{p}" for p in ports], "events": {}, "phases": {}}
 
     def start_replicas():
         for i in (0, 1):
@@ -246,14 +276,28 @@ def live(tmp_path_factory):
         return ok(f"{vm}/health")
 
     began = time.time()
+    result["phases"]["rendered and planned"] = fixture_began
     try:
         stack.start("victoria-metrics", "victoria-metrics", vm_args)
         wait_for("victoria-metrics", vm_ready, 30)
-        exporter.t0 = time.time()
+        result["phases"]["store ready"] = time.time()
         start_replicas()
+        result["phases"]["replicas ready"] = time.time()
+        # The scenario's timeline starts in phase with the 5m tier's evaluations. Its samples carry
+        # the timestamp of their step (every STEP_S) but reach a replica at its next scrape: a rate
+        # evaluated between the two misses its newest sample and extrapolates less than the full
+        # window (9.59 for 11.0). Steps STEP_LEAD_S before each 5m-tier evaluation leave the rate
+        # it reads (evaluated at most one 15 s evaluation interval, 0.3 s, earlier) over 5 whole
+        # steps, each scraped at least two scrape intervals before: 11.0 on both replicas, not a
+        # value that depends on where this run's start happened to fall.
+        tier_at = evaluation_phase(result["prom"][0], "service:http_requests:rate_tier5m")
+        now = time.time()
+        exporter.t0 = now - (now - (tier_at - STEP_LEAD_S)) % STEP_S
+        result["phases"]["the scenario started in phase"] = time.time()
         tier = 'service:http_requests:rate_tier5m{service="api-gateway"}'
         wait_for("the 5m tier in the store", lambda: query(vm, tier) != [], 60)
         result["first"] = time.time()
+        result["phases"]["first 5m-tier sample in the store"] = result["first"]
         time.sleep(15)
 
         # -- the store goes away for a while, then comes back on the same data
@@ -272,8 +316,19 @@ def live(tmp_path_factory):
         time.sleep(RESTART_S)
         start_replicas()
         result["events"]["restart"] = (down, time.time())
-        time.sleep(22)
-        result["end"] = time.time() - 2 * TIER_5M_S  # what the replicas may still be sending
+        # The end of the timeline: late enough that the 1h tier's window (72 s) read at it lies past
+        # the replicas' first minute, whose 5m-tier rates are still filling their windows.
+        result["end"] = time.time() + 22 - 2 * TIER_5M_S
+        series = set(series_samples(vm, '{__name__=~".+_tier5m"}', result["first"], down))
+
+        def complete() -> bool:
+            # Remote write sends each series' samples in order: once every 5m-tier series has a
+            # sample at or after the end, the store holds all of them up to it.
+            latest = series_samples(vm, '{__name__=~".+_tier5m"}', down, time.time())
+            return set(latest) >= series and all(max(latest[k]) >= result["end"] for k in series)
+
+        wait_for("every 5m-tier series in the store up to the end", complete, 60)
+        result["phases"]["the store complete up to the end"] = time.time()
 
         # -- measurements
         result["tier5m"] = series_samples(vm, '{__name__=~".+_tier5m"}', result["first"], result["end"])
@@ -291,6 +346,13 @@ def live(tmp_path_factory):
             result[f"count_{where}"] = query(
                 base, f"count(last_over_time(service:http_requests:rate_tier5m[{window}]))", at
             )
+        # The raw samples of that window, in the store and on each replica (a wider window on the
+        # replicas: the store's samples must be among theirs, whatever either does at the edges).
+        result["raw_vm"] = query(vm, f"service:http_requests:rate_tier5m[{window}]", at)
+        result["raw_prom"] = [
+            query(base, f"service:http_requests:rate_tier5m[{int(3 * TIER_5M_S)}s]", at)
+            for base in result["prom"]
+        ]
         with urllib.request.urlopen(f"{vm}/metrics", timeout=5) as resp:
             metrics = resp.read().decode()
         result["rows"] = sum(
@@ -298,10 +360,14 @@ def live(tmp_path_factory):
             for v in re.findall(r'^vm_rows_inserted_total\{type="promremotewrite"\} (\S+)$', metrics, re.M)
         )
         result["seconds"] = time.time() - began
+        result["phases"]["measured"] = time.time()
+        result["began"] = began
         yield result
     finally:
+        stopping = time.time()
         stack.stop_all()
         exporter.server.shutdown()
+        print(f"longterm live: every process stopped in {time.time() - stopping:.1f}s")
 
 
 def test_the_aggregates_arrive_and_raw_series_do_not(live):
@@ -315,11 +381,27 @@ def test_the_aggregates_arrive_and_raw_series_do_not(live):
 
 
 def test_the_store_holds_one_copy_of_each_aggregate(live):
-    # The replica label is dropped and the store deduplicates: one series, the value of one replica.
+    # The replica label is dropped and the store deduplicates: one series, each of its samples one
+    # replica's sample at the same timestamp (not a sum of both). The replicas evaluate at the same
+    # instants but scrape at their own offsets, so their rates may differ (a rate evaluated before
+    # the replica's scrape brought the newest step reads 9.6, not 11.0) and the store keeps either:
+    # it is compared sample by sample, timestamp with timestamp, not with one chosen replica.
     (vm,) = live["sum_vm"]
-    (prom,) = live["sum_prom"]
-    assert float(vm["value"][1]) == pytest.approx(float(prom["value"][1]), rel=1e-6)
     assert float(vm["value"][1]) == pytest.approx(11.0, rel=1e-3)
+    (stored,) = live["raw_vm"]
+    replicas: dict[int, list[float]] = {}
+    for result in live["raw_prom"]:
+        for series in result:
+            for t, v in series["values"]:
+                replicas.setdefault(round(float(t) * 1000), []).append(float(v))
+    assert stored["values"], "no 5m-tier sample in the store's steady window"
+    for t, v in stored["values"]:
+        ms = round(float(t) * 1000)
+        assert ms in replicas, f"the store's sample at {ms} ms is no replica's (they have {sorted(replicas)})"
+        # The store keeps 12 significant digits of a value.
+        assert any(float(v) == pytest.approx(r, rel=1e-9) for r in replicas[ms]), (
+            f"the store's sample at {ms} ms is {v}, the replicas' {replicas[ms]}"
+        )
     assert live["count_vm"][0]["value"][1] == live["count_prom"][0]["value"][1] == "1"
     # One sample per 5m-tier evaluation, not one per replica and evaluation.
     for key, stamps in live["tier5m"].items():
@@ -362,7 +444,8 @@ def test_report(live):
         f"(tier interval {TIER_5M_S:.0f}s)\n"
         f"  replicas down {up - down:.1f}s: largest 5m-tier gap {max(gaps_restart):.1f}s\n"
         f"  sum(service:http_requests:rate_tier5m): store {live['sum_vm'][0]['value'][1]}, "
-        f"replica {live['sum_prom'][0]['value'][1]}"
+        f"replica {live['sum_prom'][0]['value'][1]}\n"
+        "  phases: " + ", ".join(f"{k} +{t - live['began']:.1f}s" for k, t in live["phases"].items())
     )
 
 

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -271,16 +272,27 @@ def running(project: Project, *, speed: int = SPEED, log: Callable[[str], None] 
     servers = Servers(workdir / "servers", log=say)
     run: sandbox.Run | None = None
     try:
+        began = time.time()
         addresses = start_servers(servers, resources)
+        say(f"conformance tier: servers and exporters ready in {time.time() - began:.1f}s")
         plan, served, rules, notes = configure(resources, workdir / "stack", speed, addresses)
         run = sandbox.Run(plan)
         run.start()
         run.t0 = time.time()
+        say(f"conformance tier: Prometheus and Alertmanager ready in {time.time() - began:.1f}s")
         yield Live(servers, run, speed, served, rules, notes)
     finally:
+        began = time.time()
+        # Prometheus and the Alertmanager peers stop beside the servers (nothing of one needs the
+        # other to shut down; each process is still stopped by its own PID, each wait bounded).
+        stopper = None
         if run is not None:
-            run.stop_all()
+            stopper = threading.Thread(target=run.stop_all)
+            stopper.start()
         servers.close()
+        if stopper is not None:
+            stopper.join()
+        say(f"conformance tier: every process stopped in {time.time() - began:.1f}s")
         _unmount_below(workdir)  # a fault's filesystem, should its own clean-up not have run
         shutil.rmtree(workdir, ignore_errors=True)
         shutil.rmtree(workdir, ignore_errors=True)
