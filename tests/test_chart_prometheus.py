@@ -1020,3 +1020,36 @@ def test_the_checked_layout_has_every_rule_file_and_scrape_file(tmp_path):
 def test_schema_rejects_with_the_key_path(tmp_path, overlay, key):
     err = schema_error(overlay, tmp_path)
     assert err.key.startswith(key), (err.key, str(err))
+
+
+def _alert(objs: dict, name: str) -> dict:
+    data = objs["ConfigMap/creativeflow-prometheus-rules-redis"]["data"]["redis.yaml"]
+    return next(r for g in yaml.safe_load(data)["groups"] for r in g["rules"] if r.get("alert") == name)
+
+
+def test_alert_params_fill_the_expression_and_the_texts_that_name_them(tmp_path):
+    default = _alert(rendered("prod"), "RedisMemoryHigh")
+    assert (
+        default["expr"].endswith("> 0.8")
+        and "{{ 0.8 | humanizePercentage }}" in default["annotations"]["description"]
+    )
+    objs = render(
+        "prod", {"prometheus": {"alerts": {"RedisMemoryHigh": {"params": {"threshold": 0.75}}}}}, tmp_path
+    )
+    alert = _alert(objs, "RedisMemoryHigh")
+    assert (
+        alert["expr"].endswith("> 0.75")
+        and "{{ 0.75 | humanizePercentage }}" in alert["annotations"]["description"]
+    )
+    # A text without a parameter is copied as it is.
+    assert (
+        alert["annotations"]["summary"]
+        == default["annotations"]["summary"]
+        == "Redis is close to its maxmemory limit."
+    )
+
+
+def test_a_parameter_without_a_value_is_refused(tmp_path):
+    overlay = {"alerts": {"RedisDown": {"annotations": {"description": "down ${nope}"}}}}
+    err = schema_error(overlay, tmp_path)
+    assert "prometheus.alerts.RedisDown.params: a parameter has no value in: down ${nope}" in str(err)

@@ -54,7 +54,9 @@ changed in place: nothing else holds them.
 {{- $o := get $root.Values.alerts $rule.alert | default dict -}}
 {{- if ne (toString (dig "enabled" true $o)) "false" -}}
 {{- $params := merge (deepCopy ($o.params | default dict)) (get $defaults $rule.alert | default dict) -}}
+{{- if contains "${" $rule.expr -}}
 {{- $_ := set $rule "expr" (include "prometheus.fillParams" (dict "alert" $rule.alert "text" $rule.expr "params" $params)) -}}
+{{- end -}}
 {{- with $o.for }}{{ $_ := set $rule "for" . }}{{ end -}}
 {{- $labels := merge (deepCopy ($o.labels | default dict)) ($rule.labels | default dict) -}}
 {{- with $o.severity }}{{ $_ := set $labels "severity" . }}{{ end -}}
@@ -63,7 +65,11 @@ changed in place: nothing else holds them.
 {{- $annotations := merge (deepCopy ($o.annotations | default dict)) ($rule.annotations | default dict) -}}
 {{- range $k, $v := $annotations -}}
 {{- $v = replace "${grafanaUrl}" $grafanaUrl (toString $v) -}}
-{{- $_ := set $annotations $k (include "prometheus.fillParams" (dict "alert" $rule.alert "text" $v "params" $params)) -}}
+{{- /* Most texts have no parameter: filling them would only copy them. */ -}}
+{{- if contains "${" $v -}}
+{{- $v = include "prometheus.fillParams" (dict "alert" $rule.alert "text" $v "params" $params) -}}
+{{- end -}}
+{{- $_ := set $annotations $k $v -}}
 {{- end -}}
 {{- $_ := set $rule "annotations" $annotations -}}
 {{- $rules = append $rules $rule -}}
