@@ -6,8 +6,8 @@ Usage: .venv/bin/python benchmarks/verify_timing.py [N] [--replays R] [--cold | 
   --cold     every run with an empty tool-result cache of its own, as on a fresh clone with the
              tools installed
   --edit     before every run, one alert's summary in EDITED changes (a different text each run)
-             and `cfmon generate` runs (not timed): verify after editing one mixin's alert. The
-             file is restored at the end.
+             and `cfmon generate` and `make golden` run (not timed): verify after editing one
+             mixin's alert. The file, the generated files and the goldens are restored at the end.
 
 1. `tools/verify` N times (a subprocess, as CI runs it): wall time, each step's time and the
    external tools' own time, all from the `timings:` line verify prints on stderr.
@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cfbench import stats  # noqa: E402
 
-STEP = re.compile(r"([\w -]+?) ([\d.]+)s")
+STEP = re.compile(r"([\w +-]+?) ([\d.]+)s")
 EXTERNAL = re.compile(r"external tools ([\d.]+)s in (\d+) calls")
 
 
@@ -67,12 +67,23 @@ SUMMARY = re.compile(r"(summary: '[^'\n]*?)\.'")
 
 
 def edit(original: str, run: int) -> None:
-    """One alert's summary changed (differently each run), and the generated files made from it."""
+    """One alert's summary changed (differently each run), then what its author runs before
+    verify: `cfmon generate` and `make golden` (the goldens hold the rendered rules)."""
     text, n = SUMMARY.subn(rf"\1 (edited for run {run}).'", original, count=1)
     if n != 1:
         sys.exit(f"verify_timing: no `summary: '...'` in {EDITED.relative_to(ROOT)} to edit")
     EDITED.write_text(text)
-    subprocess.run([str(ROOT / ".venv/bin/cfmon"), "generate"], cwd=ROOT, capture_output=True, check=True)
+    regenerate()
+
+
+def regenerate() -> None:
+    cfmon = str(ROOT / ".venv/bin/cfmon")
+    for argv in (
+        [cfmon, "generate"],
+        [cfmon, "render", "--env", "all"],
+        [cfmon, "golden", "--env", "all", "--update"],
+    ):
+        subprocess.run(argv, cwd=ROOT, capture_output=True, check=True)
 
 
 def timed_runs(runs: int, cold: bool, edited: bool) -> dict:
@@ -101,7 +112,7 @@ def timed_runs(runs: int, cold: bool, edited: bool) -> dict:
     finally:
         if EDITED.read_text() != original:
             EDITED.write_text(original)
-            subprocess.run([str(ROOT / ".venv/bin/cfmon"), "generate"], cwd=ROOT, capture_output=True)
+            regenerate()
     return {
         "runs": runs,
         "exit_codes": codes,

@@ -369,11 +369,18 @@ def test_verify_timings_line_is_parsed() -> None:
 
     stderr = (
         "cfmon: render dev ...\n"
-        "cfmon: timings: generate --check 3.89s, render dev 0.58s, check prod 10.25s, golden 1.00s; "
+        "cfmon: timings: generate --check 3.89s, render dev 0.58s, check prod 10.25s, "
+        "check prod + team ai-models 2.50s, golden 1.00s; "
         "total 15.72s; external tools 11.30s in 212 calls\n"
     )
     steps, ext, calls = verify_timing.parse_timings(stderr)
-    assert steps == {"generate --check": 3.89, "render dev": 0.58, "check prod": 10.25, "golden": 1.0}
+    assert steps == {
+        "generate --check": 3.89,
+        "render dev": 0.58,
+        "check prod": 10.25,
+        "check prod + team ai-models": 2.5,
+        "golden": 1.0,
+    }
     assert (ext, calls) == (11.3, 212)
 
 
