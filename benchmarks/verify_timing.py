@@ -5,9 +5,10 @@ Usage: .venv/bin/python benchmarks/verify_timing.py [N] [--replays R] [--cold | 
   --replays  bare runs of every captured tool invocation (default 3; 0 skips the capture)
   --cold     every run with an empty tool-result cache of its own, as on a fresh clone with the
              tools installed
-  --edit     before every run, one alert's summary in EDITED changes (a different text each run)
-             and `cfmon generate` and `make golden` run (not timed): verify after editing one
-             mixin's alert. The file, the generated files and the goldens are restored at the end.
+  --edit     before every run, one alert's summary changes (a different text each run) in EDITED
+             and in the rule tests that expect it, and `cfmon generate`, `cfmon docs` and
+             `make golden` run (not timed): verify after editing one mixin's alert. Everything
+             is restored at the end.
 
 1. `tools/verify` N times (a subprocess, as CI runs it): wall time, each step's time and the
    external tools' own time, all from the `timings:` line verify prints on stderr.
@@ -61,18 +62,22 @@ def parse_timings(stderr: str) -> tuple[dict[str, float], float | None, int | No
     return steps, (float(m.group(1)) if m else None), (int(m.group(2)) if m else None)
 
 
-# The alert summary --edit changes: the first one in this mixin.
+# The alert summary --edit changes: the first one in this mixin, and the rule tests that expect it.
 EDITED = ROOT / "jsonnet/mixins/redis/mixin.libsonnet"
-SUMMARY = re.compile(r"(summary: '[^'\n]*?)\.'")
+SUMMARY = re.compile(r"(summary: '([^'\n]*?))\.'")
+RULE_TESTS = ROOT / "tests/rules"
 
 
-def edit(original: str, run: int) -> None:
-    """One alert's summary changed (differently each run), then what its author runs before
-    verify: `cfmon generate` and `make golden` (the goldens hold the rendered rules)."""
-    text, n = SUMMARY.subn(rf"\1 (edited for run {run}).'", original, count=1)
-    if n != 1:
+def edit(originals: dict[Path, str], run: int) -> None:
+    """One alert's summary changed (differently each run) where its author changes it: the mixin
+    and the rule tests that expect the old text. Then what the author runs before verify:
+    `cfmon generate`, `cfmon docs` and `make golden` (the goldens hold the rendered rules)."""
+    match = SUMMARY.search(originals[EDITED])
+    if match is None:
         sys.exit(f"verify_timing: no `summary: '...'` in {EDITED.relative_to(ROOT)} to edit")
-    EDITED.write_text(text)
+    old, new = match[2] + ".", f"{match[2]} (edited for run {run})."
+    for path, text in originals.items():
+        path.write_text(text.replace(f"'{old}'", f"'{new}'") if path == EDITED else text.replace(old, new))
     regenerate()
 
 
@@ -80,6 +85,7 @@ def regenerate() -> None:
     cfmon = str(ROOT / ".venv/bin/cfmon")
     for argv in (
         [cfmon, "generate"],
+        [cfmon, "docs"],
         [cfmon, "render", "--env", "all"],
         [cfmon, "golden", "--env", "all", "--update"],
     ):
@@ -93,7 +99,7 @@ def timed_runs(runs: int, cold: bool, edited: bool) -> dict:
     verify = [str(ROOT / "tools/verify")]
     log("warm-up run")
     subprocess.run(verify, cwd=ROOT, capture_output=True)
-    original = EDITED.read_text()
+    originals = {p: p.read_text() for p in [EDITED, *sorted(RULE_TESTS.glob("*.yaml"))]}
     walls: list[float] = []
     steps: dict[str, list[float]] = defaultdict(list)
     ext: list[float] = []
@@ -102,7 +108,7 @@ def timed_runs(runs: int, cold: bool, edited: bool) -> dict:
     try:
         for i in range(runs):
             if edited:
-                edit(original, i + 1)
+                edit(originals, i + 1)
             with tempfile.TemporaryDirectory(prefix="verify-timing-cache-") as empty:
                 env = {**os.environ, "CFMON_CACHE_DIR": empty} if cold else None
                 began = time.perf_counter()
@@ -110,8 +116,9 @@ def timed_runs(runs: int, cold: bool, edited: bool) -> dict:
                 walls.append(time.perf_counter() - began)
             record(proc, i, runs, walls, steps, ext, calls, codes)
     finally:
-        if EDITED.read_text() != original:
-            EDITED.write_text(original)
+        if any(p.read_text() != text for p, text in originals.items()):
+            for path, text in originals.items():
+                path.write_text(text)
             regenerate()
     return {
         "runs": runs,

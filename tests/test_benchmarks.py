@@ -405,11 +405,20 @@ def test_every_benchmark_imports_what_it_uses(script: str) -> None:
     assert "usage:" in proc.stdout
 
 
-def test_verify_timing_edits_one_alert_summary() -> None:
+def test_verify_timing_edits_one_alert_summary_and_its_tests(tmp_path, monkeypatch) -> None:
     import verify_timing
 
-    original = verify_timing.EDITED.read_text()
-    text, n = verify_timing.SUMMARY.subn(r"\1 (edited for run 1).'", original, count=1)
-    changed = [(a, b) for a, b in zip(original.splitlines(), text.splitlines(), strict=True) if a != b]
-    assert n == 1 and len(changed) == 1
-    assert "summary:" in changed[0][1] and changed[0][1].endswith("(edited for run 1).',")
+    mixin, tests = tmp_path / "mixin.libsonnet", tmp_path / "t.yaml"
+    mixin.write_text("  summary: 'Redis is unreachable.',\n  summary: 'Redis is full.',\n")
+    tests.write_text("summary: Redis is unreachable.\nsummary: Redis is full.\n")
+    monkeypatch.setattr(verify_timing, "EDITED", mixin)
+    monkeypatch.setattr(verify_timing, "regenerate", lambda: None)
+    verify_timing.edit({mixin: mixin.read_text(), tests: tests.read_text()}, 3)
+    assert (
+        mixin.read_text()
+        == "  summary: 'Redis is unreachable (edited for run 3).',\n  summary: 'Redis is full.',\n"
+    )
+    assert tests.read_text() == "summary: Redis is unreachable (edited for run 3).\nsummary: Redis is full.\n"
+    assert verify_timing.SUMMARY.search(
+        verify_timing.ROOT.joinpath("jsonnet/mixins/redis/mixin.libsonnet").read_text()
+    )
