@@ -122,6 +122,7 @@ def timed_runs(runs: int, cold: bool, edited: bool) -> dict:
             regenerate()
     return {
         "runs": runs,
+        "mode": "cold" if cold else "edited" if edited else "warm",
         "exit_codes": codes,
         "wall_median": stats.median(walls),
         "wall_min": min(walls),
@@ -235,7 +236,7 @@ def report(res: dict) -> str:
     t, c = res.get("timed"), res.get("capture")
     if t:
         out += [
-            f"tools/verify, {t['runs']} warm runs: median {t['wall_median']:.2f}s "
+            f"tools/verify, {t['runs']} {t.get('mode', 'warm')} runs: median {t['wall_median']:.2f}s "
             f"(min {t['wall_min']:.2f}s, max {t['wall_max']:.2f}s); exit codes {t['exit_codes']}",
             stats.table(["step", "median s"], t["steps_median"]),
         ]
