@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -60,26 +60,6 @@ def is_literal(key: str, value: Any) -> bool:
     )
 
 
-def walk(node: Any, path: str = "", key: str = "") -> Iterator[tuple[str, str, Any]]:
-    """(path, key, value) for every leaf; ConfigMap payloads that are YAML are walked, not returned."""
-    if isinstance(node, str) and "\n" in node:
-        try:
-            inner = parse_yaml(node)
-        except yaml.YAMLError:
-            inner = None
-        if isinstance(inner, dict | list):
-            yield from walk(inner, path, key)
-            return
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from walk(v, f"{path}.{k}" if path else str(k), str(k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from walk(v, f"{path}[{i}]", key)
-    else:
-        yield path, key, node
-
-
 def _leaked(key: str, value: Any) -> str | None:
     """The value's text when `key: value` in a rendered object is a literal credential."""
     # A number is a credential too when YAML reads `password: 123456`; booleans are not.
@@ -93,10 +73,23 @@ def _leaked(key: str, value: Any) -> str | None:
     return None
 
 
-def leaks(node: Any, path: str = "", key: str = "") -> Iterator[tuple[str, str, str]]:
-    """(path, key, text) for every literal credential below `node`, walked as `walk` does."""
+def _values_leaked(key: str, value: Any) -> str | None:
+    """The value's text when `key: value` in a values file is a literal credential."""
+    if SAFE_VALUES_KEY.search(key) or not is_literal(key, value):
+        return None
+    return str(value).strip()
+
+
+Leaked = Callable[[str, Any], "str | None"]
+
+
+def leaks(
+    node: Any, path: str = "", key: str = "", leaked: Leaked = _leaked
+) -> Iterator[tuple[str, str, str]]:
+    """(path, key, text) for every leaf that `leaked` calls a literal credential; ConfigMap payloads
+    that are YAML are walked too, as if their documents were part of the object."""
     if isinstance(node, str) and "\n" in node:
-        inner = _payload_leaks(node, key)
+        inner = _payload_leaks(node, key, leaked)
         if inner is not None:
             for sub, k, text in inner:
                 joined = f"{path}{sub}" if sub.startswith("[") else f"{path}.{sub}"
@@ -104,16 +97,16 @@ def leaks(node: Any, path: str = "", key: str = "") -> Iterator[tuple[str, str, 
             return
     if isinstance(node, dict):
         for k, v in node.items():
-            yield from leaks(v, f"{path}.{k}" if path else str(k), str(k))
+            yield from leaks(v, f"{path}.{k}" if path else str(k), str(k), leaked)
     elif isinstance(node, list):
         for i, v in enumerate(node):
-            yield from leaks(v, f"{path}[{i}]", key)
-    elif (text := _leaked(key, node)) is not None:
+            yield from leaks(v, f"{path}[{i}]", key, leaked)
+    elif (text := leaked(key, node)) is not None:
         yield path, key, text
 
 
 @lru_cache(maxsize=4096)
-def _payload_leaks(payload: str, key: str) -> tuple[tuple[str, str, str], ...] | None:
+def _payload_leaks(payload: str, key: str, leaked: Leaked) -> tuple[tuple[str, str, str], ...] | None:
     """The leaks inside a ConfigMap payload that is YAML (None when it is not): every render of
     every environment carries most of the same payloads (dashboards, rule files), walked once."""
     try:
@@ -122,7 +115,7 @@ def _payload_leaks(payload: str, key: str) -> tuple[tuple[str, str, str], ...] |
         return None
     if not isinstance(inner, dict | list):
         return None
-    return tuple(leaks(inner, "", key))
+    return tuple(leaks(inner, "", key, leaked))
 
 
 class SecretLiterals(Check):
@@ -174,10 +167,8 @@ class SecretLiterals(Check):
                 doc = parse_yaml(Path(path).read_text())
             except (OSError, yaml.YAMLError):
                 continue
-            for where, key, value in walk(doc or {}):
-                if SAFE_VALUES_KEY.search(key) or not is_literal(key, value):
-                    continue
-                file, line = locate_text(ctx.project, [Path(path)], str(value).strip()[:60], key=key)
+            for where, key, text in leaks(doc or {}, leaked=_values_leaked):
+                file, line = locate_text(ctx.project, [Path(path)], text[:60], key=key)
                 findings.append(
                     self.finding(
                         ctx,
