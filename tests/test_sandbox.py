@@ -2,10 +2,11 @@
 (marked e2e: real Prometheus 3.5 and an Alertmanager 0.33 cluster on loopback, for dev and prod).
 
 The e2e runs: the eight area scenarios run together on one stack per environment (one test per
-area reads that run); `healthy` and every fault scenario run on a stack of their own, two at a
-time (fault-prometheus-restart at its own speed, 10). Each run has a hard time limit and is
-followed by a check that no process it started is left. Budget: about 5 to 7 minutes for the e2e
-tests on 2 shared cores (see docs/sandbox.md).
+area reads that run); `healthy` and every fault scenario run on a stack of their own, each
+fault-prometheus-restart run (at its own speed, 10) in a lane of its own and the speed-100 runs one
+after another in one more lane. Each run has a hard time limit and is followed by a check that no
+process it started is left. Budget: about 5 minutes for the e2e tests on 2 cores (see
+docs/sandbox.md).
 """
 
 from __future__ import annotations
