@@ -134,7 +134,7 @@ def run_groups(tmp_path: Path, tests: list[dict], rules: dict) -> list[ruletests
         )
         groups.append(ruletests.Group({"rule_files": ["r.yaml"], "tests": [test]}, {"r.yaml": body}))
     scratch = tmp_path / "scratch"
-    scratch.mkdir(exist_ok=True)
+    scratch.mkdir(parents=True, exist_ok=True)
     return ruletests.run(groups, scratch)
 
 
@@ -164,5 +164,24 @@ def test_a_changed_rule_reruns_only_the_groups_that_see_it(tmp_path):
         # both whole files, changed: they run again, and CpuHigh now fails.
         assert cache.STATS["misses"] - misses == 3
         assert [r.ok for r in results] == [True, True, False, False]
+    finally:
+        cache.configure(None)
+
+
+def test_a_group_answered_from_the_cache_writes_no_file(tmp_path, monkeypatch):
+    """The key is the group's data, not its files: another scratch directory hits the same entry,
+    and a group answered from the cache never has its YAML written."""
+    cache.configure(tmp_path / "cache")
+    monkeypatch.setattr(ruletests, "_RESULTS", {})  # what earlier tests ran in this process
+    try:
+        tests = [group("ErrorsHigh", True), group("CpuHigh", False)]
+        first = run_groups(tmp_path / "a", tests, RULES)
+        assert list((tmp_path / "a/scratch/rule-tests").glob("group-*.yaml"))
+        monkeypatch.setattr(ruletests, "_RESULTS", {})  # a new process: only the cache is left
+        hits = cache.STATS["hits"]
+        again = run_groups(tmp_path / "b", tests, RULES)
+        assert cache.STATS["hits"] - hits == 4
+        assert again == first and [r.ok for r in again] == [True, True, False, False]
+        assert not (tmp_path / "b/scratch/rule-tests").exists()
     finally:
         cache.configure(None)
