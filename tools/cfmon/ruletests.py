@@ -84,7 +84,9 @@ class _Written:
         # the same in every scratch directory.
         self.doc = {**group.test, "rule_files": list(self.rules)}
         self.key.add("test", repr(self.doc))
-        self.key.add("writer", f"pyyaml {yaml.__version__}").add("tool", f"promtool {_promtool_version()}")
+        self.key.add("writer", f"pyyaml {yaml.__version__}").add(
+            "tool", f"promtool {binaries.probe('promtool').version}"
+        )
         self.test: Path | None = None
 
     def write(self) -> Path:
@@ -102,21 +104,10 @@ class _Written:
         return self.test
 
 
-_BODIES: dict[bytes, str] = {}
-
-
+@lru_cache(maxsize=4096)
 def _body_digest(body: bytes) -> str:
     """A rule file's digest, computed once per distinct file (many groups load the same one)."""
-    if body not in _BODIES:
-        if len(_BODIES) > 4096:  # a long-lived process (the test suite) meets many
-            _BODIES.clear()
-        _BODIES[body] = _digest(body)
-    return _BODIES[body]
-
-
-@lru_cache(maxsize=1)
-def _promtool_version() -> str:
-    return binaries.probe("promtool").version
+    return _digest(body)
 
 
 def run(groups: list[Group], scratch: Path) -> list[Result]:

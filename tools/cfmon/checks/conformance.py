@@ -106,20 +106,21 @@ def readers(ctx: Context) -> list[sel.Reader]:
     return out
 
 
-# records (their expressions and label names) -> {(expr, extra labels): (selectors, drops) or None}
-_EXTRACTED: dict[tuple, dict] = {}
-
-
 def _extracted(records: dict[str, list[dict]]) -> dict:
-    """The selectors already found under these records: every render of an environment, and most
-    of every environment, records the same rules and has the same panels and alerts."""
-    key = tuple(
-        (name, tuple((str(r.get("expr", "")), tuple(sorted(r.get("labels") or {}))) for r in rules))
-        for name, rules in sorted(records.items())
+    """{(expr, extra labels): (selectors, drops) or None} already found under these records (by
+    their expressions and label names): every render of an environment, and most of every
+    environment, records the same rules and has the same panels and alerts."""
+    return _found_under(
+        tuple(
+            (name, tuple((str(r.get("expr", "")), tuple(sorted(r.get("labels") or {}))) for r in rules))
+            for name, rules in sorted(records.items())
+        )
     )
-    if key not in _EXTRACTED and len(_EXTRACTED) >= 16:  # a long-lived process (the test suite)
-        _EXTRACTED.clear()
-    return _EXTRACTED.setdefault(key, {})
+
+
+@lru_cache(maxsize=16)
+def _found_under(records: tuple) -> dict:
+    return {}
 
 
 # ---- where a selector's series come from ---------------------------------------------------------

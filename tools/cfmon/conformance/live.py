@@ -295,7 +295,6 @@ def running(project: Project, *, speed: int = SPEED, log: Callable[[str], None] 
         say(f"conformance tier: every process stopped in {time.time() - began:.1f}s")
         _unmount_below(workdir)  # a fault's filesystem, should its own clean-up not have run
         shutil.rmtree(workdir, ignore_errors=True)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _unmount_below(directory: Path) -> None:

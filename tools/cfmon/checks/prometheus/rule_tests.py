@@ -7,6 +7,7 @@ One check per module; its class docstring says why, and what is bad and good.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -24,9 +25,6 @@ from cfmon.rendered.prometheus import (
 )
 from cfmon.serialize import parse_yaml
 from cfmon.teams import overridden_alerts
-
-# (rule file names, their texts, alerts, expressions) -> (the rules a group needs, how many).
-_CUTS: dict[tuple, tuple[dict[str, bytes], int]] = {}
 
 
 class PrometheusRuleTests(Check):
@@ -177,24 +175,14 @@ class PrometheusRuleTests(Check):
     def _run(self, ctx: Context, jobs: list[tuple[str, dict]], tested: dict[str, str]) -> list[Finding]:
         """Every test group of every file on its own, against the rules it needs (cfmon.ruletests);
         a file's failing groups make one finding."""
-        parsed = {name: parse_yaml(text) for name, text in tested.items()}
         groups: list[ruletests.Group] = []
         where: list[tuple[str, int, str | None]] = []  # (test file, group position, group name)
         for rel, doc in jobs:
             for index, group in _split(doc):
                 names = tuple(doc.get("rule_files") or [])
                 alerts, exprs = _asserted(group)
-                # Many groups assert the same alerts (firing, then silent), and most renders
-                # render the same rules: they need the same cut.
-                needs = (names, tuple(tested[n] for n in names), frozenset(alerts), tuple(exprs))
-                if needs not in _CUTS:
-                    if len(_CUTS) > 8192:  # a long-lived process (the test suite) meets many
-                        _CUTS.clear()
-                    files = {n: parsed[n] for n in names}
-                    cut = ruledeps.needed(files, alerts, exprs)
-                    rules = {n: ruletests.rules_text(cut[n]) if cut else tested[n].encode() for n in names}
-                    _CUTS[needs] = (rules, _rule_count(cut or files))
-                rules, count = _CUTS[needs]
+                texts = tuple(tested[n] for n in names)
+                rules, count = _cut(names, texts, frozenset(alerts), tuple(exprs))
                 settings = {k: v for k, v in doc.items() if k not in ("rule_files", "tests")}
                 test = {**settings, "rule_files": list(names), "tests": group}
                 groups.append(ruletests.Group(test, rules, _cost(doc, group, count)))
@@ -227,6 +215,21 @@ class PrometheusRuleTests(Check):
             hint="enable grafana, or start every alert's dashboard_url with global.grafanaUrl "
             "(an override in prometheus.alerts.<Alert>.annotations.dashboard_url may use ${grafanaUrl})",
         )
+
+
+@lru_cache(maxsize=8192)
+def _cut(
+    names: tuple[str, ...], texts: tuple[str, ...], alerts: frozenset[str], exprs: tuple[str, ...]
+) -> tuple[dict[str, bytes], int]:
+    """The rule files a test group loads, cut to what it asserts (cfmon.ruledeps), and how many
+    rules they hold. Many groups assert the same alerts (firing, then silent), and most renders
+    render the same rules: they share the cut. Shared: never change what it returns."""
+    files = {n: parse_yaml(t) for n, t in zip(names, texts, strict=True)}
+    cut = ruledeps.needed(files, alerts, exprs)
+    rules = {
+        n: ruletests.rules_text(cut[n]) if cut else t.encode() for n, t in zip(names, texts, strict=True)
+    }
+    return rules, _rule_count(cut or files)
 
 
 def _overridden(ctx: Context) -> dict[str, tuple[str, int | None]]:
