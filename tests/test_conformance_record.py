@@ -117,3 +117,30 @@ def test_an_exporter_that_does_not_start_is_named_with_its_log_and_nothing_is_wr
     assert "Traceback" not in res.err
     assert sorted(p.name for p in out.iterdir()) == ["node-exporter-1.11.1.prom"]
     assert (out / "node-exporter-1.11.1.prom").read_text() == "kept\n"
+
+
+def test_a_private_directory_above_the_pinned_binaries_is_named(monkeypatch):
+    """The servers run as their own users: a parent they may not enter (a `mktemp -d` clone) is
+    refused up front, with the directory and the fix, instead of every server failing to start."""
+    from cfmon import binaries
+    from cfmon.conformance.servers import Servers, closed_to_others
+    from cfmon.errors import UserError
+
+    base = Path(tempfile.mkdtemp())
+    base.chmod(0o755)
+    try:
+        (base / "open/.tools/bin").mkdir(parents=True)
+        assert closed_to_others(base / "open/.tools/bin") is None
+        private = base / "private"
+        (private / ".tools/bin").mkdir(parents=True)
+        private.chmod(0o700)
+        assert closed_to_others(private / ".tools/bin") == private
+        if os.geteuid() == 0 and shutil.which("setpriv"):
+            monkeypatch.setattr(binaries, "_tools_bin", lambda: private / ".tools/bin")
+            with pytest.raises(UserError) as err:
+                Servers(base / "run")
+            assert f"{private} is closed to other users (mode 700)" in str(err.value)
+            assert f"chmod o+x {private}" in (err.value.hint or "")
+            assert not (base / "run").exists()  # nothing started, nothing written
+    finally:
+        shutil.rmtree(base)

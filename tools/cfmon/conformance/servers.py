@@ -80,6 +80,15 @@ def _as_user(user: str | None, argv: list[str]) -> list[str]:
     return ["setpriv", f"--reuid={user}", f"--regid={gid}", "--init-groups", "--pdeathsig=TERM", "--", *argv]
 
 
+def closed_to_others(path: Path) -> Path | None:
+    """The first directory from `/` down to `path` that users other than its owner may not enter
+    (no o+x), or None: a private parent (a `mktemp -d` directory, say) hides everything below it."""
+    for folder in [*reversed(path.absolute().parents), path.absolute()]:
+        if folder.is_dir() and not folder.stat().st_mode & 0o001:
+            return folder
+    return None
+
+
 def _chown(path: Path, user: str) -> None:
     pw = pwd.getpwnam(user)
     for dirpath, _dirnames, filenames in os.walk(path):
@@ -145,6 +154,13 @@ class Servers:
             raise UserError(
                 "the conformance servers run as their own users through setpriv, which needs root",
                 hint="run as root (CI does)",
+            )
+        closed = closed_to_others(binaries._tools_bin())
+        if closed is not None:
+            raise UserError(
+                f"{closed} is closed to other users (mode {closed.stat().st_mode & 0o777:o}): the servers "
+                "run as their own users and could not reach the pinned binaries below it",
+                hint=f"`chmod o+x {closed}`, or clone the repository into a directory others may enter",
             )
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
