@@ -12,14 +12,11 @@ deps:
 verify: deps
 	@tools/verify
 
-# Two phases: the tests that start no live stack on every core (pytest-xdist; a module's tests stay
-# on one worker, so its module fixtures are built once), then the live tiers (`e2e`, `conformance`:
-# whole stacks at 25-100x real time) one after the other with the machine to themselves, as they
-# are timing-sensitive. Both phases always run; either failing fails the target.
+# Three lanes at once (tools/test says how and why): the tests that start no live stack on both
+# cores at the lowest CPU priority, and the live tiers (`e2e`, `conformance`: whole stacks at
+# 25-100x real time) in two lanes beside them. Every lane always runs; any failing fails the target.
 test: deps lint
-	@$(PY) -m pytest -m "not e2e and not conformance" -n auto --dist loadfile; fast=$$?; \
-	$(PY) -m pytest -m "e2e or conformance"; live=$$?; \
-	exit $$(( fast || live ))
+	@tools/test
 
 lint: deps
 	@.venv/bin/ruff check tools/cfmon tests benchmarks
