@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cfmon import report
+from cfmon import cache, report
 from cfmon.checks import REGISTRY, Check, Context, Finding
 from cfmon.checks.alertmanager import AlertmanagerConfig, AlertmanagerRouting
 from cfmon.checks.alerts import AlertRunbook
@@ -246,9 +246,15 @@ def test_render_stays_in_the_temporary_copy(project: Project, rendered: Rendered
 
 
 @pytest.mark.parametrize("check", REGISTRY, ids=lambda c: c.id)
-def test_clean_prod_render_has_no_findings(check: type[Check], run, project: Project):
+def test_clean_prod_render_has_no_findings(check: type[Check], run, project: Project, shared_cache: Path):
     # The real re-render (helm again) for render/deterministic; the real tests/rules and tests/routing.
-    findings = run(check, rerender=lambda: render_text(project, ENV))
+    # Tool results go through the session's shared cache (its keys cover every input byte, see
+    # test_cache.py), so prod's rule tests run once in the session: here or in test_cli.py's verify.
+    cache.configure(shared_cache)
+    try:
+        findings = run(check, rerender=lambda: render_text(project, ENV))
+    finally:
+        cache.configure(None)
     assert findings == []
 
 

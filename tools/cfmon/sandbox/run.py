@@ -5,7 +5,6 @@ each scenario's expectations."""
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import signal
 import tempfile
@@ -41,14 +40,6 @@ class _Stop(Exception):
     """SIGTERM during a run (turned into a clean shutdown)."""
 
 
-# Go's garbage collector for the run's servers, unless the caller's environment sets one: a stack at
-# 25-100x real time allocates as fast as a production one many times its size, and at Prometheus'
-# own setting (75) its collector took about a fifth of the stack's CPU, which a busy machine may not
-# have to spare at that speed. A run lasts minutes and holds little data, so the memory this costs
-# is not what it tests. Rule evaluation and notification do not depend on it.
-GO_ENV = {} if "GOGC" in os.environ else {"GOGC": "400"}
-
-
 class Run:
     def __init__(self, plan: Plan, deadline: float | None = None) -> None:
         self.plan = plan
@@ -79,7 +70,7 @@ class Run:
     # -- processes
     def _start(self, name: str, tool: str, args: list[str], env: dict[str, str] | None = None) -> None:
         self.procs[name] = binaries.start(
-            tool, args, log=self.logs / f"{name}.log", env={**GO_ENV, **(env or {})}
+            tool, args, log=self.logs / f"{name}.log", env={**binaries.GOGC_ENV, **(env or {})}
         )
 
     def _check_alive(self) -> None:
