@@ -430,7 +430,11 @@ collect_statistics_interval = 1000
             "RABBITMQ_CONF_ENV_FILE": str(home / "rabbitmq-env.conf"),
             # Exec the VM in place of the script: its PID is the broker's, SIGTERM stops it cleanly.
             "RUNNING_UNDER_SYSTEMD": "true",
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+            # No busy waiting: an idle Erlang scheduler otherwise spins on a core before it sleeps,
+            # CPU the other stacks on a shared machine need (RabbitMQ's advice for shared hosts).
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": (
+                "-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none"
+            ),
             "RABBITMQ_CTL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
         }
         (home / "rabbitmq-env.conf").write_text("")
