@@ -12,9 +12,10 @@ deps:
 verify: deps
 	@tools/verify
 
-# Three lanes at once (tools/test says how and why): the tests that start no live stack on both
-# cores at the lowest CPU priority, and the live tiers (`e2e`, `conformance`: whole stacks at
-# 25-100x real time) in two lanes beside them. Every lane always runs; any failing fails the target.
+# Three lanes at once (tools/test says how and why): the tests that start no live stack on every
+# core at the lowest CPU priority, and the live tiers (`e2e`, `conformance`: whole stacks at
+# 25-100x real time) in two lanes beside them, each pinned to cores of its own. Every lane always
+# runs; any failing fails the target.
 test: deps lint
 	@tools/test
 
