@@ -116,6 +116,27 @@ def test_windows_written_separately_join_up() -> None:
     assert joined == _samples(whole)
 
 
+def test_a_live_scrape_reads_what_the_backfill_writes_at_that_time() -> None:
+    # prometheus_ingest.py serves scrape(); the dashboards' figures come from write(): one shape.
+    families = openmetrics.build(TINY)
+    at = START + 915
+    buf = io.StringIO()
+    openmetrics.write(buf, families, [at], START)
+    written = [line.rsplit(" ", 1)[0] for line in buf.getvalue().splitlines() if not line.startswith("#")]
+    series = [s for fam in families for s in fam.series]
+    assert openmetrics.scrape(series, at, START).decode().splitlines() == written
+
+    def values(when: int) -> dict[str, float]:
+        return dict(
+            line.rsplit(" ", 1) for line in openmetrics.scrape(series, when, START).decode().splitlines()
+        )
+
+    now, later = values(at), values(at + 60)
+    counters = [s.prefix.strip() for s in series if s.kind == "counter" and s.base > 0]
+    assert counters and all(float(later[c]) >= float(now[c]) for c in counters)
+    assert any(float(later[c]) > float(now[c]) for c in counters)  # a rate is not 0
+
+
 def test_timestamps_are_aligned_to_the_interval() -> None:
     assert openmetrics.timestamps(100, 160, 15) == [105, 120, 135, 150]
     assert openmetrics.timestamps(90, 90, 15) == []

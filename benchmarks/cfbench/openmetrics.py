@@ -878,6 +878,27 @@ def write(out: TextIO, families: list[Family], ts: list[int], origin: int) -> in
     return samples
 
 
+def scrape(series: list[Series], at: float, origin: int) -> bytes:
+    """The series as a scrape at time `at` would read them: one exposition line each, no
+    timestamp (the scraper stamps them), counters grown since `origin` at their load-scaled rate.
+    The same values `write` gives at that time, written without its per-series generators: a
+    live target answers this for every scrape."""
+    waves, integrals = curves([at], origin)
+    wave, integral = [w[0] for w in waves], [c[0] for c in integrals]
+    out = []
+    for s in series:
+        if s.kind == "counter":
+            v = s.offset + s.base * integral[s.phase]
+        elif s.amplitude == 0:
+            v = s.base
+        else:
+            v = s.base * (1 + s.amplitude / AMPLITUDE * (wave[s.phase] - 1))
+        out.append(
+            f"{s.prefix}{v:.{s.digits}f}\n" if s.digits or s.kind != "counter" else f"{s.prefix}{int(v)}\n"
+        )
+    return "".join(out).encode()
+
+
 def _lines(s: Series, wave: list[float], integral: list[float], tails: list[str]) -> Iterator[str]:
     p, d = s.prefix, s.digits
     if s.kind == "counter":
