@@ -1053,3 +1053,56 @@ def test_a_parameter_without_a_value_is_refused(tmp_path):
     overlay = {"alerts": {"RedisDown": {"annotations": {"description": "down ${nope}"}}}}
     err = schema_error(overlay, tmp_path)
     assert "prometheus.alerts.RedisDown.params: a parameter has no value in: down ${nope}" in str(err)
+
+
+def _rule_texts(objs) -> dict[str, str]:
+    prefix = "ConfigMap/creativeflow-prometheus-rules-"
+    return {key: obj["data"] for key, obj in objs.items() if key.startswith(prefix)}
+
+
+def test_a_rule_file_prints_the_same_copied_as_built(tmp_path):
+    """A rule file no override touches is copied from files/rules-filled/ (written by `cfmon
+    generate`); an override of any of its alerts makes the chart parse, fill and serialise it.
+    An empty override changes nothing, so with one in every file both ways must print the same
+    bytes, here with a Grafana URL long enough to move where toYaml folds the dashboard links."""
+    url = "https://grafana.monitoring.eu-west-1.internal.example.com:8443/a/longer/path/prefix"
+    base = {
+        "global": {"grafanaUrl": url},
+        "prometheus": {"scrapeConfigs": {"kubernetes": {"controlPlane": {"enabled": True}}}},
+    }
+    untouched = {}
+    for path in sorted(RULES_DIR.glob("*.yaml")):
+        alerts = [
+            r["alert"] for g in yaml.safe_load(path.read_text())["groups"] for r in g["rules"] if "alert" in r
+        ]
+        if alerts:
+            untouched[alerts[-1]] = {}
+    built = json.loads(json.dumps(base))
+    built["prometheus"]["alerts"] = untouched
+    copied = _rule_texts(render("prod", base, tmp_path))
+    assert len(copied) == len(list(RULES_DIR.glob("*.yaml")))
+    assert _rule_texts(render("prod", built, tmp_path)) == copied
+    assert url + "/d/" in "".join(text for data in copied.values() for text in data.values())
+
+
+def test_the_copy_is_taken_only_where_no_override_reaches(repo, tmp_path):
+    """Proof that the copy is what prints: a comment put into one filled file shows in its
+    ConfigMap, and is gone once an override touches one of that file's alerts."""
+    filled = repo / "charts/creativeflow-monitoring/charts/prometheus/files/rules-filled/redis.yaml"
+    filled.write_text(filled.read_text().replace("\n- name: ", "\n# copied\n- name: ", 1))
+    project = find_root(repo)
+
+    def redis_rules(overlays):
+        text, _ = helm_output(project, "prod", overlays)
+        return next(
+            text
+            for rel, body in split_by_source(text).items()
+            for res in parse_documents(body, source=rel, origin=rel)
+            if res.name == "creativeflow-prometheus-rules-redis"
+            for text in res.obj["data"].values()
+        )
+
+    assert "# copied\n" in redis_rules([])
+    overlay = tmp_path / "override.yaml"
+    overlay.write_text(yaml.safe_dump({"prometheus": {"alerts": {"RedisDown": {"for": "3m"}}}}))
+    assert "# copied" not in redis_rules([overlay])

@@ -3,7 +3,9 @@
 Each entry point evaluates to {output path relative to the repository root: content}. The format
 follows the extension (.yaml, .json, .md); every file gets a generated header and a final newline.
 Then the source map (cfmon/sourcemap_build.py): where in the mixins each generated rule and
-dashboard is written, so findings name a line of Jsonnet without any check reading the Jsonnet.
+dashboard is written, so findings name a line of Jsonnet without any check reading the Jsonnet;
+and the rule files with their default parameters filled in (cfmon/rulefill.py), which the chart
+prints as they are when no value overrides their alerts.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfmon import binaries, sourcemap_build
+from cfmon import binaries, rulefill, sourcemap_build
 from cfmon.errors import UserError
 from cfmon.project import JSONNET_BUILD_DIR, Project
 from cfmon.serialize import to_json, to_yaml
@@ -79,6 +81,7 @@ def expected_files(project: Project) -> dict[str, str]:
     out[sourcemap_build.MAP_PATH] = serialize(
         sourcemap_build.MAP_PATH, source_map, sourcemap_build.MIXINS_DIR
     )
+    out.update(rulefill.build(out, header("jsonnet/build/rules.jsonnet, default parameters filled in")))
     return out
 
 
