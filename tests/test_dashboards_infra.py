@@ -329,7 +329,11 @@ def promtool(tmp_path, series: list[tuple[str, str]], cases: list[tuple[str, lis
 # feed the series those records read (raw, or the records they build on) and evaluate the panels.
 DASHBOARD_RECORDS = (
     "kubernetes-recording-workloads-dashboard",
+    "kubernetes-recording-workloads-dashboard-containers",
+    "kubernetes-recording-workloads-dashboard-usage",
+    "kubernetes-recording-workloads-dashboard-resources",
     "kubernetes-recording-namespace-dashboard",
+    "kubernetes-recording-namespace-dashboard-resources",
     "kubernetes-recording-pod-dashboard",
 )
 

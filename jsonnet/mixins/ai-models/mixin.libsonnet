@@ -104,7 +104,11 @@ local selectors = import '../../lib/selectors.libsonnet';
           '%s * %s group_left () (sum %s (DCGM_FI_DEV_FB_USED%s) / sum %s (DCGM_FI_DEV_FB_USED%s + DCGM_FI_DEV_FB_FREE%s))'
           % [modelPods, onPod, byPod, dsel, byPod, dsel, dsel],
         ),
-        // AI generations per provider, model and generation type (sample, high_res).
+      ]),
+      // AI generations per provider, model and generation type (sample, high_res): a group of its
+      // own beside the custom models' (each reads a latency histogram of every replica, and
+      // Prometheus evaluates groups side by side but a group's rules one after another).
+      rules.group('ai-models-recording-generations', [
         rules.record(
           'model_type:creativeflow_ai_generation_requests:rate5m',
           'sum %s (rate(creativeflow_ai_generation_requests_total[5m]))' % byGeneration,

@@ -77,7 +77,9 @@ local selectors = import '../../lib/selectors.libsonnet';
 
   prometheusRules+:: {
     groups+: [
-      // RED per HTTP service.
+      // RED per HTTP service, in two groups: the rates and mean latency, and the latency buckets
+      // with their quantiles. Each reads one of the largest raw families of a cluster, and
+      // Prometheus evaluates groups side by side but a group's rules one after another.
       rules.group('applications-recording', [
         rules.record(
           'service:http_requests:rate5m',
@@ -94,13 +96,15 @@ local selectors = import '../../lib/selectors.libsonnet';
           ratio('service:http_requests_errors:rate5m', 'service:http_requests:rate5m'),
         ),
         rules.record(
-          'service_le:http_request_duration_seconds_bucket:rate5m',
-          'sum %s (rate(http_request_duration_seconds_bucket%s[5m]))' % [by(['le']), selector()],
-        ),
-        rules.record(
           'service:http_request_duration_seconds:mean_rate5m',
           'sum %s (rate(http_request_duration_seconds_sum%s[5m]))' % [by(), selector()]
           + ' / sum %s (rate(http_request_duration_seconds_count%s[5m]))' % [by(), selector()],
+        ),
+      ]),
+      rules.group('applications-recording-latency', [
+        rules.record(
+          'service_le:http_request_duration_seconds_bucket:rate5m',
+          'sum %s (rate(http_request_duration_seconds_bucket%s[5m]))' % [by(['le']), selector()],
         ),
       ] + [
         rules.record(
@@ -149,8 +153,7 @@ local selectors = import '../../lib/selectors.libsonnet';
         ),
       ]),
 
-      // Collaboration, notifications, Odoo's job queue, auth, subscriptions, web client, external
-      // dependencies.
+      // Collaboration, notifications, Odoo's job queue, auth, subscriptions, web client.
       rules.group('applications-recording-services', [
         rules.record(
           'cluster_le:creativeflow_collaboration_sync_latency_seconds_bucket:rate5m',
@@ -215,6 +218,10 @@ local selectors = import '../../lib/selectors.libsonnet';
           'cluster:creativeflow_web_client_errors_per_page_view:ratio_rate5m',
           ratio('cluster:creativeflow_web_client_errors:rate5m', 'cluster:creativeflow_web_client_page_views:rate5m'),
         ),
+      ]),
+      // External dependencies: every caller's calls, per dependency and latency bucket (a group of
+      // its own, as the services' RED records above).
+      rules.group('applications-recording-dependencies', [
         rules.record(
           'dependency:creativeflow_external_service_call_duration_seconds_count:rate5m',
           'sum %s (rate(creativeflow_external_service_call_duration_seconds_count%s[5m]))'

@@ -48,7 +48,9 @@
           'namespace_phase:kube_pod_status_phase:sum',
           'sum %s (%s)' % [by(['namespace', 'phase']), kube('kube_pod_status_phase', ['namespace', 'pod', 'phase'])],
         ),
-      ] + [
+      ]),
+      // The same pods' requests and limits, a group of their own so that both halves run side by side.
+      rules.group('kubernetes-recording-namespace-dashboard-resources', [
         // Requests and limits of every pod, whatever its phase (the namespace:..._cpu_cores:sum
         // records count only Pending and Running pods, what the scheduler reserves).
         rules.record(
@@ -57,7 +59,10 @@
         )
         for metric in ['kube_pod_container_resource_requests', 'kube_pod_container_resource_limits']
       ]),
-      // Infrastructure / Kubernetes workloads, one record per panel query (or pair).
+      // Infrastructure / Kubernetes workloads, one record per panel query (or pair), in four groups
+      // by what they read: pod status, container status, cAdvisor usage, requests and limits. Each
+      // joins every pod of the cluster with its owner; Prometheus evaluates groups side by side
+      // but a group's rules one after another.
       rules.group('kubernetes-recording-workloads-dashboard', [
         rules.record(
           'namespace_workload:kube_pod_status_ready:sum',
@@ -67,6 +72,8 @@
           'namespace_workload:kube_pod_not_ready:count',
           'count %s (%s)' % [by(workload), ofWorkloads(notReady)],
         ),
+      ]),
+      rules.group('kubernetes-recording-workloads-dashboard-containers', [
         rules.record(
           'namespace_workload_reason:kube_pod_container_status_waiting_reason:sum',
           'sum %s (%s)' % [
@@ -90,6 +97,8 @@
             ofWorkloads(kube('kube_pod_container_status_restarts_total', perContainer)),
           ],
         ),
+      ]),
+      rules.group('kubernetes-recording-workloads-dashboard-usage', [
         rules.record(
           'namespace_workload_pod:container_cpu_usage_seconds:sum_rate5m',
           ofWorkloads('namespace_pod:container_cpu_usage_seconds:sum_rate5m'),
@@ -102,16 +111,6 @@
           'namespace_workload:container_memory_working_set_bytes:sum',
           'sum %s (%s)' % [by(workload), ofWorkloads('namespace_pod:container_memory_working_set_bytes:sum')],
         ),
-      ] + [
-        // Requests and limits of every pod of the workload, whatever its phase.
-        rules.record(
-          'namespace_workload_resource:%s:sum' % metric,
-          'sum %s (%s)' % [
-            by(workload + ['resource']),
-            ofWorkloads(kube(metric, perContainer + ['resource'], 'resource=~"cpu|memory"')),
-          ],
-        )
-        for metric in ['kube_pod_container_resource_requests', 'kube_pod_container_resource_limits']
       ] + [
         rules.record(
           'namespace_workload:%s:sum_rate5m' % std.strReplace(metric, '_total', ''),
@@ -127,6 +126,17 @@
             % [by(perContainer), cadvisor, kube('kube_pod_container_resource_limits', perContainer, 'resource="memory"')]
           ),
         ),
+      ]),
+      rules.group('kubernetes-recording-workloads-dashboard-resources', [
+        // Requests and limits of every pod of the workload, whatever its phase.
+        rules.record(
+          'namespace_workload_resource:%s:sum' % metric,
+          'sum %s (%s)' % [
+            by(workload + ['resource']),
+            ofWorkloads(kube(metric, perContainer + ['resource'], 'resource=~"cpu|memory"')),
+          ],
+        )
+        for metric in ['kube_pod_container_resource_requests', 'kube_pod_container_resource_limits']
       ]),
       // Infrastructure / Kubernetes pod: CPU per container. The panels show a line per container,
       // so these records have as many series as their input; what they save is the raw range of

@@ -84,6 +84,17 @@ local config = import '../../lib/config.libsonnet';
           'cluster:container_memory_working_set_bytes:sum',
           'sum %s (namespace:container_memory_working_set_bytes:sum)' % by(),
         ),
+        // Available share of each persistent volume claim (as mounted by the kubelet).
+        rules.record(
+          'namespace_persistentvolumeclaim:kubelet_volume_stats_available_bytes:ratio',
+          'max %s (kubelet_volume_stats_available_bytes{%s}) / max %s (kubelet_volume_stats_capacity_bytes{%s})'
+          % [by(pvc), kubelet, by(pvc), kubelet],
+        ),
+      ]),
+      // Requests against what the nodes offer, a group of its own: it joins every container's
+      // requests with its pod's phase, and Prometheus evaluates groups side by side but a group's
+      // rules one after another.
+      rules.group('kubernetes-recording-requests', [
         rules.record(
           'namespace:kube_pod_container_resource_requests_cpu_cores:sum',
           requests('cpu'),
@@ -118,12 +129,6 @@ local config = import '../../lib/config.libsonnet';
           'cluster:kube_pod_container_resource_requests_memory_bytes:ratio',
           'cluster:kube_pod_container_resource_requests_memory_bytes:sum'
           + ' / cluster:kube_node_status_allocatable_memory_bytes:sum',
-        ),
-        // Available share of each persistent volume claim (as mounted by the kubelet).
-        rules.record(
-          'namespace_persistentvolumeclaim:kubelet_volume_stats_available_bytes:ratio',
-          'max %s (kubelet_volume_stats_available_bytes{%s}) / max %s (kubelet_volume_stats_capacity_bytes{%s})'
-          % [by(pvc), kubelet, by(pvc), kubelet],
         ),
       ]),
       rules.group('kubernetes-recording-apiserver', [

@@ -52,8 +52,10 @@ local config = import '../../lib/config.libsonnet';
 
   prometheusRules+:: {
     groups+: [
-      rules.group('platform-recording', [
-        // Per node.
+      // CPU per node and per cluster, a group of its own: node_cpu_seconds_total (a series per
+      // CPU and mode) is the largest family a node exports, and Prometheus evaluates groups side
+      // by side but a group's rules one after another.
+      rules.group('platform-recording-cpu', [
         rules.record(
           'instance:node_num_cpu:sum',
           'count %s (node_cpu_seconds_total{%s, mode="idle"})' % [by(['instance']), ne],
@@ -68,6 +70,21 @@ local config = import '../../lib/config.libsonnet';
           'instance:node_load1_per_cpu:ratio',
           'max %s (node_load1{%s}) / instance:node_num_cpu:sum' % [by(['instance']), ne],
         ),
+        // Per cluster.
+        // CPU-weighted: a 64-core node counts 16 times as much as a 4-core one.
+        rules.record(
+          'cluster:node_cpu_utilisation:ratio_rate5m',
+          'sum %s (instance:node_cpu_utilisation:rate5m * instance:node_num_cpu:sum)'
+          % by() + ' / sum %s (instance:node_num_cpu:sum)' % by(),
+        ),
+        rules.record(
+          'cluster:node_load1_per_cpu:ratio',
+          'sum %s (instance:node_load1_per_cpu:ratio * instance:node_num_cpu:sum)'
+          % by() + ' / sum %s (instance:node_num_cpu:sum)' % by(),
+        ),
+      ]),
+      rules.group('platform-recording', [
+        // Per node.
         rules.record(
           'instance:node_memory_utilisation:ratio',
           '1 - sum %s (node_memory_MemAvailable_bytes{%s}) / sum %s (node_memory_MemTotal_bytes{%s})'
@@ -121,17 +138,6 @@ local config = import '../../lib/config.libsonnet';
         ),
 
         // Per cluster.
-        // CPU-weighted: a 64-core node counts 16 times as much as a 4-core one.
-        rules.record(
-          'cluster:node_cpu_utilisation:ratio_rate5m',
-          'sum %s (instance:node_cpu_utilisation:rate5m * instance:node_num_cpu:sum)'
-          % by() + ' / sum %s (instance:node_num_cpu:sum)' % by(),
-        ),
-        rules.record(
-          'cluster:node_load1_per_cpu:ratio',
-          'sum %s (instance:node_load1_per_cpu:ratio * instance:node_num_cpu:sum)'
-          % by() + ' / sum %s (instance:node_num_cpu:sum)' % by(),
-        ),
         rules.record(
           'cluster:node_memory_utilisation:ratio',
           '1 - sum %s (node_memory_MemAvailable_bytes{%s}) / sum %s (node_memory_MemTotal_bytes{%s})'
