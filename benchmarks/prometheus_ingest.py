@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import dataclasses
 import math
 import os
@@ -79,7 +80,9 @@ def serve(parts: list[list[openmetrics.Series]], origin: int) -> ThreadingHTTPSe
             self.send_header("Content-Type", "text/plain; version=0.0.4")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            # Prometheus may be stopped in the middle of a scrape.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(body)
 
         def log_message(self, *args):
             pass
