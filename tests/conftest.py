@@ -54,22 +54,28 @@ def run_cfmon(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Resul
 _RENDERS: dict[tuple[str, str | None, str], dict] = {}
 
 
-def render(env: str, overlay: dict | None = None, tmp_path: Path | None = None, helm: str = "helm") -> dict:
+def render(
+    env: str, overlay: dict | None = None, tmp_path: Path | None = None, helm: str = "helm", root: Path = ROOT
+) -> dict:
     """`helm template` of the umbrella chart for one environment (plus an optional values overlay),
     as {"Kind/name": object}. For chart unit tests: what a values switch does to the objects.
     Rendered once per session for the same arguments; every caller gets a copy of its own to change.
-    A render that fails is not kept: it fails again, with its own message, for every caller."""
+    A render that fails is not kept: it fails again, with its own message, for every caller.
+    `root`: a copy of the repository (the `repo` fixture) to render instead; a copy may change
+    between renders, so its renders are never kept."""
     import yaml
 
     assert overlay is None or tmp_path is not None, "an overlay needs tmp_path"
     text = None if overlay is None else yaml.safe_dump(overlay)
+    if root != ROOT:
+        return _render(env, text, tmp_path, helm, root)
     key = (env, text, helm)
     if key not in _RENDERS:
-        _RENDERS[key] = _render(env, text, tmp_path, helm)
+        _RENDERS[key] = _render(env, text, tmp_path, helm, root)
     return copy.deepcopy(_RENDERS[key])
 
 
-def _render(env: str, overlay: str | None, tmp_path: Path | None, helm: str) -> dict:
+def _render(env: str, overlay: str | None, tmp_path: Path | None, helm: str, root: Path) -> dict:
     from cfmon.manifests import parse_documents, split_by_source
     from cfmon.project import CHART, find_root
     from cfmon.render import helm_output
@@ -80,7 +86,7 @@ def _render(env: str, overlay: str | None, tmp_path: Path | None, helm: str) -> 
         path = tmp_path / f"overlay-{len(list(tmp_path.glob('overlay-*.yaml')))}.yaml"
         path.write_text(overlay)
         overlays.append(path)
-    text, _ = helm_output(find_root(ROOT), env, overlays, helm=helm)
+    text, _ = helm_output(find_root(root), env, overlays, helm=helm)
     objs = {}
     for rel, body in split_by_source(text).items():
         for res in parse_documents(body, source=str(CHART / rel), origin=rel):

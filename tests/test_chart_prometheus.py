@@ -1090,19 +1090,10 @@ def test_the_copy_is_taken_only_where_no_override_reaches(repo, tmp_path):
     ConfigMap, and is gone once an override touches one of that file's alerts."""
     filled = repo / "charts/creativeflow-monitoring/charts/prometheus/files/rules-filled/redis.yaml"
     filled.write_text(filled.read_text().replace("\n- name: ", "\n# copied\n- name: ", 1))
-    project = find_root(repo)
 
-    def redis_rules(overlays):
-        text, _ = helm_output(project, "prod", overlays)
-        return next(
-            text
-            for rel, body in split_by_source(text).items()
-            for res in parse_documents(body, source=rel, origin=rel)
-            if res.name == "creativeflow-prometheus-rules-redis"
-            for text in res.obj["data"].values()
-        )
+    def redis_rules(overlay=None):
+        objs = render("prod", overlay, tmp_path, root=repo)
+        return "".join(objs["ConfigMap/creativeflow-prometheus-rules-redis"]["data"].values())
 
-    assert "# copied\n" in redis_rules([])
-    overlay = tmp_path / "override.yaml"
-    overlay.write_text(yaml.safe_dump({"prometheus": {"alerts": {"RedisDown": {"for": "3m"}}}}))
-    assert "# copied" not in redis_rules([overlay])
+    assert "# copied\n" in redis_rules()
+    assert "# copied" not in redis_rules({"prometheus": {"alerts": {"RedisDown": {"for": "3m"}}}})

@@ -16,6 +16,7 @@ from cfmon.errors import UserError
 from cfmon.manifests import Resource, load_dir, split_by_source
 from cfmon.project import NAMESPACE, RELEASE, Project, kube_versions
 from cfmon.rendered.model import Render
+from cfmon.rendered.rules import ALERT_PARAMS
 
 # What a render was made from (values files, overlays, chart): `check` re-renders when it differs.
 STAMP = ".cfmon-render.json"
@@ -176,7 +177,6 @@ def load_rendered(
 
 # helm 4 (jsonschema v6): "- at '/alerts': additional properties 'X' not allowed"
 # helm 3 (gojsonschema):   "- alerts: Additional property X is not allowed", "- (root): ..."
-ALERT_LIST = "charts/creativeflow-monitoring/charts/prometheus/files/alert-params.yaml"
 _SCHEMA_LINE_V4 = re.compile(r"^- at '([^']*)': (.+)$")
 _SCHEMA_LINE_V3 = re.compile(r"^- ([^:]+): (.+)$")
 _EXTRA_KEY = re.compile(r"[Aa]dditional propert(?:y|ies) '?([\w.-]+)'?")
@@ -247,7 +247,7 @@ def _schema_error(project: Project, text: str, files: list[Path]) -> UserError:
         else "use a value the schema allows (its type, pattern or listed values)"
     )
     if ".alerts." in f".{key}." and unknown:
-        hint = f"use an alert name (exact, CamelCase) listed in {ALERT_LIST}"
+        hint = f"use an alert name (exact, CamelCase) listed in {ALERT_PARAMS}"
     return UserError(f"{msg}{more}", file=project.rel(file) if file else None, line=line, key=key, hint=hint)
 
 

@@ -21,11 +21,10 @@ import re
 from typing import Any
 
 from cfmon.errors import UserError
-from cfmon.rendered.rules import RULES_DIR
+from cfmon.rendered.rules import ALERT_PARAMS, RULES_DIR
 from cfmon.serialize import load_yaml, to_helm_yaml
 
 FILLED_DIR = RULES_DIR.removesuffix("/rules") + "/rules-filled"
-ALERT_PARAMS = RULES_DIR.removesuffix("/rules") + "/alert-params.yaml"
 URL_TOKEN = "${grafanaUrl}"
 URL_LINE = "#@ "  # what the chart splits the file at (`splitList "\n#@ "`)
 _SENTINEL = "CFMONFILLEDURL{}X"

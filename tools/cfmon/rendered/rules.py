@@ -20,6 +20,8 @@ DASHBOARD_URL = re.compile(
 )
 
 RULES_DIR = "charts/creativeflow-monitoring/charts/prometheus/files/rules"
+# Every alert with its default threshold parameters (generated beside the rule files).
+ALERT_PARAMS = "charts/creativeflow-monitoring/charts/prometheus/files/alert-params.yaml"
 
 
 def rendered_groups(resources: Iterable[Resource]) -> Iterator[tuple[str, dict]]:
