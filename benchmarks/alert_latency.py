@@ -1,6 +1,7 @@
 """Alert latency in the sandbox: from the synthetic metric crossing the threshold to the webhook
-receiving the notification, against the floor the configuration sets (scrape interval +
-evaluation interval + the alert's `for` + the route's group_wait), median and max over N trials.
+receiving the notification, against the floor the configuration sets (scrape interval + the
+intervals of the recording groups the alert reads through + its own group's evaluation interval +
+its `for` + the route's group_wait), median and max over N trials.
 
 Each trial is a fresh `cfmon sandbox` run (real Prometheus and Alertmanager on loopback) of a
 generated scenario: PostgreSQL replication lag at 2 s, then 600 s from minute 2 (threshold 300 s),
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from cfmon import scenario
+from cfmon import ruledeps, scenario
 from cfmon.durations import format_ms, parse_ms
 from cfmon.project import find_root
 from cfmon.rendered.model import Render
@@ -63,17 +64,30 @@ def floor_parts(resources, labels: dict[str, str], receiver: str) -> dict[str, i
         for job in (yaml.safe_load(payload) or {}).get("scrape_configs") or []:
             if job.get("job_name") == JOB and "scrape_interval" in job:
                 scrape = parse_ms(job["scrape_interval"])
-    evaluation = parse_ms(glob.get("evaluation_interval", "1m"))
-    hold = 0
+    default = glob.get("evaluation_interval", "1m")
+    evaluation, hold, expr = parse_ms(default), 0, ""
+    records: dict[str, tuple[int, str]] = {}  # record -> (its group's interval, its expression)
     for _, group in Render(resources).rule_groups:
+        every = parse_ms(group.get("interval", default))
         for rule in group.get("rules") or []:
             if rule.get("alert") == ALERT:
-                evaluation = parse_ms(group.get("interval", glob.get("evaluation_interval", "1m")))
-                hold = parse_ms(rule.get("for", "0s"))
+                evaluation, hold, expr = every, parse_ms(rule.get("for", "0s")), rule["expr"]
+            elif "record" in rule:
+                records[rule["record"]] = (every, rule["expr"])
+
+    def recording(expr: str) -> int:
+        """The longest chain of recording-group intervals between the raw series and `expr`: each
+        record on the way is evaluated on its own group's schedule."""
+        return max(
+            (records[n][0] + recording(records[n][1]) for n in ruledeps.reads(expr) or () if n in records),
+            default=0,
+        )
+
     am = yaml.safe_load(config_map(resources, "alertmanager-config")["alertmanager.yml"])
     route = next(r for r in routes_for(am["route"], labels) if r["receiver"] == receiver)
     return {
         "scrape": scrape,
+        "recording": recording(expr),
         "evaluation": evaluation,
         "for": hold,
         "group_wait": parse_ms(route["group_wait"]),

@@ -95,8 +95,11 @@ function(config) {
       params:: s.params,
     },
 
-  // One rule group; `interval` only when it differs from the global evaluation interval.
+  // One rule group; `interval` only when it differs from the global evaluation interval. A group
+  // of recording rules alone is evaluated every `config.recordingInterval` unless it gives its own.
   group(name, rules, interval=null)::
+    local recording = std.all([std.objectHas(r, 'record') for r in rules]);
+    local every = if interval == null && recording then config.recordingInterval else interval;
     { name: name, rules: rules }
-    + (if interval != null then { interval: interval } else {}),
+    + (if every != null then { interval: every } else {}),
 }
