@@ -179,6 +179,7 @@ COVERED = {
     "rules/group-size",
     "rules/aggregation-labels",
     "rules/join-labels",
+    "rules/record-windows",
     "rules/metrics-known",
     # Failing cases in test_checks_dashboards.py.
     "dashboards/metadata",

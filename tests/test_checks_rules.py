@@ -10,7 +10,14 @@ import yaml
 
 from cfmon.checks.alerts import AlertAnnotations, AlertLabels, AlertRunbook
 from cfmon.checks.base import Context
-from cfmon.checks.rules import AggregationLabels, JoinLabels, MetricsKnown, RuleGroupSize, RuleNaming
+from cfmon.checks.rules import (
+    AggregationLabels,
+    JoinLabels,
+    MetricsKnown,
+    RecordWindows,
+    RuleGroupSize,
+    RuleNaming,
+)
 from cfmon.manifests import Resource
 from cfmon.project import Project
 from cfmon.render import Rendered
@@ -154,6 +161,74 @@ def test_join_labels_rejects(expr, expected):
 )
 def test_join_labels_accepts(expr):
     assert run(JoinLabels, rendered_with(with_(GOOD_RECORD, expr=expr))) == []
+
+
+# ---- rules/record-windows -------------------------------------------------------------------------
+
+
+def rendered_groups(*groups: dict, evaluation_interval: str | None = None) -> Rendered:
+    """Rule groups in one rule ConfigMap and, given an interval, a Prometheus configuration."""
+    rules = rendered_with().resources[0]
+    rules.obj["data"]["applications.yaml"] = yaml.safe_dump({"groups": list(groups)})
+    resources = [rules]
+    if evaluation_interval:
+        cm = {
+            "kind": "ConfigMap",
+            "metadata": {"name": "creativeflow-prometheus-config"},
+            "data": {
+                "prometheus.yml": yaml.safe_dump({"global": {"evaluation_interval": evaluation_interval}})
+            },
+        }
+        resources.append(Resource("ConfigMap", "monitoring", cm["metadata"]["name"], "charts/x/cm.yaml", cm))
+    return Rendered("prod", Path("/nonexistent"), "", [], resources)
+
+
+RECORDING_30S = {"name": "applications-recording", "interval": "30s", "rules": [GOOD_RECORD]}
+
+
+def reading(expr: str) -> dict:
+    return {"name": "applications-alerts", "rules": [with_(GOOD_ALERT, expr=expr)]}
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("rate(service:http_requests:rate5m[30s]) > 0", "`service:http_requests:rate5m[30s]`"),
+        ("max_over_time(service:http_requests:rate5m[45s]) > 1", "`service:http_requests:rate5m[45s]`"),
+    ],
+)
+def test_record_windows_rejects(expr, expected):
+    findings = run(RecordWindows, rendered_groups(RECORDING_30S, reading(expr)))
+    assert messages(findings) == [
+        f"ApiGatewayErrorRatioHigh: {expected} spans fewer than two evaluations of its recording group"
+        " (every 30s)"
+    ]
+    assert findings[0].hint == "widen the window to at least 1m"
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "max_over_time(service:http_requests:rate5m[1m]) > 1",  # two evaluations exactly
+        "avg_over_time(service:http_requests:rate5m[1h]) > 1",
+        "rate(http_requests_total[30s]) > 0",  # a raw series: the scrape interval's business
+        "max_over_time(service:http_requests:rate5m[10m:15s]) > 1",  # a subquery sets its own step
+    ],
+)
+def test_record_windows_accepts(expr):
+    assert run(RecordWindows, rendered_groups(RECORDING_30S, reading(expr))) == []
+
+
+def test_record_windows_reads_a_group_without_interval_at_the_global_one():
+    recording = {"name": "applications-recording", "rules": [GOOD_RECORD]}
+    alert = reading("max_over_time(service:http_requests:rate5m[1m]) > 1")
+    assert run(RecordWindows, rendered_groups(recording, alert, evaluation_interval="15s")) == []
+    # With no configuration Prometheus evaluates every minute: [1m] holds one evaluation.
+    findings = run(RecordWindows, rendered_groups(recording, alert))
+    assert messages(findings) == [
+        "ApiGatewayErrorRatioHigh: `service:http_requests:rate5m[1m]` spans fewer than two evaluations"
+        " of its recording group (every 1m)"
+    ]
 
 
 # ---- rules/aggregation-labels ---------------------------------------------------------------------

@@ -34,7 +34,14 @@ from cfmon.checks.loki import (
 )
 from cfmon.checks.longterm import LongTermStore
 from cfmon.checks.prometheus import PrometheusConfig, PrometheusRules, PrometheusRuleTests
-from cfmon.checks.rules import AggregationLabels, JoinLabels, MetricsKnown, RuleGroupSize, RuleNaming
+from cfmon.checks.rules import (
+    AggregationLabels,
+    JoinLabels,
+    MetricsKnown,
+    RecordWindows,
+    RuleGroupSize,
+    RuleNaming,
+)
 from cfmon.checks.secrets import SecretLiterals
 from cfmon.checks.size import AnnotationSize, ConfigMapSize
 from cfmon.checks.thresholds import PanelThresholds
@@ -52,6 +59,7 @@ REGISTRY: tuple[type[Check], ...] = (
     RuleGroupSize,
     AggregationLabels,
     JoinLabels,
+    RecordWindows,
     MetricsKnown,
     AlertmanagerConfig,
     AlertmanagerRouting,
