@@ -14,8 +14,9 @@ on every evaluation, a cost production does not have.)
 Printed: samples appended per second (measured by Prometheus), head series, rule evaluation
 failures and missed iterations over the run, the alerts pending and firing at the end, each
 group's evaluation time as a share of its interval (median and maximum of one poll a scrape
-interval, the worst ten), the slowest rules, resident memory and memory per active series, and
-the load average.
+interval, the worst ten), the slowest rules, the CPU of Prometheus and of the targets' server
+(this process: on the same cores, it must stay small), resident memory and memory per active
+series, and the load average.
 Loopback only; bounded by MINUTES; Prometheus and the server are always stopped.
 
 Usage: .venv/bin/python benchmarks/prometheus_ingest.py [--env prod] [--rate 100000] [--minutes 5]
@@ -171,10 +172,12 @@ def main() -> None:
                 began = time.time()
                 appended0 = prom.metric("prometheus_tsdb_head_samples_appended_total")
                 cpu0 = prom.metric("process_cpu_seconds_total")
+                own0 = time.process_time()
                 samples = sample_groups(prom, began + args.minutes * 60)
                 elapsed = time.time() - began
                 appended = prom.metric("prometheus_tsdb_head_samples_appended_total") - appended0
                 cpu = prom.metric("process_cpu_seconds_total") - cpu0
+                own = time.process_time() - own0  # the targets' server and the polling
                 failures = prom.metric("prometheus_rule_evaluation_failures_total")
                 missed = prom.metric("prometheus_rule_group_iterations_missed_total")
                 head = prom.metric("prometheus_tsdb_head_series")
@@ -202,8 +205,9 @@ def main() -> None:
     print(f"  rule evaluation failures {failures:.0f}, missed iterations {missed:.0f}")
     busy = sum(statistics.median(t) / interval for interval, t in group_times.values())
     print(
-        f"  Prometheus CPU {cpu / elapsed:.2f} of {os.cpu_count()} cores; the groups' median evaluation "
-        f"times add up to {busy:.2f} s per second (above the cores Prometheus gets, they wait for CPU)"
+        f"  Prometheus CPU {cpu / elapsed:.2f} of {os.cpu_count()} cores (the targets and this benchmark "
+        f"{own / elapsed:.2f}); the groups' median evaluation times add up to {busy:.2f} s per second "
+        "(above the cores Prometheus gets, they wait for CPU)"
     )
     states = collections.Counter(str(a.get("state")) for a in alerts)
     names = collections.Counter(str(a.get("labels", {}).get("alertname")) for a in alerts)
