@@ -219,6 +219,16 @@ def test_record_windows_accepts(expr):
     assert run(RecordWindows, rendered_groups(RECORDING_30S, reading(expr))) == []
 
 
+def test_record_windows_leaves_a_bad_interval_to_promtool():
+    recording = {"name": "applications-recording", "interval": "30 seconds", "rules": [GOOD_RECORD]}
+    alert = reading("rate(service:http_requests:rate5m[30s]) > 0")
+    assert run(RecordWindows, rendered_groups(recording, alert)) == []
+    assert (
+        run(RecordWindows, rendered_groups(dict(recording, interval="30s"), alert, evaluation_interval="x"))
+        != []
+    )
+
+
 def test_record_windows_reads_a_group_without_interval_at_the_global_one():
     recording = {"name": "applications-recording", "rules": [GOOD_RECORD]}
     alert = reading("max_over_time(service:http_requests:rate5m[1m]) > 1")

@@ -12,8 +12,9 @@ import yaml
 from cfmon import promql
 from cfmon.checks.base import Check, Context, Finding
 from cfmon.checks.rules.common import parsed
-from cfmon.durations import format_ms, parse_ms
+from cfmon.durations import DurationError, format_ms, parse_ms
 from cfmon.rendered.rules import rule_name
+from cfmon.serialize import parse_yaml
 
 PROMETHEUS_DEFAULT = "1m"  # Prometheus' own evaluation_interval when the configuration sets none
 
@@ -29,11 +30,16 @@ def _matrix_selectors(expr: str) -> list[tuple[str, int]]:
 
 def _global_interval(ctx: Context) -> str:
     """The rendered Prometheus configuration's global evaluation_interval."""
-    for res in ctx.rendered.model.resources:
-        payload = (res.obj.get("data") or {}).get("prometheus.yml") if res.kind == "ConfigMap" else None
-        if payload:
-            doc = yaml.safe_load(payload) or {}
-            return str((doc.get("global") or {}).get("evaluation_interval", PROMETHEUS_DEFAULT))
+    for res in ctx.objects("ConfigMap"):
+        payload = (res.obj.get("data") or {}).get("prometheus.yml")
+        if not payload:
+            continue
+        try:
+            doc = parse_yaml(payload)
+        except yaml.YAMLError:
+            return PROMETHEUS_DEFAULT  # prometheus/config reports the file
+        glob = (doc.get("global") if isinstance(doc, dict) else None) or {}
+        return str(glob.get("evaluation_interval", PROMETHEUS_DEFAULT))
     return PROMETHEUS_DEFAULT
 
 
@@ -55,7 +61,10 @@ class RecordWindows(Check):
         default = _global_interval(ctx)
         every: dict[str, int] = {}  # record -> its group's evaluation interval in ms
         for _, group in ctx.rendered.model.rule_groups:
-            interval = parse_ms(group.get("interval", default))
+            try:
+                interval = parse_ms(group.get("interval", default))
+            except DurationError:
+                continue  # promtool's check of the rule file or the configuration reports it
             for rule in group.get("rules") or []:
                 if isinstance(rule, dict) and "record" in rule:
                     every[str(rule["record"])] = max(interval, every.get(str(rule["record"]), 0))
