@@ -22,8 +22,9 @@ import time
 from pathlib import Path
 
 import yaml
+from cfbench import rules as rulelib
 
-from cfmon import ruledeps, scenario
+from cfmon import scenario
 from cfmon.durations import format_ms, parse_ms
 from cfmon.project import find_root
 from cfmon.rendered.model import Render
@@ -65,29 +66,23 @@ def floor_parts(resources, labels: dict[str, str], receiver: str) -> dict[str, i
             if job.get("job_name") == JOB and "scrape_interval" in job:
                 scrape = parse_ms(job["scrape_interval"])
     default = glob.get("evaluation_interval", "1m")
-    evaluation, hold, expr = parse_ms(default), 0, ""
-    records: dict[str, tuple[int, str]] = {}  # record -> (its group's interval, its expression)
-    for _, group in Render(resources).rule_groups:
-        every = parse_ms(group.get("interval", default))
-        for rule in group.get("rules") or []:
+    groups = [
+        rulelib.Group(file, str(g.get("name")), g.get("interval"), tuple(g.get("rules") or []))
+        for file, g in Render(resources).rule_groups
+    ]
+    evaluation, hold, recording = parse_ms(default), 0, 0
+    for group in groups:
+        for i, rule in enumerate(group.rules):
             if rule.get("alert") == ALERT:
-                evaluation, hold, expr = every, parse_ms(rule.get("for", "0s")), rule["expr"]
-            elif "record" in rule:
-                records[rule["record"]] = (every, rule["expr"])
-
-    def recording(expr: str) -> int:
-        """The longest chain of recording-group intervals between the raw series and `expr`: each
-        record on the way is evaluated on its own group's schedule."""
-        return max(
-            (records[n][0] + recording(records[n][1]) for n in ruledeps.reads(expr) or () if n in records),
-            default=0,
-        )
-
+                evaluation = parse_ms(group.interval or default)
+                hold = parse_ms(rule.get("for", "0s"))
+                delay = rulelib.recording_delay(groups, default, (group.name, i), str(rule["expr"]))
+                recording = round(delay * 1000)
     am = yaml.safe_load(config_map(resources, "alertmanager-config")["alertmanager.yml"])
     route = next(r for r in routes_for(am["route"], labels) if r["receiver"] == receiver)
     return {
         "scrape": scrape,
-        "recording": recording(expr),
+        "recording": recording,
         "evaluation": evaluation,
         "for": hold,
         "group_wait": parse_ms(route["group_wait"]),

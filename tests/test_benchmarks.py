@@ -343,6 +343,24 @@ def test_recording_rules_are_backfilled_in_dependency_order() -> None:
     ]
 
 
+def test_recording_delay_adds_each_records_group_interval_on_the_longest_chain() -> None:
+    groups = _groups()
+    alerts = ("a-alerts", 0)
+    # service:err:ratio is refreshed every 15 s (the global interval); the rates it reads are written
+    # earlier in the same evaluation of its group, so they add nothing.
+    assert rulelib.recording_delay(groups, "15s", alerts, "service:err:ratio > 0.1") == 15
+    # Through the 1m group, whose record reads the 15 s one: both schedules.
+    assert rulelib.recording_delay(groups, "15s", alerts, "service:err:ratio_avg1d > 0.1") == 75
+    assert rulelib.recording_delay(groups, "30s", alerts, "service:err:ratio_avg1d > 0.1") == 90
+    assert rulelib.recording_delay(groups, "15s", alerts, "rate(req_total[5m]) > 1") == 0
+    # A rule placed before the record it reads in the same group sees the previous evaluation's:
+    # here the ratio comes first, so it reads rates 15 s old.
+    early = [rulelib.Group("b.yaml", "b", None, (groups[0].rules[2], *groups[0].rules[:2]))]
+    assert rulelib.recording_delay(early, "15s", alerts, "service:err:ratio") == 30
+    assert rulelib.recording_delay(early, "15s", ("b", 0), "service:err:rate5m") == 15
+    assert rulelib.recording_delay(early, "15s", ("b", 3), "service:err:rate5m") == 0
+
+
 def test_used_records_and_lookback() -> None:
     groups = _groups()
     users = rulelib.used_records(["sum(service:req:rate5m)"], groups)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import promql_parser
 
 from cfmon import promql
+from cfmon.durations import parse_seconds
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,30 @@ def levels(groups: list[Group]) -> dict[str, int]:
     for name in sorted(recs):
         visit(name, ())
     return level
+
+
+def recording_delay(groups: list[Group], default_interval: str, reader: tuple[str, int], expr: str) -> float:
+    """Seconds a change in the raw series can take to reach `expr`, the rule at `reader` (its
+    group's name, its position in the group), through the records it reads. Each record is
+    refreshed on its own group's schedule, so reading one adds that group's interval, except where
+    the reader runs later in the same group (the same evaluation has just written it). The longest
+    chain counts."""
+    recs: dict[str, tuple[str, int, float, str]] = {}  # record -> (group, position, interval, expr)
+    for g in groups:
+        every = parse_seconds(g.interval or default_interval, fractional=True)
+        for i, r in enumerate(g.rules):
+            if "record" in r:
+                recs.setdefault(str(r["record"]), (g.name, i, every, str(r["expr"])))
+
+    def delay(expr: str, group: str, position: int, path: frozenset[str]) -> float:
+        longest = 0.0
+        for name in sorted(names_in(expr) & set(recs) - path):
+            g, i, every, inner = recs[name]
+            fresh = g == group and i < position
+            longest = max(longest, (0.0 if fresh else every) + delay(inner, g, i, path | {name}))
+        return longest
+
+    return delay(expr, *reader, frozenset())
 
 
 def groups_at_level(groups: list[Group], level: dict[str, int], n: int) -> list[dict]:
