@@ -266,6 +266,29 @@ def test_override_of_an_unknown_alert(repo, cfmon):
     assert "alert-params.yaml" in res.err
 
 
+def test_override_of_an_unknown_parameter(repo, cfmon):
+    """The chart, not the schema, knows each alert's parameters: the message names the ones it has."""
+    edit(repo / "values/dev.yaml", "thresholdSeconds: 1.0", "thresholdSecs: 1.0")
+    res = cfmon(repo, "render", "--env", "dev")
+    assert_user_error(
+        res, file="values/dev.yaml:48", says="prometheus.alerts.ApiGatewayLatencyP99High.params.thresholdSecs"
+    )
+    assert "it has: thresholdSeconds" in res.err
+
+
+def test_unknown_key_in_an_alert_override(repo, cfmon):
+    edit(
+        repo / "values/dev.yaml",
+        "      params:\n        thresholdSeconds",
+        "      sevrity: page\n      params:\n        thresholdSeconds",
+    )
+    res = cfmon(repo, "render", "--env", "dev")
+    assert_user_error(
+        res, file="values/dev.yaml:47", says="prometheus.alerts.ApiGatewayLatencyP99High.sevrity"
+    )
+    assert "remove or rename the key" in res.err
+
+
 def test_string_threshold_is_refused(repo, cfmon):
     edit(repo / "values/dev.yaml", "thresholdSeconds: 1.0", 'thresholdSeconds: "1s"')
     assert_user_error(

@@ -1,8 +1,12 @@
-// values.schema.json of the prometheus subchart. Generated, because it enumerates every alert of
-// the mixins with its threshold parameters: an override of an unknown alert, or a string where a
-// number belongs, is rejected by helm itself with the path of the key.
+// values.schema.json of the prometheus subchart. Generated from the same Jsonnet as the rules.
+//
+// An alert override (prometheus.alerts.<Alert>) has one shape for every alert: helm rejects a
+// wrong type (a string threshold) or an unknown key with the path of the key. Which alerts and
+// which parameters exist is checked by the chart itself (prometheus.checkAlertOverrides, against
+// files/alert-params.yaml), which names the alert's parameters in its message. Enumerating them
+// here instead took one subschema per alert and parameter (400 KB), which helm compiles on every
+// render: about 5 % of `helm template`'s CPU.
 local relabel = import '../lib/relabel.libsonnet';
-local main = import '../main.libsonnet';
 
 local str = { type: 'string' };
 local duration = { type: 'string', pattern: '^([0-9]+(ms|s|m|h|d|w|y))+$' };
@@ -13,18 +17,19 @@ local obj(props, required=[]) = {
   properties: props,
 } + (if required == [] then {} else { required: required });
 
-local alertOverride(alert) = obj({
+local alertOverride = obj({
   enabled: { type: 'boolean', description: 'false drops the alert from the rendered rules' },
   'for': duration,
   severity: { type: 'string', enum: ['critical', 'warning', 'info'] },
   priority: { type: 'string', enum: ['P1', 'P2', 'P3', 'P4'] },
   labels: stringMap,
   annotations: stringMap,
-  params: obj({
-    [p]: { type: 'number', description: 'default %s' % alert.params[p] }
-    for p in std.objectFields(alert.params)
-  }),
-}) + { description: '%s (%s, default severity %s, for %s)' % [alert.name, alert.area, alert.severity, alert['for']] };
+  params: {
+    type: 'object',
+    description: "the alert's threshold parameters (files/alert-params.yaml lists each alert's, with its default)",
+    additionalProperties: { type: 'number' },
+  },
+});
 
 local bool = { type: 'boolean' };
 local int0 = { type: 'integer', minimum: 0 };
@@ -224,6 +229,10 @@ local scrapeConfigs = obj({
       tls: obj({ enabled: bool, existingSecret: str }) + requiresSecret({ properties: { existingSecret: secretName } }),
     }) + requiresSecret({ properties: { existingSecret: secretName } }),
     scrapeConfigs: scrapeConfigs,
-    alerts: obj({ [a.name]: alertOverride(a) for a in main.alerts }),
+    alerts: {
+      type: 'object',
+      description: 'overrides by alert name (files/alert-params.yaml lists the alerts)',
+      additionalProperties: alertOverride,
+    },
   }),
 }

@@ -16,7 +16,6 @@ from cfmon.errors import UserError
 from cfmon.manifests import Resource, load_dir, split_by_source
 from cfmon.project import NAMESPACE, RELEASE, Project, kube_versions
 from cfmon.rendered.model import Render
-from cfmon.rendered.rules import ALERT_PARAMS
 
 # What a render was made from (values files, overlays, chart): `check` re-renders when it differs.
 STAMP = ".cfmon-render.json"
@@ -246,8 +245,6 @@ def _schema_error(project: Project, text: str, files: list[Path]) -> UserError:
         if unknown
         else "use a value the schema allows (its type, pattern or listed values)"
     )
-    if ".alerts." in f".{key}." and unknown:
-        hint = f"use an alert name (exact, CamelCase) listed in {ALERT_PARAMS}"
     return UserError(f"{msg}{more}", file=project.rel(file) if file else None, line=line, key=key, hint=hint)
 
 

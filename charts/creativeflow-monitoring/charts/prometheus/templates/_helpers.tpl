@@ -23,11 +23,21 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s-alertmanager-headless.%s.svc" .Release.Name .Release.Namespace -}}
 {{- end -}}
 
-{{/* An override in .Values.alerts names an alert that exists. Argument: dict "root" "defaults". */}}
+{{/*
+An override in .Values.alerts names an alert that exists, and only parameters that alert has (the
+schema checks the override's shape and types, the same for every alert). Argument: dict "root"
+"defaults".
+*/}}
 {{- define "prometheus.checkAlertOverrides" -}}
-{{- range $name, $_ := .root.Values.alerts -}}
+{{- range $name, $o := .root.Values.alerts -}}
 {{- if not (hasKey $.defaults $name) -}}
 {{- fail (printf "prometheus.alerts.%s: no such alert (the alerts are listed in files/alert-params.yaml)" $name) -}}
+{{- end -}}
+{{- $known := get $.defaults $name | default dict -}}
+{{- range $param, $_ := ($o | default dict).params -}}
+{{- if not (hasKey $known $param) -}}
+{{- fail (printf "prometheus.alerts.%s.params.%s: %s has no such parameter (it has: %s; files/alert-params.yaml lists them)" $name $param $name (keys $known | sortAlpha | join ", " | default "none")) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
