@@ -11,9 +11,12 @@ miss them.
 {{- end -}}
 
 {{/*
-Every scrape file as a YAML dict: file name -> list of jobs. Each job's relabel_configs ends with
+Every scrape file: file name -> list of jobs, kept in the chart's root map as
+"prometheusScrapeFiles" (a template returns only text, and printing the files to parse them
+again was a YAML round trip of every job on every render). Each job's relabel_configs ends with
 prometheus.commonRelabelConfigs (applied last, so no discovery label can override them); empty
-metric_relabel_configs are dropped. A category without jobs has no file.
+metric_relabel_configs are dropped. A category without jobs has no file. Argument: the root
+context.
 */}}
 {{- define "prometheus.scrapeFiles" -}}
 {{- $files := dict -}}
@@ -36,7 +39,7 @@ metric_relabel_configs are dropped. A category without jobs has no file.
 {{- $_ := set $files (printf "%s_targets.yml" $category) $jobs -}}
 {{- end -}}
 {{- end -}}
-{{- toYaml $files -}}
+{{- $_ := set . "prometheusScrapeFiles" $files -}}
 {{- end -}}
 
 {{/*
