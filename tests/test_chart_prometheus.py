@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from functools import cache
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, render
+from conftest import ROOT, copy_repo, render
 
 from cfmon.durations import parse_ms
 from cfmon.errors import UserError
@@ -26,6 +27,7 @@ from cfmon.render import helm_output
 ENVS = ("dev", "staging", "prod")
 STS = "StatefulSet/creativeflow-prometheus"
 RULES_DIR = ROOT / "charts/creativeflow-monitoring/charts/prometheus/files/rules"
+FILLED_DIR = "charts/creativeflow-monitoring/charts/prometheus/files/rules-filled"
 COMMON = {"dev": "creativeflow-dev", "staging": "creativeflow-staging", "prod": "creativeflow-prod"}
 
 KUBERNETES = [
@@ -1060,35 +1062,73 @@ def _rule_texts(objs) -> dict[str, str]:
     return {key: obj["data"] for key, obj in objs.items() if key.startswith(prefix)}
 
 
-def test_a_rule_file_prints_the_same_copied_as_built(tmp_path):
+@pytest.fixture(scope="module")
+def unfilled(tmp_path_factory) -> Path:
+    """A copy of the repository without files/rules-filled/: its chart builds every rule file
+    (prometheus.ruleFile), the reference the copied and spliced texts must print the same as."""
+    root = copy_repo(tmp_path_factory.mktemp("unfilled") / "repo")
+    shutil.rmtree(root / FILLED_DIR)
+    return root
+
+
+URLS = [
+    "https://grafana.monitoring.eu-west-1.internal.example.com:8443/a/longer/path/prefix",
+    "https://grafana.creativeflow.ai",  # prod's: some links fold ahead, some by toYaml
+    "https://grafana.example.com:3000/x",  # 33 bytes, the most any link needs folded ahead
+    "https://grafana.example.com:300/x",  # one short of it
+    "http://g",  # every link by toYaml
+    "https://grafana.exämple.com/monitoring/europe",  # not ASCII: columns are not bytes
+]
+
+
+def _with_url(url: str, alerts: dict | None = None) -> dict:
+    prometheus = {"scrapeConfigs": {"kubernetes": {"controlPlane": {"enabled": True}}}}
+    return {"global": {"grafanaUrl": url}, "prometheus": {**prometheus, "alerts": alerts or {}}}
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_a_rule_file_prints_the_same_copied_as_built(tmp_path, unfilled, url):
     """A rule file no override touches is copied from files/rules-filled/ (written by `cfmon
-    generate`); an override of any of its alerts makes the chart parse, fill and serialise it.
-    An empty override changes nothing, so with one in every file both ways must print the same
-    bytes, here with a Grafana URL long enough to move where toYaml folds the dashboard links."""
-    url = "https://grafana.monitoring.eu-west-1.internal.example.com:8443/a/longer/path/prefix"
-    base = {
-        "global": {"grafanaUrl": url},
-        "prometheus": {"scrapeConfigs": {"kubernetes": {"controlPlane": {"enabled": True}}}},
-    }
-    untouched = {}
-    for path in sorted(RULES_DIR.glob("*.yaml")):
-        alerts = [
-            r["alert"] for g in yaml.safe_load(path.read_text())["groups"] for r in g["rules"] if "alert" in r
-        ]
-        if alerts:
-            untouched[alerts[-1]] = {}
-    built = json.loads(json.dumps(base))
-    built["prometheus"]["alerts"] = untouched
-    copied = _rule_texts(render("prod", base, tmp_path))
+    generate`), where the chart without them parses, fills and serialises it: both print the same
+    bytes, at URL lengths that move where toYaml folds the dashboard links (the copy holds each
+    link folded for URLs from some length on and leaves shorter ones to toYaml)."""
+    copied = _rule_texts(render("prod", _with_url(url), tmp_path))
     assert len(copied) == len(list(RULES_DIR.glob("*.yaml")))
-    assert _rule_texts(render("prod", built, tmp_path)) == copied
+    assert _rule_texts(render("prod", _with_url(url), tmp_path, root=unfilled)) == copied
     assert url + "/d/" in "".join(text for data in copied.values() for text in data.values())
 
 
-def test_the_copy_is_taken_only_where_no_override_reaches(repo, tmp_path):
+# Every kind of override, on the first, a middle and the last alert of a file, alerts with and
+# without parameters, and one alert in each of three files.
+OVERRIDES = {
+    "RedisDown": {"for": "3m", "severity": "warning", "labels": {"team": "data"}},
+    "RedisMemoryHigh": {"params": {"threshold": 0.75}, "priority": "P1"},
+    "RedisRejectedConnections": {"annotations": {"summary": "Redis turns clients away (${threshold})."}},
+    "AlertmanagerClusterMembersMissing": {"params": {"expectedMembers": 5}},
+    "ApiGatewayLatencyP99High": {"params": {"thresholdSeconds": 2.5}, "for": "1h"},
+}
+
+
+@pytest.mark.parametrize("url", [URLS[1], URLS[4]])
+def test_an_overridden_alert_is_built_into_the_copy(tmp_path, unfilled, url):
+    """An override rebuilds only its alert (parsed, filled, serialised at the place it stands in
+    the file) and copies the rest: the same bytes as building the whole file."""
+    assert {_file_of(name) for name in OVERRIDES} >= {"redis.yaml", "stack.yaml", "applications.yaml"}
+    spliced = _rule_texts(render("prod", _with_url(url, OVERRIDES), tmp_path))
+    assert _rule_texts(render("prod", _with_url(url, OVERRIDES), tmp_path, root=unfilled)) == spliced
+    alert = _alert(render("prod", _with_url(url, OVERRIDES), tmp_path), "RedisMemoryHigh")
+    assert alert["expr"].endswith("> 0.75") and alert["labels"]["priority"] == "P1"
+
+
+def _file_of(alert: str) -> str:
+    return next(p.name for p in RULES_DIR.glob("*.yaml") if f"\n  - alert: {alert}\n" in p.read_text())
+
+
+def test_the_copy_is_taken_where_no_override_disables_an_alert(repo, tmp_path):
     """Proof that the copy is what prints: a comment put into one filled file shows in its
-    ConfigMap, and is gone once an override touches one of that file's alerts."""
-    filled = repo / "charts/creativeflow-monitoring/charts/prometheus/files/rules-filled/redis.yaml"
+    ConfigMap, still with an override of one of its alerts (only that alert is rebuilt), and is
+    gone once an override drops one of them (the whole file is built)."""
+    filled = repo / FILLED_DIR / "redis.yaml"
     filled.write_text(filled.read_text().replace("\n- name: ", "\n# copied\n- name: ", 1))
 
     def redis_rules(overlay=None):
@@ -1096,4 +1136,6 @@ def test_the_copy_is_taken_only_where_no_override_reaches(repo, tmp_path):
         return "".join(objs["ConfigMap/creativeflow-prometheus-rules-redis"]["data"].values())
 
     assert "# copied\n" in redis_rules()
-    assert "# copied" not in redis_rules({"prometheus": {"alerts": {"RedisDown": {"for": "3m"}}}})
+    assert "# copied\n" in redis_rules({"prometheus": {"alerts": {"RedisDown": {"for": "3m"}}}})
+    dropped = redis_rules({"prometheus": {"alerts": {"RedisDown": {"enabled": False}}}})
+    assert "# copied" not in dropped and "alert: RedisDown\n" not in dropped

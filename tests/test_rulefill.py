@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cfmon.errors import UserError
-from cfmon.rulefill import URL_LINE, filled_text, go_string
+from cfmon.rulefill import NEVER, URL_LINE, filled_text, go_string
 
 
 @pytest.mark.parametrize(
@@ -47,13 +47,43 @@ groups:
 """
 
 
-def test_defaults_are_filled_and_grafana_links_get_a_line_of_their_own():
+def test_defaults_are_filled_and_grafana_links_are_folded_after_the_url():
     text = filled_text("rules/x.yaml", RULES, {"Slow": {"threshold": 1000000}}, "HEADER")
     assert text.splitlines()[0] == "# HEADER"
     assert "expr: latency > 1e+06\n" in text and "summary: Above 1e+06 seconds.\n" in text
-    # The link keeps its token and its place (first of the sorted annotations), whole on one line.
+    # The link keeps its token and its place (first of the sorted annotations): a marker line with
+    # the whole text, then the link folded as toYaml folds it once the URL ends past column 80.
+    # That takes a URL of 81 - len("      dashboard_url: ") - len("/d/x?var-a={{") = 47 bytes.
     link = "${grafanaUrl}/d/x?var-a={{ $labels.a }}&viewPanel=2"
-    assert f"    annotations:\n{URL_LINE}dashboard_url {link}\n" in text
+    assert (
+        f"    annotations:\n{URL_LINE}47 2 dashboard_url {link}\n"
+        "      dashboard_url: ${grafanaUrl}/d/x?var-a={{\n"
+        "        $labels.a }}&viewPanel=2\n"
+        "      summary: Above 1e+06 seconds.\n"
+    ) in text
+
+
+@pytest.mark.parametrize(
+    ("link", "marker"),
+    [
+        # no space: one line, whatever the URL
+        ("${grafanaUrl}/d/x?viewPanel=2", "0 1"),
+        # toYaml would quote these (": " and " #") or keep a double space: always built with toYaml
+        ("${grafanaUrl}/d/x?a=b: c", f"{NEVER} 0"),
+        ("${grafanaUrl}/d/x #c", f"{NEVER} 0"),
+        ("${grafanaUrl}/d/x  two", f"{NEVER} 0"),
+        ("${grafanaUrl}/d/x é", f"{NEVER} 0"),
+        ("see ${grafanaUrl}/d/x", f"{NEVER} 0"),
+    ],
+)
+def test_links_the_chart_cannot_fold_ahead_are_left_to_toyaml(link, marker):
+    rules = RULES.replace("${grafanaUrl}/d/x?var-a={{ $labels.a }}&viewPanel=2", repr(link))
+    text = filled_text("rules/x.yaml", rules, {"Slow": {"threshold": 1}}, "HEADER")
+    lines = text.splitlines()
+    at = lines.index(f"{URL_LINE}{marker} dashboard_url {link}")
+    count = int(marker.split()[1])
+    assert lines[at + 1 : at + 1 + count] == [f"      dashboard_url: {link}"] * count
+    assert lines[at + 1 + count] == "      summary: Above 1 seconds."
 
 
 def test_a_token_without_a_default_is_an_error_naming_the_alert():

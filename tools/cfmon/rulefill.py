@@ -6,12 +6,24 @@ What the chart prints for a rule file (prometheus.ruleFile) is helm's `toYaml` o
 with every `${param}` token of an alert's expression and annotations replaced by the parameter's
 value (files/alert-params.yaml, formatted by sprig's `toString`) and every `${grafanaUrl}` of its
 annotations by global.grafanaUrl. Here the same is done with the defaults, written with
-serialize.to_helm_yaml, which gives toYaml's bytes. One part cannot be written ahead: toYaml folds
-a long string at 80 columns, so where an annotation that starts with the Grafana URL breaks depends
-on the URL's length. Each such annotation is a line of its own, `#@ <key> <text with the token>`
-at column 0 (a YAML comment, so the file still parses), which the chart prints with toYaml at the
-place it stands. Any override of one of the file's alerts makes the chart take prometheus.ruleFile
-instead; the chart tests render both ways and compare them byte for byte.
+serialize.to_helm_yaml, which gives toYaml's bytes.
+
+One part depends on the URL: toYaml folds a long plain string at the first space past column 80,
+so where an annotation that starts with the Grafana URL first breaks depends on the URL's length.
+After that first break each line starts at the same column whatever the URL, so the rest of the
+folding is fixed. Each such annotation is written folded as if its first word (the URL and what
+follows it up to the first space) were long enough to break right after it, with the token in
+place of the URL, and is preceded by one line (a YAML comment, so the file still parses):
+
+    #@ <shortest URL> <lines> <key> <text with the token>
+
+`<shortest URL>` is the shortest Grafana URL, in bytes, for which that folding is toYaml's:
+with a printable ASCII URL at least that long the chart fills the token into the `<lines>` lines
+that follow; with a shorter one it prints `<key>: <text>` with toYaml (the old way, exact for any
+URL) in their place. A text toYaml would not print plain (quoted, or breaking elsewhere than at
+single spaces) gets an unreachable `<shortest URL>` and no lines: always toYaml. Any override of
+one of the file's alerts makes the chart take prometheus.ruleFile instead; the chart tests render
+both ways, at several URL lengths, and compare them byte for byte.
 """
 
 from __future__ import annotations
@@ -27,8 +39,15 @@ from cfmon.serialize import load_yaml, to_helm_yaml
 FILLED_DIR = RULES_DIR.removesuffix("/rules") + "/rules-filled"
 URL_TOKEN = "${grafanaUrl}"
 URL_LINE = "#@ "  # what the chart splits the file at (`splitList "\n#@ "`)
-_SENTINEL = "CFMONFILLEDURL{}X"
-_SENTINEL_LINE = re.compile(r"^ {6}([A-Za-z0-9_]+): CFMONFILLEDURL([0-9]+)X$", re.M)
+# A stand-in for the URL, longer than a line, so that toYaml breaks right after the first word.
+_SENTINEL = "CFMONFILLEDURL{}X" + "x" * 80
+# A line at the annotations' indentation with its continuation lines (a link is one of them).
+_KEY_BLOCK = re.compile(r"^ {6}([A-Za-z0-9_]+): (.*)\n((?: {8}.*\n)*)", re.M)
+_SENTINEL_AT = re.compile(r"CFMONFILLEDURL([0-9]+)Xx{80}")
+NEVER = 99999  # <shortest URL> of a text the chart always prints with toYaml
+# A text after the URL that toYaml prints plain and folds only at single spaces: printable ASCII,
+# no space first or last, no two spaces, no ": " or " #", not ending in ":".
+_PLAIN_TAIL = re.compile(r"(?!.*(?:  |: | #))[!-~](?:[ -~]*[!-9;-~])?")
 _TOKEN = re.compile(r"\$\{[^}]*\}")
 
 
@@ -95,22 +114,36 @@ def filled_text(path: str, text: str, defaults: dict[str, Any], header: str) -> 
                             hint="keep annotations that link to Grafana on one line",
                         )
                     urls.append((key, value))
-                    value = _SENTINEL.format(len(urls) - 1)
+                    value = value.replace(URL_TOKEN, _SENTINEL.format(len(urls) - 1))
                 annotations[key] = value
             rule["annotations"] = annotations
     body = to_helm_yaml(doc)
     if "\n" + URL_LINE in "\n" + body:
         raise UserError(f"{path}: a line starts with {URL_LINE!r}, the chart's marker", file=path)
 
-    def url_line(m: re.Match) -> str:
-        key, value = urls[int(m.group(2))]
+    written = []
+
+    def url_lines(m: re.Match) -> str:
+        at = _SENTINEL_AT.search(m.group(0))
+        if not at:
+            return m.group(0)
+        key, value = urls[int(at.group(1))]
         if key != m.group(1):
             raise AssertionError(f"{path}: annotation {key} written as {m.group(1)}")
-        return f"{URL_LINE}{key} {value}"
+        written.append(key)
+        tail = value.removeprefix(URL_TOKEN)
+        plain = value.startswith(URL_TOKEN) and URL_TOKEN not in tail and _PLAIN_TAIL.fullmatch(tail)
+        if not plain or not m.group(2).startswith(at.group(0)):
+            return f"{URL_LINE}{NEVER} 0 {key} {value}\n"
+        folded = m.group(0).replace(at.group(0), URL_TOKEN)
+        lines = folded.count("\n")
+        # The first break comes at the first space once the first word ends past column 80.
+        shortest = 0 if " " not in tail else max(0, 81 - len(f"      {key}: ") - len(tail.split(" ")[0]))
+        return f"{URL_LINE}{shortest} {lines} {key} {value}\n{folded}"
 
-    body, count = _SENTINEL_LINE.subn(url_line, body)
-    if count != len(urls):
-        raise AssertionError(f"{path}: {len(urls)} Grafana links, {count} written as {URL_LINE!r} lines")
+    body = _KEY_BLOCK.sub(url_lines, body)
+    if len(written) != len(urls):
+        raise AssertionError(f"{path}: {len(urls)} Grafana links, {len(written)} written with {URL_LINE!r}")
     return f"# {header}\n{body}"
 
 

@@ -44,44 +44,21 @@ schema checks the override's shape and types, the same for every alert). Argumen
 
 {{/*
 One rule file as shipped (YAML): the generated file with the per-alert overrides of .Values.alerts
-applied to the parsed objects (never by text substitution over YAML, never tpl). Threshold
-tokens ${name} declared by Jsonnet are filled from the alert's params (values over defaults);
-the reserved token ${grafanaUrl} (the start of every dashboard_url) from global.grafanaUrl.
-Argument: dict "root" (the chart's context), "defaults" (files/alert-params.yaml parsed),
-"grafanaUrl" (prometheus.grafanaUrl) and "file" (a base name from prometheus.shippedRuleFiles). The file is parsed afresh on each call, so its objects are
+applied to the parsed objects (never by text substitution over YAML, never tpl), each alert by
+prometheus.fillAlert. Argument: dict "root" (the chart's context), "defaults"
+(files/alert-params.yaml parsed), "grafanaUrl" (prometheus.grafanaUrl) and "file" (a base name
+from prometheus.shippedRuleFiles). The file is parsed afresh on each call, so its objects are
 changed in place: nothing else holds them.
 */}}
 {{- define "prometheus.ruleFile" -}}
-{{- $root := .root -}}
-{{- $defaults := .defaults -}}
-{{- $grafanaUrl := .grafanaUrl -}}
-{{- $doc := $root.Files.Get (printf "files/rules/%s" .file) | fromYaml -}}
+{{- $doc := .root.Files.Get (printf "files/rules/%s" .file) | fromYaml -}}
 {{- $groups := list -}}
 {{- range $group := $doc.groups -}}
 {{- $rules := list -}}
 {{- range $rule := $group.rules -}}
 {{- if $rule.alert -}}
-{{- $o := get $root.Values.alerts $rule.alert | default dict -}}
-{{- if ne (toString (dig "enabled" true $o)) "false" -}}
-{{- $params := merge (deepCopy ($o.params | default dict)) (get $defaults $rule.alert | default dict) -}}
-{{- if contains "${" $rule.expr -}}
-{{- $_ := set $rule "expr" (include "prometheus.fillParams" (dict "alert" $rule.alert "text" $rule.expr "params" $params)) -}}
-{{- end -}}
-{{- with $o.for }}{{ $_ := set $rule "for" . }}{{ end -}}
-{{- $labels := merge (deepCopy ($o.labels | default dict)) ($rule.labels | default dict) -}}
-{{- with $o.severity }}{{ $_ := set $labels "severity" . }}{{ end -}}
-{{- with $o.priority }}{{ $_ := set $labels "priority" . }}{{ end -}}
-{{- $_ := set $rule "labels" $labels -}}
-{{- $annotations := merge (deepCopy ($o.annotations | default dict)) ($rule.annotations | default dict) -}}
-{{- range $k, $v := $annotations -}}
-{{- $v = replace "${grafanaUrl}" $grafanaUrl (toString $v) -}}
-{{- /* Most texts have no parameter: filling them would only copy them. */ -}}
-{{- if contains "${" $v -}}
-{{- $v = include "prometheus.fillParams" (dict "alert" $rule.alert "text" $v "params" $params) -}}
-{{- end -}}
-{{- $_ := set $annotations $k $v -}}
-{{- end -}}
-{{- $_ := set $rule "annotations" $annotations -}}
+{{- if ne (toString (dig $rule.alert "enabled" true $.root.Values.alerts)) "false" -}}
+{{- include "prometheus.fillAlert" (set $ "rule" $rule) -}}
 {{- $rules = append $rules $rule -}}
 {{- end -}}
 {{- else -}}
@@ -96,36 +73,111 @@ changed in place: nothing else holds them.
 {{- end -}}
 
 {{/*
+One alert rule (parsed, changed in place) with its override from .Values.alerts applied: threshold
+tokens ${name} declared by Jsonnet filled from the alert's params (values over defaults), `for`,
+severity, priority, labels and annotations set, and the reserved token ${grafanaUrl} (the start
+of every dashboard_url) filled from global.grafanaUrl. Prints nothing. Argument: as
+prometheus.ruleFile's, and "rule".
+*/}}
+{{- define "prometheus.fillAlert" -}}
+{{- $rule := .rule -}}
+{{- $o := get .root.Values.alerts $rule.alert | default dict -}}
+{{- $params := merge (deepCopy ($o.params | default dict)) (get .defaults $rule.alert | default dict) -}}
+{{- if contains "${" $rule.expr -}}
+{{- $_ := set $rule "expr" (include "prometheus.fillParams" (dict "alert" $rule.alert "text" $rule.expr "params" $params)) -}}
+{{- end -}}
+{{- with $o.for }}{{ $_ := set $rule "for" . }}{{ end -}}
+{{- $labels := merge (deepCopy ($o.labels | default dict)) ($rule.labels | default dict) -}}
+{{- with $o.severity }}{{ $_ := set $labels "severity" . }}{{ end -}}
+{{- with $o.priority }}{{ $_ := set $labels "priority" . }}{{ end -}}
+{{- $_ := set $rule "labels" $labels -}}
+{{- $annotations := merge (deepCopy ($o.annotations | default dict)) ($rule.annotations | default dict) -}}
+{{- range $k, $v := $annotations -}}
+{{- $v = replace "${grafanaUrl}" $.grafanaUrl (toString $v) -}}
+{{- /* Most texts have no parameter: filling them would only copy them. */ -}}
+{{- if contains "${" $v -}}
+{{- $v = include "prometheus.fillParams" (dict "alert" $rule.alert "text" $v "params" $params) -}}
+{{- end -}}
+{{- $_ := set $annotations $k $v -}}
+{{- end -}}
+{{- $_ := set $rule "annotations" $annotations -}}
+{{- end -}}
+
+{{/*
 One rule file as shipped, the same text prometheus.ruleFile prints, written ahead where it can be:
 files/rules-filled/<file> (generated by `cfmon generate`) is the file with every default parameter
 filled in and serialised as toYaml does, so a file none of whose alerts .Values.alerts overrides
-is copied, not parsed, filled and serialised again. Each annotation that starts with the Grafana
-URL is there as a line `#@ <key> <text>`: toYaml folds long strings at 80 columns, so its line
-breaks depend on the URL's length, and it is printed here with toYaml inside the same nesting
-(groups, rules, annotations), which puts it at the same column. An override of one of the file's
-alerts (its `  - alert: <name>` line is in the file) or a URL with "${" in it (which
-prometheus.ruleFile rejects) takes prometheus.ruleFile. Argument: as prometheus.ruleFile's.
+is copied, not parsed, filled and serialised again. An annotation that starts with the Grafana URL
+is there folded as toYaml folds it for a URL of at least some length, after a line
+`#@ <shortest URL> <lines> <key> <text>`: toYaml folds long strings at 80 columns, so where such a
+text first breaks depends on the URL's length. With a printable ASCII URL at least that long its
+<lines> lines are printed with the URL filled in; otherwise the annotation is printed with toYaml
+inside the same nesting (groups, rules, annotations), which puts it at the same column, in their
+place. An override of one of the file's alerts (its `  - alert: <name>` line is in the file) or a
+URL with "${" in it (which prometheus.ruleFile rejects) takes prometheus.ruleFile. Argument: as
+prometheus.ruleFile's, and "asciiUrl" (whether the URL is printable ASCII, where bytes are
+columns).
 */}}
 {{- define "prometheus.shippedRuleFile" -}}
 {{- $filled := .root.Files.Get (printf "files/rules-filled/%s" .file) -}}
 {{- $other := or (not $filled) (contains "${" .grafanaUrl) -}}
-{{- range $name, $_ := .root.Values.alerts -}}
-{{- if contains (printf "\n  - alert: %s\n" $name) $filled }}{{ $other = true }}{{ end -}}
+{{- /* Without the generated header and the final newline, as toYaml prints. */ -}}
+{{- $body := index (splitn "\n" 2 $filled) "_1" | trimSuffix "\n" -}}
+{{- $raw := "" -}}
+{{- range $name, $o := .root.Values.alerts -}}
+{{- $at := printf "\n  - alert: %s\n" $name -}}
+{{- if and (not $other) (contains $at $body) -}}
+{{- if eq (toString (dig "enabled" true ($o | default dict))) "false" -}}
+{{- $other = true -}}
+{{- else -}}
+{{- $raw = $raw | default ($.root.Files.Get (printf "files/rules/%s" $.file)) -}}
+{{- $rawParts := rest (splitList $at $raw) -}}
+{{- $parts := splitList $at $body -}}
+{{- $body = first $parts -}}
+{{- range $i, $part := rest $parts -}}
+{{- $rawRule := include "prometheus.ruleBlock" (index $rawParts $i) | fromJson -}}
+{{- $doc := printf "groups:\n- rules:\n  - alert: %s\n%s" $name $rawRule.rule | fromYaml -}}
+{{- $rule := index (index $doc.groups 0).rules 0 -}}
+{{- include "prometheus.fillAlert" (set $ "rule" $rule) -}}
+{{- $text := index (splitn "\n" 3 (toYaml (dict "groups" (list (dict "rules" (list $rule)))))) "_2" -}}
+{{- $body = printf "%s\n%s%s" $body $text (include "prometheus.ruleBlock" $part | fromJson).after -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- if $other -}}
 {{- include "prometheus.ruleFile" . -}}
 {{- else -}}
-{{- /* Without the generated header and the final newline, as toYaml prints. */ -}}
-{{- $chunks := splitList "\n#@ " (index (splitn "\n" 2 $filled) "_1" | trimSuffix "\n") -}}
+{{- $chunks := splitList "\n#@ " $body -}}
 {{- first $chunks -}}
+{{- $urlLength := len .grafanaUrl -}}
 {{- range $chunk := rest $chunks -}}
 {{- $line := splitn "\n" 2 $chunk -}}
-{{- $entry := splitn " " 2 $line._0 -}}
-{{- $nested := dict "groups" (list (dict "rules" (list (dict "annotations" (dict $entry._0 (replace "${grafanaUrl}" $.grafanaUrl $entry._1)))))) -}}
+{{- $entry := splitn " " 4 $line._0 -}}
+{{- if and $.asciiUrl (ge $urlLength (atoi $entry._0)) -}}
+{{- printf "\n%s" (replace "${grafanaUrl}" $.grafanaUrl $line._1) -}}
+{{- else -}}
+{{- $nested := dict "groups" (list (dict "rules" (list (dict "annotations" (dict $entry._2 (replace "${grafanaUrl}" $.grafanaUrl $entry._3)))))) -}}
 {{- printf "\n%s" (index (splitn "\n" 4 (toYaml $nested)) "_3") -}}
-{{- with $line._1 }}{{ printf "\n%s" . }}{{ end -}}
+{{- $rest := splitn "\n" (int (add1 (atoi $entry._1))) $line._1 -}}
+{{- with index $rest (printf "_%s" $entry._1) }}{{ printf "\n%s" . }}{{ end -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+A rule file's text from just after an alert's `  - alert: <name>` line: that rule's other lines
+and what follows them (the next rule or group, with its leading newline), as JSON {rule, after}.
+Argument: the text.
+*/}}
+{{- define "prometheus.ruleBlock" -}}
+{{- $next := splitn "\n  - " 2 . -}}
+{{- $group := splitn "\n- " 2 $next._0 -}}
+{{- $after := "" -}}
+{{- with index $group "_1" }}{{ $after = printf "\n- %s" . }}{{ end -}}
+{{- with index $next "_1" }}{{ $after = printf "%s\n  - %s" $after . }}{{ end -}}
+{{- toJson (dict "rule" $group._0 "after" $after) -}}
 {{- end -}}
 
 {{/*
@@ -134,7 +186,8 @@ chart's root context.
 */}}
 {{- define "prometheus.rulesConfigMaps" -}}
 {{- $defaults := .Files.Get "files/alert-params.yaml" | fromYaml }}
-{{- $rules := dict "root" . "defaults" $defaults "grafanaUrl" (include "prometheus.grafanaUrl" .) }}
+{{- $grafanaUrl := include "prometheus.grafanaUrl" . }}
+{{- $rules := dict "root" . "defaults" $defaults "grafanaUrl" $grafanaUrl "asciiUrl" (regexMatch "^[!-~]*$" $grafanaUrl) }}
 {{- include "prometheus.checkAlertOverrides" $rules }}
 {{- range $file := include "prometheus.shippedRuleFiles" . | fromJsonArray }}
 ---
