@@ -4,6 +4,33 @@ Helpers shared by every component. Named templates are global in a Helm render, 
 them. One helper per concern.
 */}}
 
+{{/*
+The text a template prints, built once per render and kept in the chart's root map (helm hands
+one root map to every template of a chart): a ConfigMap that a pod template renders again for its
+checksum annotation is built once, not twice. Prints nothing; read the text with `get $ <key>`.
+Argument: list (the chart's root context) (the key) (the template's name).
+*/}}
+{{- define "creativeflow.renderOnce" -}}
+{{- $root := index . 0 -}}
+{{- if not (hasKey $root (index . 1)) -}}
+{{- $_ := set $root (index . 1) (include (index . 2) $root) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The YAML a template prints, parsed once per render and kept in the chart's root map (helm hands
+one root map to every template of a chart, and .Subcharts.<name> is that subchart's): templates
+that read the same structure share one build instead of each printing and parsing it again.
+Prints nothing; read the result with `get $ <key>`, and never change it. Argument: list (the
+chart's root context) (the key) (the template's name).
+*/}}
+{{- define "creativeflow.parseOnce" -}}
+{{- $root := index . 0 -}}
+{{- if not (hasKey $root (index . 1)) -}}
+{{- $_ := set $root (index . 1) (include (index . 2) $root | fromYaml) -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Pod security context: non-root with the given uid/gid, RuntimeDefault seccomp. Argument: the uid (int). */}}
 {{- define "creativeflow.podSecurityContext" -}}
 runAsNonRoot: true
