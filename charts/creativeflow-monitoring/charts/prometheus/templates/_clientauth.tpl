@@ -88,7 +88,8 @@ set tls.existingSecret (postgres, redis and RabbitMQ exporters; each supports a 
   readOnly: true
 {{- end }}
 {{- end }}
-{{- range $job, $_ := include "prometheus.exporterTlsJobs" . | fromYaml }}
+{{- include "creativeflow.parseOnce" (list $ "prometheusExporterTlsJobs" "prometheus.exporterTlsJobs") }}
+{{- range $job, $_ := get $ "prometheusExporterTlsJobs" }}
 - name: scrape-{{ $job }}-tls
   mountPath: /etc/prometheus/secrets/scrape-{{ $job }}-tls
   readOnly: true
@@ -124,7 +125,8 @@ set tls.existingSecret (postgres, redis and RabbitMQ exporters; each supports a 
     defaultMode: 288  # 0440: owner and the fsGroup may read
 {{- end }}
 {{- end }}
-{{- range $job, $tls := include "prometheus.exporterTlsJobs" . | fromYaml }}
+{{- include "creativeflow.parseOnce" (list $ "prometheusExporterTlsJobs" "prometheus.exporterTlsJobs") }}
+{{- range $job, $tls := get $ "prometheusExporterTlsJobs" }}
 - name: scrape-{{ $job }}-tls
   secret:
     secretName: {{ $tls.existingSecret }}
