@@ -119,6 +119,47 @@ def test_persistence_switch(tmp_path):
 # Alertmanager routes, receivers, secrets and schema: tests/test_chart_alertmanager.py.
 
 
+@pytest.mark.parametrize(
+    ("overlay", "key", "says"),
+    [
+        ({"promethues": {"replicas": 2}}, "promethues", "no such key (the chart takes global, prometheus,"),
+        ({"global": {"clustr": "x"}}, "global.clustr", "no such key (global takes environment, cluster,"),
+        ({"global": {"environment": "qa"}}, "global.environment", 'one of dev, staging, prod (holds "qa")'),
+        ({"global": {"cluster": ""}}, "global.cluster", "a non-empty string"),
+        ({"global": {"cluster": 5}}, "global.cluster", "a non-empty string (holds 5)"),
+        ({"global": {"grafanaUrl": "https://grafana.example.com/"}}, "global.grafanaUrl", "trailing slash"),
+        ({"global": {"networkPolicy": {"enabled": "yes"}}}, "global.networkPolicy.enabled", "true or false"),
+        (
+            {"global": {"networkPolicy": {"dnsPodLabels": {"k8s-app": 1}}}},
+            "global.networkPolicy.dnsPodLabels",
+            "a map",
+        ),
+        ({"global": {"logs": {"runAsUser": 0}}}, "global.logs.runAsUser", "at least 1 (holds 0)"),
+        ({"global": {"logs": {"runAsUser": 1.5}}}, "global.logs.runAsUser", "a whole number"),
+        (
+            {"global": {"logs": {"supplementalGroups": [4, -1]}}},
+            "global.logs.supplementalGroups",
+            "at least 0",
+        ),
+        ({"global": {"logs": {"level": "debug"}}}, "global.logs.level", "no such key"),
+        ({"global": {"longTerm": {"enabled": 1}}}, "global.longTerm.enabled", "true or false (holds 1)"),
+    ],
+)
+def test_the_umbrellas_own_values_are_checked(overlay, key, says, tmp_path):
+    """The top-level keys and global, which no subchart schema owns, are refused with the key."""
+    with pytest.raises(UserError) as err:
+        render("prod", overlay, tmp_path)
+    assert err.value.key == key and says in str(err.value), str(err.value)
+
+
+def test_valid_umbrella_values_pass(tmp_path):
+    overlay = {"global": {"logs": {"runAsUser": 2000, "supplementalGroups": [0, 4, 1000]}, "grafanaUrl": ""}}
+    with pytest.raises(UserError, match=r"global\.grafanaUrl: set the URL"):
+        render("prod", overlay, tmp_path)  # allowed by the check, required by the rules' links
+    overlay["global"]["grafanaUrl"] = "http://grafana.monitoring.svc:3000/sub/path"
+    assert "StatefulSet/creativeflow-prometheus" in render("prod", overlay, tmp_path)
+
+
 def test_latest_image_tag_is_refused(tmp_path):
     with pytest.raises(UserError) as err:
         render("prod", {"prometheus": {"image": {"tag": "latest"}}}, tmp_path)

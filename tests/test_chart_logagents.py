@@ -106,7 +106,7 @@ def test_no_agent_renders_with_none(tmp_path):
     assert "StatefulSet/creativeflow-prometheus" in objs
 
 
-def test_unknown_agent_is_refused_by_the_schema(tmp_path):
+def test_unknown_agent_is_refused(tmp_path):
     with pytest.raises(UserError) as err:
         render("prod", {"global": {"logs": {"agent": "fluentbit"}}}, tmp_path)
     assert err.value.key == "global.logs.agent"

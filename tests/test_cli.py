@@ -259,6 +259,16 @@ def test_values_with_a_wrong_type(repo, cfmon):
     )
 
 
+def test_a_global_value_the_chart_refuses_names_its_line(repo, cfmon):
+    edit(repo / "values/dev.yaml", "environment: dev", "environment: development")
+    res = cfmon(repo, "render", "--env", "dev")
+    assert_user_error(
+        res,
+        file="values/dev.yaml:6",
+        says='global.environment: one of dev, staging, prod (holds "development")',
+    )
+
+
 def test_override_of_an_unknown_alert(repo, cfmon):
     edit(repo / "values/dev.yaml", "    ApiGatewayLatencyP99High:", "    ApiGatewayLatencyP99Hihg:")
     res = cfmon(repo, "render", "--env", "dev")
