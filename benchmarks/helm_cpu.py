@@ -1,10 +1,14 @@
 """CPU and wall time of `helm template` for each environment, run exactly as cfmon renders it.
 
-Usage: .venv/bin/python benchmarks/helm_cpu.py [-e ENV] [-n N] [--chart DIR] [--json]
+Usage: .venv/bin/python benchmarks/helm_cpu.py [-e ENV] [-n N] [--chart DIR] [--floor] [--json]
                                                 [--reference DIR [--reference-values FILE]]
   -e/--env  an environment or `all` (default all)
   -n        timed runs of each command after one warm-up (default 7), taken in turn; medians
   --chart   another copy of the chart (say `git archive` of an older commit) with the same values
+  --floor   also time, for each environment, a copy of the chart whose templates print what the
+            render printed as plain text (no schema): the same bytes with no template work, so
+            the CPU helm spends whatever the templates do (splitting, sorting and printing what
+            they print, loading the chart, starting up)
   --reference  another chart to time beside ours, with its own default values (or
             --reference-values), and the ratio of each environment's CPU median to its median
 
@@ -78,6 +82,37 @@ def reference_argv(chart: Path, values: Path | None) -> list[str]:
     return [binaries.require("helm"), *args]
 
 
+def static_chart(argv: list[str], chart: Path, dest: Path) -> Path:
+    """A copy of `chart` under `dest` whose templates print, as plain text, exactly what argv (a
+    render of `chart`) printed from each of them: every chart's Chart.yaml and values.yaml (for the
+    dependency conditions), each template that printed something as that text (`{{` escaped), no
+    helpers, files or schemas. Its render prints the same bytes, which is checked."""
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    printed: dict[str, list[str]] = {}
+    for doc in out.split("---\n# Source: ")[1:]:
+        source, body = doc.split("\n", 1)
+        printed.setdefault(source, []).append(body)
+    root = dest / next(iter(printed)).split("/")[0]  # the chart's name, as the sources give it
+    for meta in [
+        *chart.glob("Chart.yaml"),
+        *chart.glob("values.yaml"),
+        *chart.glob("charts/*/Chart.yaml"),
+        *chart.glob("charts/*/values.yaml"),
+    ]:
+        target = root / meta.relative_to(chart)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(meta.read_bytes())
+    for source, bodies in printed.items():
+        target = dest / source
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("".join("---\n" + body for body in bodies).replace("{{", '{{"{{"}}'))
+    static_argv = [argv[0], *(str(root) if arg == str(chart) else arg for arg in argv[1:])]
+    again = subprocess.run(static_argv, capture_output=True, text=True, check=True).stdout
+    if again != out:
+        raise SystemExit(f"helm_cpu: the static copy of {chart} does not print the same bytes")
+    return root
+
+
 def object_count(argv: list[str]) -> int:
     """The Kubernetes objects one run of argv prints (untimed). Documents are composed, not
     constructed: another chart's CRDs hold YAML 1.1 oddities (an enum value `=`) that no loader
@@ -145,6 +180,11 @@ def main() -> int:
     parser.add_argument(
         "--reference-values", type=Path, help="a values file for --reference (default: its defaults)"
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time a static copy of the chart (the same output, no template work)",
+    )
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     opts = parser.parse_args()
     if opts.n < 1:
@@ -156,13 +196,24 @@ def main() -> int:
     project = find_root(ROOT)
     envs = project.select_envs(opts.env)
     res: dict = {"runs": opts.n, "load_average_before": [round(x, 2) for x in os.getloadavg()], "envs": {}}
-    argvs = [helm_argv(env, opts.chart.resolve() if opts.chart else None) for env in envs]
+    chart = opts.chart.resolve() if opts.chart else project.chart
+    argvs = [helm_argv(env, chart) for env in envs]
+    names = list(envs)
+    scratch = tempfile.TemporaryDirectory(prefix="helm-cpu-floor-")
+    if opts.floor:
+        for env, argv in zip(envs, list(argvs), strict=True):
+            argvs.append(helm_argv(env, static_chart(argv, chart, Path(scratch.name) / env)))
+            names.append(f"{env} static")
     if opts.reference:
         values = opts.reference_values.resolve() if opts.reference_values else None
         argvs.append(reference_argv(opts.reference.resolve(), values))
-    log(f"{', '.join(envs)}{' and the reference' if opts.reference else ''}: warm-up, then {opts.n} rounds")
+    log(f"{', '.join(names)}{' and the reference' if opts.reference else ''}: warm-up, then {opts.n} rounds")
     figures = measure(argvs, opts.n)
-    res["envs"] = dict(zip(envs, figures[: len(envs)], strict=True))
+    scratch.cleanup()
+    res["envs"] = dict(zip(names, figures[: len(names)], strict=True))
+    for env in envs if opts.floor else []:
+        floor = stats.ratio(res["envs"][f"{env} static"]["cpu_median_s"], res["envs"][env]["cpu_median_s"])
+        res["envs"][f"{env} static"]["cpu_ratio_to_env"] = round(floor, 2) if floor is not None else None
     if opts.reference:
         res["reference"] = {"chart": str(opts.reference), **figures[-1]}
         for r in res["envs"].values():
@@ -185,19 +236,24 @@ def main() -> int:
             r["output_bytes"][-1],
             r["objects"],
         ]
+        + ([r.get("cpu_ratio_to_env", "-")] if opts.floor else [])
         + ([r.get("cpu_ratio_to_reference", "-")] if opts.reference else [])
         for name, r in shown.items()
     ]
     print(f"helm template, median of {opts.n} runs each (user+sys CPU of helm alone)")
-    headers = [
-        "env",
-        "cpu median s",
-        "cpu min s",
-        "cpu max s",
-        "wall median s",
-        "output bytes",
-        "objects",
-    ] + (["cpu / reference"] if opts.reference else [])
+    headers = (
+        [
+            "env",
+            "cpu median s",
+            "cpu min s",
+            "cpu max s",
+            "wall median s",
+            "output bytes",
+            "objects",
+        ]
+        + (["cpu / env"] if opts.floor else [])
+        + (["cpu / reference"] if opts.reference else [])
+    )
     print(stats.table(headers, rows))
     if opts.reference:
         values = opts.reference_values or "its default values"

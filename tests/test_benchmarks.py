@@ -461,3 +461,21 @@ def test_verify_timing_edits_one_alert_summary_and_its_tests(tmp_path, monkeypat
     assert verify_timing.SUMMARY.search(
         verify_timing.ROOT.joinpath("jsonnet/mixins/redis/mixin.libsonnet").read_text()
     )
+
+
+def test_the_static_copy_prints_what_the_chart_prints(tmp_path) -> None:
+    """helm_cpu.py --floor times a copy of the chart whose templates are plain text: it must print
+    the same bytes (the function checks it too), from no helpers and no schema."""
+    import subprocess
+
+    import helm_cpu
+
+    argv = helm_cpu.helm_argv("dev")
+    chart = Path(argv[argv.index("template") + 2])
+    root = helm_cpu.static_chart(argv, chart, tmp_path)
+    static = [argv[0], *(str(root) if arg == str(chart) else arg for arg in argv[1:])]
+    assert subprocess.run(static, capture_output=True, text=True, check=True).stdout == (
+        subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    )
+    assert not list(root.rglob("_*.tpl")) and not list(root.rglob("values.schema.json"))
+    assert (root / "charts/prometheus/Chart.yaml").is_file()
