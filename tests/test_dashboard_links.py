@@ -274,8 +274,8 @@ def test_each_environment_links_its_own_grafana(env):
     ("value", "says"),
     [
         ("", "set the URL users reach Grafana at"),  # the chart's fail: no link to an empty host
-        ("https://grafana.example/", "does not match pattern"),  # the schema: no trailing slash
-        ("grafana.example", "does not match pattern"),  # the schema: a URL
+        ("https://grafana.example/", "without spaces or a trailing slash"),  # the chart's values check
+        ("grafana.example", "an http(s) URL"),  # the chart's values check: a URL
     ],
 )
 def test_a_missing_or_malformed_grafana_url_fails_the_render(tmp_path, value, says):
