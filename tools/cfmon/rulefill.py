@@ -34,16 +34,16 @@ from typing import Any
 
 from cfmon.errors import UserError
 from cfmon.rendered.rules import ALERT_PARAMS, RULES_DIR
-from cfmon.serialize import load_yaml, to_helm_yaml
+from cfmon.serialize import HELM_YAML_WIDTH, load_yaml, to_helm_yaml
 
 FILLED_DIR = RULES_DIR.removesuffix("/rules") + "/rules-filled"
 URL_TOKEN = "${grafanaUrl}"
 URL_LINE = "#@ "  # what the chart splits the file at (`splitList "\n#@ "`)
 # A stand-in for the URL, longer than a line, so that toYaml breaks right after the first word.
-_SENTINEL = "CFMONFILLEDURL{}X" + "x" * 80
+_SENTINEL = "CFMONFILLEDURL{}X" + "x" * HELM_YAML_WIDTH
 # A line at the annotations' indentation with its continuation lines (a link is one of them).
 _KEY_BLOCK = re.compile(r"^ {6}([A-Za-z0-9_]+): (.*)\n((?: {8}.*\n)*)", re.M)
-_SENTINEL_AT = re.compile(r"CFMONFILLEDURL([0-9]+)Xx{80}")
+_SENTINEL_AT = re.compile(_SENTINEL.replace("{}", "([0-9]+)"))
 NEVER = 99999  # <shortest URL> of a text the chart always prints with toYaml
 # A text after the URL that toYaml prints plain and folds only at single spaces: printable ASCII,
 # no space first or last, no two spaces, no ": " or " #", not ending in ":".
@@ -137,8 +137,9 @@ def filled_text(path: str, text: str, defaults: dict[str, Any], header: str) -> 
             return f"{URL_LINE}{NEVER} 0 {key} {value}\n"
         folded = m.group(0).replace(at.group(0), URL_TOKEN)
         lines = folded.count("\n")
-        # The first break comes at the first space once the first word ends past column 80.
-        shortest = 0 if " " not in tail else max(0, 81 - len(f"      {key}: ") - len(tail.split(" ")[0]))
+        # The first break comes at the first space once the first word ends past the width.
+        first_word = len(f"      {key}: ") + len(tail.split(" ")[0])
+        shortest = 0 if " " not in tail else max(0, HELM_YAML_WIDTH + 1 - first_word)
         return f"{URL_LINE}{shortest} {lines} {key} {value}\n{folded}"
 
     body = _KEY_BLOCK.sub(url_lines, body)

@@ -64,11 +64,20 @@ def parse_yaml_all(text: str) -> list[Any]:
         return list(yaml.safe_load_all(text))
 
 
+# go-yaml's line width: toYaml folds a plain string at the first space past this column.
+HELM_YAML_WIDTH = 80
+
+
 def to_helm_yaml(obj: Any) -> str:
     """The bytes helm's `toYaml` gives for the same data, final newline kept (toYaml trims it).
     go-yaml is a port of libyaml's emitter and folds plain strings at 80 columns: with that width,
     sorted keys and block style they write the same text (the chart tests compare the two on every
     rule file)."""
     return yaml.dump(
-        obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=80
+        obj,
+        Dumper=_Dumper,
+        sort_keys=True,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=HELM_YAML_WIDTH,
     )
